@@ -1,0 +1,220 @@
+//! `qabot eval`: measure answer quality on a question file.
+//!
+//! The file is JSONL, one `{"question", "expected", "kind"}` per line (the format of the shared
+//! evaluation set): `expected` is a substring of the one stored question that should come first,
+//! or `null` when the right reply is "no close answer". Questions are not written to the query log.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::search;
+use crate::store::Store;
+
+/// One evaluation question.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Item {
+    /// What a person types.
+    pub question: String,
+    /// Substring of the expected pair's stored question; `None` when nothing should be answered.
+    pub expected: Option<String>,
+    /// Category, for the breakdown.
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// The outcome for one question.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// The question.
+    pub question: String,
+    /// What was expected.
+    pub expected: Option<String>,
+    /// Its category.
+    pub kind: String,
+    /// Whether the best pair reached the threshold.
+    pub answered: bool,
+    /// Confidence of the best pair.
+    pub confidence: f64,
+    /// The three best stored questions with their pair ids and confidences.
+    pub top: Vec<(i64, String, f64)>,
+    /// Right answer given (in scope), or correctly declined (out of scope).
+    pub correct: bool,
+    /// Expected pair among the top three (in scope only).
+    pub top3: bool,
+}
+
+/// Totals for a group of outcomes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tally {
+    /// Questions.
+    pub n: usize,
+    /// In scope: answered with the expected pair. Out of scope: declined.
+    pub correct: usize,
+    /// In scope: expected pair in the top three.
+    pub top3: usize,
+    /// In scope: declined although a pair was expected.
+    pub false_rejections: usize,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The question file.
+    pub file: String,
+    /// Confidence threshold used.
+    pub threshold: f64,
+    /// Questions with an expected pair.
+    pub in_scope: Tally,
+    /// Questions that should be declined.
+    pub out_of_scope: Tally,
+    /// Per kind.
+    pub kinds: BTreeMap<String, Tally>,
+    /// Every question's outcome.
+    pub items: Vec<Outcome>,
+}
+
+impl Report {
+    /// In-scope top-1 accuracy.
+    pub fn top1(&self) -> f64 {
+        ratio(self.in_scope.correct, self.in_scope.n)
+    }
+    /// In-scope top-3 accuracy.
+    pub fn top3(&self) -> f64 {
+        ratio(self.in_scope.top3, self.in_scope.n)
+    }
+    /// Share of out-of-scope questions declined.
+    pub fn rejection(&self) -> f64 {
+        ratio(self.out_of_scope.correct, self.out_of_scope.n)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Read a question file.
+pub fn read_items(path: &Path) -> Result<Vec<Item>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut items = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let item: Item = serde_json::from_str(line).with_context(|| {
+            format!("{}:{}: expected {{\"question\", \"expected\", \"kind\"}}", path.display(), i + 1)
+        })?;
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// Evaluate every item against the store.
+pub fn evaluate(store: &mut Store, file: &str, items: &[Item], threshold: f64) -> Result<Report> {
+    store.refresh()?;
+    let mut report = Report {
+        file: file.to_owned(),
+        threshold,
+        in_scope: Tally::default(),
+        out_of_scope: Tally::default(),
+        kinds: BTreeMap::new(),
+        items: Vec::new(),
+    };
+    for item in items {
+        let ranking = search::rank(store, &item.question)?;
+        let answered = ranking.answer(threshold).is_some();
+        let mut top = Vec::new();
+        for scored in ranking.ranked.iter().take(3) {
+            let question = store.question(scored.pair_id)?.unwrap_or_default();
+            top.push((scored.pair_id, question, scored.confidence));
+        }
+        let hit = |q: &(i64, String, f64)| item.expected.as_ref().is_some_and(|e| q.1.contains(e.as_str()));
+        let (correct, top3) = match &item.expected {
+            Some(_) => (answered && top.first().is_some_and(hit), top.iter().any(hit)),
+            None => (!answered, false),
+        };
+        let tally = if item.expected.is_some() { &mut report.in_scope } else { &mut report.out_of_scope };
+        for t in [tally, report.kinds.entry(item.kind.clone()).or_default()] {
+            t.n += 1;
+            t.correct += usize::from(correct);
+            t.top3 += usize::from(top3);
+            t.false_rejections += usize::from(item.expected.is_some() && !answered);
+        }
+        report.items.push(Outcome {
+            question: item.question.clone(),
+            expected: item.expected.clone(),
+            kind: item.kind.clone(),
+            answered,
+            confidence: ranking.ranked.first().map_or(0.0, |s| s.confidence),
+            top,
+            correct,
+            top3,
+        });
+    }
+    Ok(report)
+}
+
+/// The human-readable report: misses, per-kind table, then three summary lines.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let misses: Vec<&Outcome> = report.items.iter().filter(|o| !o.correct).collect();
+    if !misses.is_empty() {
+        out.push_str("Misses:\n");
+        for o in misses {
+            let got = o.top.first().map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", short(&t.1)));
+            match &o.expected {
+                Some(e) => out.push_str(&format!(
+                    "  [{}] {}\n      expected \u{300C}{e}\u{300D}; got {got} ({:.2}, {})\n",
+                    o.kind,
+                    o.question,
+                    o.confidence,
+                    if o.answered { "answered" } else { "declined" }
+                )),
+                None => out.push_str(&format!(
+                    "  [{}] {}\n      should decline; answered {got} ({:.2})\n",
+                    o.kind, o.question, o.confidence
+                )),
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("{:<16}{:>4}{:>8}{:>8}{:>10}\n", "kind", "n", "right", "top-3", "declined"));
+    for (kind, t) in &report.kinds {
+        let in_scope = report.items.iter().any(|o| &o.kind == kind && o.expected.is_some());
+        let top3 = if in_scope { format!("{}", t.top3) } else { "-".into() };
+        let declined = if in_scope { t.false_rejections } else { t.correct };
+        out.push_str(&format!("{kind:<16}{:>4}{:>8}{top3:>8}{declined:>10}\n", t.n, t.correct));
+    }
+    out.push('\n');
+    let s = &report.in_scope;
+    out.push_str(&format!(
+        "in-scope: top-1 {:.3} ({}/{}), top-3 {:.3} ({}/{}), false rejections {}/{}\n",
+        report.top1(),
+        s.correct,
+        s.n,
+        report.top3(),
+        s.top3,
+        s.n,
+        s.false_rejections,
+        s.n
+    ));
+    let o = &report.out_of_scope;
+    out.push_str(&format!("out-of-scope: declined {}/{} ({:.3})\n", o.correct, o.n, report.rejection()));
+    out.push_str(&format!("threshold {:.2} · {} questions · {}\n", report.threshold, report.items.len(), report.file));
+    out
+}
+
+fn short(text: &str) -> String {
+    let cut: String = text.chars().take(36).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}

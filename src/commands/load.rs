@@ -1,0 +1,219 @@
+//! `qabot load`: files and folders of interviews into the database, with a summary.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::store::{LoadAction, LoadReport, Origin, Store};
+use crate::transcript::{self, Format, Interview};
+
+/// Options of `qabot load`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Report what would happen without writing.
+    pub dry_run: bool,
+    /// Stop at the first failure and load nothing at all.
+    pub strict: bool,
+}
+
+/// Totals over a load run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// New interviews.
+    pub loaded: usize,
+    /// Interviews replaced by a changed version.
+    pub replaced: usize,
+    /// Interviews identical to what was stored.
+    pub unchanged: usize,
+    /// Files that failed.
+    pub failed: usize,
+    /// Pairs in loaded and replaced interviews.
+    pub pairs: usize,
+    /// Speakers that did not exist before.
+    pub speakers: usize,
+}
+
+/// A file parsed and ready to store.
+struct Ready {
+    path: PathBuf,
+    origin: Origin,
+    interviews: Vec<Interview>,
+}
+
+/// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
+/// command should exit unsuccessfully.
+pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let files = collect(paths, &mut summary);
+    let bar = progress(files.len());
+    let mut ready = Vec::new();
+    let mut seen_slugs: HashMap<String, PathBuf> = HashMap::new();
+    for path in &files {
+        bar.set_message(path.display().to_string());
+        summary.files += 1;
+        let parsed = transcript::read_file(path);
+        bar.inc(1);
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                summary.failed += 1;
+                bar.suspend(|| eprintln!("error: {e}"));
+                if options.strict {
+                    bar.finish_and_clear();
+                    eprintln!("error: nothing loaded (--strict stops at the first failure)");
+                    return Ok(summary);
+                }
+                continue;
+            }
+        };
+        for w in &parsed.warnings {
+            bar.suspend(|| eprintln!("warning: {}:{}: {}", path.display(), w.line, w.message));
+        }
+        let file = Ready {
+            path: path.clone(),
+            origin: origin_of(path),
+            interviews: parsed.interviews.into_iter().map(|(_, iv)| iv).collect(),
+        };
+        if options.strict {
+            ready.push(file);
+            continue;
+        }
+        match store.load(&file.interviews, &file.origin, options.dry_run) {
+            Ok(reports) => bar.suspend(|| report(&file.path, &reports, options, &mut summary, &mut seen_slugs)),
+            Err(e) => {
+                summary.failed += 1;
+                bar.suspend(|| eprintln!("error: {}: {e:#}", path.display()));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if options.strict && summary.failed == 0 {
+        let batch: Vec<(&[Interview], &Origin)> = ready.iter().map(|f| (f.interviews.as_slice(), &f.origin)).collect();
+        match store.load_files(&batch, options.dry_run) {
+            Ok(all) => {
+                for (file, reports) in ready.iter().zip(all) {
+                    report(&file.path, &reports, options, &mut summary, &mut seen_slugs);
+                }
+            }
+            Err(e) => {
+                summary.failed += 1;
+                eprintln!("error: {e:#}");
+                eprintln!("error: nothing loaded (--strict loads all files or none)");
+                return Ok(summary);
+            }
+        }
+    }
+    print_summary(&summary, options);
+    Ok(summary)
+}
+
+/// Files to read: given files as they are, folders recursed for known extensions (sorted;
+/// hidden entries skipped). Missing paths count as failures.
+fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            summary.failed += 1;
+            eprintln!("error: {}: no such file or folder", path.display());
+        }
+    }
+    files
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            eprintln!("warning: {}: cannot list folder: {e}", dir.display());
+            return;
+        }
+    };
+    entries.sort();
+    for path in entries {
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files);
+        } else if Format::of(&path).is_some() {
+            files.push(path);
+        }
+    }
+}
+
+fn origin_of(path: &Path) -> Origin {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // `interview.zh.txt` → `interview.zh`: only the format extension is dropped.
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(name);
+    Origin { path: path.display().to_string(), stem }
+}
+
+fn progress(files: usize) -> ProgressBar {
+    if files <= 3 || !super::interactive_stderr() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(files as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed_precise} {wide_msg}")
+            .expect("valid template"),
+    );
+    bar
+}
+
+fn report(
+    path: &Path,
+    reports: &[LoadReport],
+    options: LoadOptions,
+    summary: &mut Summary,
+    seen: &mut HashMap<String, PathBuf>,
+) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for r in reports {
+        match r.action {
+            LoadAction::Loaded => summary.loaded += 1,
+            LoadAction::Replaced => summary.replaced += 1,
+            LoadAction::Unchanged => summary.unchanged += 1,
+        }
+        if r.action != LoadAction::Unchanged {
+            summary.pairs += r.pairs;
+        }
+        summary.speakers += r.new_speakers.len();
+        if let Some(previous) = seen.insert(r.slug.clone(), path.to_path_buf()) {
+            eprintln!(
+                "warning: {} has the same identity `{}` as {}, which it replaced; give one a `slug:` to keep both",
+                path.display(),
+                r.slug,
+                previous.display()
+            );
+        }
+        let verb =
+            if options.dry_run { format!("would be {}", r.action.as_str()) } else { r.action.as_str().to_owned() };
+        let _ = writeln!(out, "{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs", path.display(), r.title, r.pairs);
+        if !r.new_speakers.is_empty() {
+            let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
+        }
+    }
+}
+
+fn print_summary(s: &Summary, options: LoadOptions) {
+    let title = if options.dry_run { "Dry run: nothing was written." } else { "Summary" };
+    println!("\n{title}");
+    println!("  files      {:>6}", s.files);
+    println!("  loaded     {:>6}", s.loaded);
+    println!("  replaced   {:>6}", s.replaced);
+    println!("  unchanged  {:>6}", s.unchanged);
+    println!("  failed     {:>6}", s.failed);
+    println!("  pairs added    {:>6}", s.pairs);
+    println!("  speakers added {:>6}", s.speakers);
+}

@@ -1,0 +1,15 @@
+//! qabot: turn interview transcripts into a question-answering bot that cites who said it.
+//!
+//! Layers, each depending only on those above it:
+//! - [`transcript`]: reading interview files into plain structs;
+//! - [`search`]: normalising and tokenising text, ranking pairs, confidence;
+//! - [`store`]: the SQLite database: schema, loading, index, read queries;
+//! - [`render`]: turning a match into terminal text, JSON or Telegram HTML;
+//! - [`bot`]: the Telegram front end; [`commands`]: the command-line front end.
+
+pub mod answer;
+pub mod commands;
+pub mod render;
+pub mod search;
+pub mod store;
+pub mod transcript;

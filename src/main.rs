@@ -1,0 +1,191 @@
+//! The `qabot` command: argument parsing and dispatch only; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use qabot::commands::{self, ask::AskOptions, load::LoadOptions, sql::SqlOptions};
+use qabot::search::DEFAULT_THRESHOLD;
+use qabot::store::{self, Seed, Store};
+
+/// Answer questions from interview transcripts, citing who said it.
+#[derive(Parser)]
+#[command(
+    name = "qabot",
+    version,
+    about,
+    long_about = "Answer questions from interview transcripts, citing who said it.\n\n\
+        Interviews live in a SQLite database. A new database starts with the interview bundled in \
+        the binary (Sam Altman and Satya Nadella on OpenAI and Microsoft, in Chinese), so \
+        `qabot ask` works right away.",
+    after_help = "Examples:\n  \
+        qabot ask \"微软为什么投资 OpenAI?\"\n  \
+        qabot ask --json \"Did Microsoft lose money on OpenAI?\"\n  \
+        qabot ask < questions.txt\n  \
+        qabot load transcripts/ more.jsonl\n  \
+        qabot sql \"SELECT position, speakers, question FROM qa\"\n  \
+        TELOXIDE_TOKEN=123:abc qabot serve"
+)]
+struct Cli {
+    /// Database file [default: $QABOT_DB, else the per-user data folder, e.g.
+    /// ~/.local/share/qabot/qabot.db on Linux]
+    #[arg(long, global = true, env = "QABOT_DB", value_name = "FILE")]
+    db: Option<PathBuf>,
+
+    /// When the database does not exist yet, create it without the bundled interview
+    #[arg(long, global = true)]
+    no_bundled: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer a question (or one per line of standard input) with the closest stored answer
+    #[command(after_help = "Below the confidence threshold the reply says no stored answer is close \
+        enough and lists up to three closest questions instead.\n\n--json prints one object per \
+        question: {\"query\", \"answered\", \"confidence\", \"match\": null | {\"pair_id\", \
+        \"interview\": {\"id\", \"title\"}, \"position\", \"question\", \"turns\": [{\"speaker\", \
+        \"text\"}]}, \"suggestions\": [{\"pair_id\", \"question\", \"confidence\"}]}")]
+    Ask {
+        /// The question; without it, questions are read from standard input, one per line
+        question: Vec<String>,
+        /// Print JSON (one object per question) instead of text
+        #[arg(long)]
+        json: bool,
+        /// Confidence (0–1) needed to answer
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X")]
+        threshold: f64,
+        /// Do not record the question in the query log
+        #[arg(long)]
+        no_log: bool,
+        /// Also show (on standard error) how the question was read and how candidates scored
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Load interview files or folders (recursed): .txt/.md transcripts, .json, .jsonl
+    #[command(after_help = "Each file is loaded in one transaction: a broken file is reported with \
+        its line and leaves the database as it was; the other files still load. Loading the same \
+        content again changes nothing; a changed version of an interview (same `slug`, `source` \
+        or file name) replaces it. The exit status is non-zero when any file failed.")]
+    Load {
+        /// Files and folders to load
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Show what would be loaded, replaced or left unchanged, and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Stop at the first failing file and load nothing at all
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Run a read-only SQL query and print the rows (tables and views are in README.md)
+    Sql {
+        /// The query, e.g. "SELECT * FROM qa"
+        query: String,
+        /// Print a JSON array of row objects
+        #[arg(long)]
+        json: bool,
+        /// Cut table cells to this many columns (0: never)
+        #[arg(long, default_value_t = 60, value_name = "N")]
+        width: usize,
+    },
+    /// Measure answer quality on a JSONL question file ({"question", "expected", "kind"} per line)
+    Eval {
+        /// The question file
+        file: PathBuf,
+        /// Print the full report as JSON
+        #[arg(long)]
+        json: bool,
+        /// Confidence (0–1) needed to answer
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X")]
+        threshold: f64,
+    },
+    /// List loaded interviews
+    Interviews,
+    /// List speakers who answer, with their aliases
+    Speakers,
+    /// Most frequent questions from the query log that went unanswered or were answered weakly
+    Misses {
+        /// Also list answered questions below this confidence
+        #[arg(long, default_value_t = 0.65, value_name = "X")]
+        below: f64,
+        /// How many to list
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every interview as JSONL (the format `load` reads)
+    Export {
+        /// Output file [default: standard output]
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Delete an interview by its slug (see `qabot interviews`)
+    Remove {
+        /// The interview's slug
+        slug: String,
+    },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let db = cli.db.clone().unwrap_or_else(store::default_path);
+    let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
+    match cli.command {
+        Command::Ask { question, json, threshold, no_log, explain } => {
+            let mut store = commands::open(&db, seed)?;
+            let question = (!question.is_empty()).then(|| question.join(" "));
+            commands::ask::run(
+                &mut store,
+                question.as_deref(),
+                &AskOptions { json, threshold, log: !no_log, explain },
+            )?;
+        }
+        Command::Load { paths, dry_run, strict } => {
+            let mut store = commands::open(&db, seed)?;
+            let summary = commands::load::run(&mut store, &paths, LoadOptions { dry_run, strict })?;
+            if summary.failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Sql { query, json, width } => {
+            drop(commands::open(&db, seed)?);
+            let store = Store::open_read_only(&db)?;
+            commands::sql::run(&store, &query, SqlOptions { json, max_width: width })?;
+        }
+        Command::Eval { file, json, threshold } => {
+            let mut store = commands::open(&db, seed)?;
+            let items = commands::eval::read_items(&file)?;
+            let report = commands::eval::evaluate(&mut store, &file.display().to_string(), &items, threshold)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", commands::eval::text(&report));
+            }
+        }
+        Command::Interviews => commands::info::interviews(&commands::open(&db, seed)?)?,
+        Command::Speakers => commands::info::speakers(&commands::open(&db, seed)?)?,
+        Command::Misses { below, limit, json } => {
+            commands::info::misses(&commands::open(&db, seed)?, below, limit, json)?
+        }
+        Command::Export { out } => commands::info::export(&commands::open(&db, seed)?, out.as_deref())?,
+        Command::Remove { slug } => commands::info::remove(&mut commands::open(&db, seed)?, &slug)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,302 @@
+//! Text normalisation, applied identically to stored text (when indexing) and to questions.
+//!
+//! Steps, in order:
+//! 1. Unicode NFKC: full-width letters, digits and punctuation become ASCII (`OpenAI?` → `OpenAI?`).
+//! 2. Traditional → simplified Chinese (OpenCC tables via `zhconv`): `微軟為什麼` → `微软为什么`.
+//! 3. Lower case.
+//! 4. Punctuation and symbols become spaces, except `.` inside numbers (`1.4`) and `-` inside
+//!    words (`gpt-6`); name dots (`山姆·奥特曼`) are removed; whitespace collapses to one space.
+//! 5. Chinese numerals where unambiguous: `二〇二六` → `2026`, `三十` → `30`, `二十八` → `28`.
+
+use unicode_normalization::UnicodeNormalization;
+use zhconv::{zhconv, Variant};
+
+/// Whether `c` is a Han (Chinese) character.
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{20000}'..='\u{2A6DF}'
+        | '\u{2A700}'..='\u{2EBEF}' | '\u{F900}'..='\u{FAFF}' | '\u{3007}')
+}
+
+/// Normalise text for matching. See the module docs for the steps.
+pub fn normalize(text: &str) -> String {
+    let nfkc: String = text.nfkc().collect();
+    let simplified = if nfkc.chars().any(is_han) { zhconv(&nfkc, Variant::ZhHans) } else { nfkc };
+    let folded = fold_punctuation(&simplified.to_lowercase());
+    let numbers = convert_numerals(&folded);
+    if numbers.bytes().any(|b| b == b's') {
+        numbers.split(' ').map(singular).collect::<Vec<_>>().join(" ")
+    } else {
+        numbers
+    }
+}
+
+/// English words that end in `s` without being plurals (words under four letters are left alone).
+const NOT_PLURAL: &[&str] = &[
+    "saas",
+    "paas",
+    "iaas",
+    "news",
+    "series",
+    "species",
+    "analysis",
+    "basis",
+    "thesis",
+    "crisis",
+    "bias",
+    "alias",
+    "always",
+    "perhaps",
+    "whereas",
+    "plus",
+    "chaos",
+    "canvas",
+    "atlas",
+    "windows",
+    "kubernetes",
+    "status",
+    "campus",
+    "virus",
+    "bonus",
+    "focus",
+    "consensus",
+    "census",
+    "corpus",
+    "radius",
+    "genius",
+    "process",
+    "business",
+    "access",
+    "success",
+    "across",
+    "unless",
+    "less",
+    "express",
+    "address",
+    "class",
+    "mass",
+    "boss",
+    "loss",
+    "gross",
+    "press",
+    "chess",
+    "glass",
+    "grass",
+    "stress",
+    "progress",
+    "congress",
+    "physics",
+    "economics",
+    "ethics",
+    "politics",
+    "mathematics",
+    "statistics",
+    "analytics",
+    "robotics",
+    "electronics",
+    "logistics",
+    "semantics",
+    "linguistics",
+    "versus",
+    "thus",
+    "minus",
+    "bus",
+    "gas",
+    "yes",
+];
+
+/// Fold a regular English plural to its singular (`agents` → `agent`, `companies` → `company`), so
+/// questions and stored text meet whatever number they use. Other tokens pass through.
+fn singular(word: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let plain = word.len() >= 4 && word.bytes().all(|b| b.is_ascii_lowercase());
+    let not_plural = ["ss", "ous", "is"].iter().any(|end| word.ends_with(end)) || NOT_PLURAL.contains(&word);
+    if !plain || !word.ends_with('s') || not_plural {
+        return Cow::Borrowed(word);
+    }
+    if let Some(stem) = word.strip_suffix("ies") {
+        return Cow::Owned(format!("{stem}y"));
+    }
+    for suffix in ["ches", "shes", "xes", "sses"] {
+        if word.ends_with(suffix) {
+            return Cow::Borrowed(&word[..word.len() - 2]);
+        }
+    }
+    Cow::Borrowed(&word[..word.len() - 1])
+}
+
+/// Punctuation to spaces (with the exceptions in the module docs), whitespace collapsed.
+fn fold_punctuation(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    let mut skip_s = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = if i > 0 { chars[i - 1] } else { ' ' };
+        let next = chars.get(i + 1).copied().unwrap_or(' ');
+        if (c == '\'' || c == '\u{2019}') && next == 's' && !chars.get(i + 2).is_some_and(|c| c.is_alphanumeric()) {
+            skip_s = true; // possessive: microsoft's → microsoft
+            continue;
+        }
+        if skip_s {
+            skip_s = false;
+            continue;
+        }
+        let keep = if c.is_alphanumeric() {
+            true
+        } else if c == '.' {
+            prev.is_ascii_digit() && next.is_ascii_digit()
+        } else if c == '-' {
+            is_word_char(prev) && is_word_char(next)
+        } else if is_name_dot(c) {
+            continue; // 山姆·奥特曼 → 山姆奥特曼
+        } else {
+            false
+        };
+        if !keep {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(c);
+    }
+    out
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_han(c)
+}
+
+fn is_name_dot(c: char) -> bool {
+    matches!(c, '\u{00B7}' | '\u{2022}' | '\u{30FB}' | '\u{2027}' | '\u{2219}' | '\u{FF65}')
+}
+
+const DIGITS: &str = "〇零一二三四五六七八九";
+
+fn digit_value(c: char) -> Option<u64> {
+    match c {
+        '〇' | '零' => Some(0),
+        '两' => Some(2),
+        _ => DIGITS.chars().position(|d| d == c).map(|p| p.saturating_sub(1) as u64),
+    }
+}
+
+fn unit_value(c: char) -> Option<u64> {
+    match c {
+        '十' => Some(10),
+        '百' => Some(100),
+        '千' => Some(1000),
+        _ => None,
+    }
+}
+
+/// Replace runs of Chinese numerals that read unambiguously as numbers.
+///
+/// A run converts when it spells digits one by one and is long enough not to be a word
+/// (`二〇二六`, `一九九五`), or uses 十/百/千 with digits (`三十`, `十五`, `一百二十`). Single
+/// characters (`一定`, `十分`) and 万/亿 (which Arabic numbers keep: `130亿`) are left alone.
+fn convert_numerals(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let is_num = |c: char| digit_value(c).is_some() || unit_value(c).is_some();
+        if !is_num(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_num(chars[i]) {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        match numeral_value(&run) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&run),
+        }
+    }
+    out
+}
+
+fn numeral_value(run: &str) -> Option<String> {
+    let chars: Vec<char> = run.chars().collect();
+    if chars.len() < 2 {
+        return None;
+    }
+    let has_unit = chars.iter().any(|&c| unit_value(c).is_some());
+    if !has_unit {
+        let has_zero = chars.iter().any(|&c| c == '〇' || c == '零');
+        if chars.len() < 3 && !has_zero || chars.contains(&'两') {
+            return None;
+        }
+        return Some(chars.iter().map(|&c| char::from(b'0' + digit_value(c).unwrap_or(0) as u8)).collect());
+    }
+    // Positional: digit unit digit unit … [digit]; 十 alone at the start means 10.
+    let mut total = 0u64;
+    let mut pending: Option<u64> = None;
+    let mut last_unit = u64::MAX;
+    for &c in &chars {
+        if let Some(d) = digit_value(c) {
+            if pending.is_some() && d != 0 {
+                return None; // two digits in a row: 三五十 is not a number
+            }
+            pending = Some(d);
+        } else if let Some(u) = unit_value(c) {
+            if u >= last_unit {
+                return None;
+            }
+            total += pending.take().unwrap_or(1) * u;
+            last_unit = u;
+        }
+    }
+    Some((total + pending.unwrap_or(0)).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_and_case() {
+        assert_eq!(normalize("\u{FF2F}\u{FF50}\u{FF45}\u{FF4E}ＡＩ\u{FF1F}"), "openai");
+        assert_eq!(normalize("GPT-6 與 Azure,2032年"), "gpt-6 与 azure 2032年");
+    }
+
+    #[test]
+    fn traditional_becomes_simplified() {
+        assert_eq!(normalize("微軟為什麼投資OpenAI?"), "微软为什么投资openai");
+        assert_eq!(normalize("算力會不會過剩?"), "算力会不会过剩");
+    }
+
+    #[test]
+    fn punctuation_folds_but_numbers_and_words_survive() {
+        assert_eq!(normalize("1.4万亿美元,“无状态 API”!"), "1.4万亿美元 无状态 api");
+        assert_eq!(normalize("山姆·奥特曼:是的。"), "山姆奥特曼 是的");
+        assert_eq!(normalize("  a\t\tb \n c "), "a b c");
+        assert_eq!(normalize("-x- 1.a"), "x 1 a");
+    }
+
+    #[test]
+    fn english_plurals_and_possessives_fold() {
+        assert_eq!(normalize("Microsoft's AI agents"), "microsoft ai agent");
+        assert_eq!(normalize("companies’ chips and SaaS businesses"), "company chip and saas business");
+        assert_eq!(normalize("GPUs, losses, boxes, status, famous"), "gpu loss box status famous");
+    }
+
+    #[test]
+    fn chinese_numerals() {
+        assert_eq!(normalize("二〇二六年"), "2026年");
+        assert_eq!(normalize("二零三二年"), "2032年");
+        assert_eq!(normalize("三十出头"), "30出头");
+        assert_eq!(normalize("二十八岁"), "28岁");
+        assert_eq!(normalize("一百二十"), "120");
+        assert_eq!(normalize("十五"), "15");
+        // Words that merely contain numerals stay words.
+        assert_eq!(normalize("一定 十分 之一 两三年 五六年"), "一定 十分 之一 两三年 五六年");
+        assert_eq!(normalize("130亿"), "130亿");
+    }
+}

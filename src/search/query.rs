@@ -1,0 +1,553 @@
+//! Reading a question: who it names, which words carry its meaning, what to look up.
+//!
+//! A question is normalised, then:
+//! 1. speaker names and aliases are taken out (they steer ranking, they are not content);
+//! 2. synonym terms become *concepts*: present in a pair when any member of the group is;
+//! 3. question words, particles and pronouns (`为什么`, `吗`, `的`, `我们` …) are masked;
+//! 4. what remains becomes *units*: Chinese character bigrams (a lone character stands alone),
+//!    Latin words and numbers.
+//!
+//! Each unit has a weight: how informative it is in this corpus (inverse document frequency,
+//! scaled to 0–1; a term the corpus never uses weighs 1). Coverage of these weights by a pair is
+//! what confidence is built from, so a question whose content is mostly absent from the corpus
+//! cannot score high because one common word matched.
+
+use std::ops::Range;
+
+use super::common::common_chars;
+use super::normalize::{is_han, normalize};
+use super::tokenize::{han_terms, is_stopword, runs, word_terms, Run};
+use super::vocab::{is_whole, Vocabulary};
+
+/// Interrogatives, particles, pronouns and conversational frames: not content in a question.
+/// Longer entries are matched first.
+const STOP_PHRASES: &[&str] = &[
+    "可不可以",
+    "是不是",
+    "有没有",
+    "会不会",
+    "能不能",
+    "要不要",
+    "为什么",
+    "怎么样",
+    "怎么办",
+    "怎么看",
+    "什么样",
+    "告诉我",
+    "请告诉",
+    "为何",
+    "怎样",
+    "怎么",
+    "什么",
+    "多少",
+    "多大",
+    "多久",
+    "多长",
+    "几个",
+    "哪些",
+    "哪个",
+    "哪里",
+    "哪儿",
+    "是否",
+    "如何",
+    "请问",
+    "一下",
+    "到底",
+    "究竟",
+    "还是",
+    "或者",
+    "这个",
+    "那个",
+    "这些",
+    "那些",
+    "这样",
+    "那样",
+    "你们",
+    "我们",
+    "他们",
+    "她们",
+    "它们",
+    "咱们",
+    "大家",
+    "谈谈",
+    "聊聊",
+    "讲讲",
+    "说说",
+    "认为",
+    "觉得",
+    "看待",
+    "看法",
+    "评价",
+    "评论",
+    "回应",
+    "解释",
+    "介绍",
+    "描述",
+    "表示",
+    "提到",
+    "指出",
+    "观点",
+    "态度",
+    "想法",
+    "意见",
+    "关于",
+    "有关",
+    "以及",
+    "对于",
+    "什么时候",
+    "的时候",
+    "何时",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "对",
+    "呀",
+    "嘛",
+    "哪",
+    "的",
+    "了",
+    "着",
+    "是",
+    "和",
+    "与",
+    "及",
+    "或",
+    "就",
+    "也",
+    "都",
+    "说",
+    "讲",
+    "在",
+    "您",
+    "你",
+    "我",
+    "他",
+    "她",
+    "它",
+    "这",
+    "那",
+    "把",
+    "被",
+    "又",
+    "很",
+    "还",
+    "么",
+    "谁",
+    "几",
+];
+
+/// [`STOP_PHRASES`], longest first, so `什么时候` wins over `什么`.
+fn stop_phrases() -> &'static [&'static str] {
+    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut phrases = STOP_PHRASES.to_vec();
+        phrases.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+        phrases.dedup();
+        phrases
+    })
+}
+
+/// Words that contain a stop character but are content (`现在` is not `在`).
+const PROTECTED: &[&str] = &[
+    "目的", "的确", "现在", "存在", "正在", "实在", "所在", "潜在", "内在", "外在", "总和", "和平", "和谐", "参与",
+    "及时", "涉及", "普及", "提及", "成就", "就业", "首都", "着手", "着重", "执着", "把握", "被动", "了解", "小说",
+    "说明", "说服", "传说", "学说", "他人", "你我", "还款", "还债", "归还", "是非", "哪吒", "对手", "面对", "针对",
+    "相对", "对话", "绝对", "反对", "对比", "对冲", "应对", "对外", "对象", "对称",
+];
+
+/// Weight given to a lone Chinese character (its document frequency is not indexed).
+const SINGLE_CHAR_WEIGHT: f64 = 0.5;
+/// Weight of a term no stored pair uses. Lower than the rarest known term: an unknown word is as
+/// likely a paraphrase of stored wording as a sign of an uncovered topic.
+pub const UNKNOWN_WEIGHT: f64 = 0.6;
+/// How much a synonym's index terms count in retrieval, relative to the question's own words.
+pub const SYNONYM_FACTOR: f64 = 0.8;
+
+/// How a unit is matched in a pair's text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnitKind {
+    /// Two characters at `pos`, `pos + 1` of Han run `run`.
+    Bigram { run: usize, pos: usize },
+    /// A Han run of one character.
+    Char,
+    /// A Latin word or number.
+    Word,
+    /// A synonym group: present when any of `forms` is.
+    Concept,
+}
+
+/// A piece of question content.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Normalised strings; the unit is present in a text containing any of them.
+    pub forms: Vec<String>,
+    /// How it is matched.
+    pub kind: UnitKind,
+    /// Informativeness, 0–1 per character (bigrams) or per unit (words, concepts: up to 2).
+    pub weight: f64,
+    /// Found by chance in any long text (a lone character, a small number): weak evidence when
+    /// only an answer contains it.
+    pub weak: bool,
+}
+
+/// A question, read.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// The normalised question.
+    pub normalized: String,
+    /// Speakers the question names.
+    pub speakers: Vec<i64>,
+    /// Content units.
+    pub units: Vec<Unit>,
+    /// The Han runs bigram units point into.
+    pub han_runs: Vec<Vec<char>>,
+    /// Per character of each Han run: whether it is part of an everyday word.
+    pub han_common: Vec<Vec<bool>>,
+    /// Adjacent content across a script change (`投资` + `openai` → `投资openai`): matching it
+    /// exactly is evidence of the same phrase, not just the same words.
+    pub links: Vec<String>,
+    /// Index terms to retrieve candidates with, and their weight factors.
+    pub terms: Vec<(String, f64)>,
+}
+
+/// Document frequencies the analysis needs: `df(term)` and the number of pairs.
+pub trait TermFrequencies {
+    /// Number of pairs whose text contains `term`.
+    fn df(&mut self, term: &str) -> u64;
+    /// Number of pairs in the corpus.
+    fn pair_count(&self) -> u64;
+}
+
+/// Weight of a term: its scaled inverse document frequency, or [`UNKNOWN_WEIGHT`] when no pair
+/// uses it.
+pub fn term_weight(df: u64, pairs: u64) -> f64 {
+    if df == 0 {
+        UNKNOWN_WEIGHT
+    } else {
+        informativeness(df, pairs)
+    }
+}
+
+/// Inverse document frequency scaled to 0–1: 1 for a term no pair uses.
+pub fn informativeness(df: u64, pairs: u64) -> f64 {
+    let n = pairs as f64 + 1.0;
+    let full = (n / 0.5).ln();
+    if full <= 0.0 {
+        return 1.0;
+    }
+    ((n / (df as f64 + 0.5)).ln() / full).clamp(0.0, 1.0)
+}
+
+/// Read a question. `stats` supplies document frequencies for unit weights.
+pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequencies) -> Query {
+    let normalized = normalize(question);
+    let mut query = Query { normalized: normalized.clone(), ..Query::default() };
+    let mut masked: Vec<Range<usize>> = Vec::new();
+
+    for found in vocab.find_speakers(&normalized) {
+        if !query.speakers.contains(&found.id) {
+            query.speakers.push(found.id);
+        }
+        masked.push(found.range);
+    }
+    let mut concepts = vocab.find_synonyms(&normalized, &masked);
+    // A group none of whose terms the corpus uses would only hide the question's own characters,
+    // which may still partly match (科技巨头 in 科技七巨头): read such text as plain text.
+    concepts.retain(|found| vocab.groups[found.id as usize].terms.iter().any(|f| form_df(f, stats) > 0));
+    for found in &concepts {
+        masked.push(found.range.clone());
+        let forms = vocab.groups[found.id as usize].terms.clone();
+        let df = forms.iter().map(|f| form_df(f, stats)).max().unwrap_or(0);
+        let weight = 2.0 * term_weight(df, stats.pair_count());
+        for form in &forms {
+            for_each_term(form, |t| query.terms.push((t.to_owned(), SYNONYM_FACTOR)));
+        }
+        query.units.push(Unit { forms, kind: UnitKind::Concept, weight, weak: false });
+    }
+    masked.extend(stop_ranges(&normalized, &masked));
+
+    let content = mask(&normalized, &masked);
+    let runs = runs(&content);
+    let mut spans: Vec<std::ops::Range<usize>> = concepts.iter().map(|c| c.range.clone()).collect();
+    for run in &runs {
+        let text = run_text(run);
+        let start = text.as_ptr() as usize - content.as_ptr() as usize;
+        spans.push(start..start + text.len());
+        match *run {
+            Run::Han(han) => add_han_run(&mut query, han, stats),
+            Run::Word(word) => add_word(&mut query, word, stats),
+        }
+    }
+    query.links = links(&normalized, spans);
+    for speaker in &query.speakers {
+        query.terms.push((super::postings::speaker_term(*speaker), 1.0));
+    }
+    dedup_terms(&mut query.terms);
+    query
+}
+
+/// Characters that, standing alone, are grammar rather than content (negation, modal verbs,
+/// prepositions). Inside longer runs they still take part in bigrams.
+const FUNCTION_CHARS: &str = "不没会能要有让从向给到去来将可得地更最再才已被把却而且";
+
+fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
+    let chars: Vec<char> = han.chars().collect();
+    if chars.len() == 1 && FUNCTION_CHARS.contains(chars[0]) {
+        return;
+    }
+    if chars.len() == 1 {
+        query.terms.push((han.to_owned(), SINGLE_CHAR_WEIGHT));
+        query.units.push(Unit {
+            forms: vec![han.to_owned()],
+            kind: UnitKind::Char,
+            weight: SINGLE_CHAR_WEIGHT,
+            weak: true,
+        });
+        return;
+    }
+    let run = query.han_runs.len();
+    query.han_common.push(common_chars(&chars));
+    query.han_runs.push(chars.clone());
+    let pairs = stats.pair_count();
+    for pos in 0..chars.len() - 1 {
+        let bigram: String = chars[pos..pos + 2].iter().collect();
+        let weight = term_weight(stats.df(&bigram), pairs);
+        query.terms.push((bigram.clone(), 1.0));
+        query.units.push(Unit { forms: vec![bigram], kind: UnitKind::Bigram { run, pos }, weight, weak: false });
+    }
+}
+
+fn add_word(query: &mut Query, word: &str, stats: &mut dyn TermFrequencies) {
+    // A lone letter (the `s` of a stray apostrophe, a list marker) carries no meaning.
+    if is_stopword(word) || (word.chars().count() == 1 && !word.starts_with(|c: char| c.is_ascii_digit())) {
+        return;
+    }
+    let mut first = None;
+    word_terms(word, &mut |t| {
+        query.terms.push((t.to_owned(), 1.0));
+        first.get_or_insert_with(|| t.to_owned());
+    });
+    let Some(joined) = first else { return };
+    // A word weighs like a two-character Chinese word; a number like one character, and a small
+    // number (1, 10) half that: they turn up everywhere.
+    let small_number = word.parse::<f64>().is_ok_and(|n| n < 100.0 && !word.contains('.'));
+    let scale = match word.parse::<f64>() {
+        Ok(_) if small_number => 0.5,
+        Ok(_) => 1.0,
+        Err(_) => 2.0,
+    };
+    let weight = scale * term_weight(stats.df(&joined), stats.pair_count());
+    if query.units.iter().any(|u| u.kind == UnitKind::Word && u.forms[0] == word) {
+        return;
+    }
+    query.units.push(Unit { forms: vec![word.to_owned(), joined], kind: UnitKind::Word, weight, weak: small_number });
+}
+
+/// Content spans (byte ranges of `text`) that touch in the question (nothing but a space
+/// between) and differ in script, joined without spaces: `投资` + `openai` → `投资openai`. The Han
+/// side contributes its two characters nearest the seam.
+fn links(text: &str, mut spans: Vec<Range<usize>>) -> Vec<String> {
+    spans.sort_by_key(|r| r.start);
+    let han_start = |r: &Range<usize>| text[r.clone()].starts_with(is_han);
+    let han_end = |r: &Range<usize>| text[r.clone()].ends_with(is_han);
+    let mut out = Vec::new();
+    for pair in spans.windows(2) {
+        let (left, right) = (&pair[0], &pair[1]);
+        let gap = text.get(left.end..right.start).unwrap_or("x");
+        if !gap.trim().is_empty() || gap.len() > 1 || han_end(left) == han_start(right) {
+            continue;
+        }
+        let l: String = if han_end(left) {
+            let chars: Vec<char> = text[left.clone()].chars().collect();
+            chars[chars.len().saturating_sub(2)..].iter().collect()
+        } else {
+            text[left.clone()].rsplit(' ').next().unwrap_or_default().to_owned()
+        };
+        let r: String = if han_start(right) {
+            text[right.clone()].chars().take(2).collect()
+        } else {
+            text[right.clone()].split(' ').next().unwrap_or_default().to_owned()
+        };
+        let han_side = if han_end(left) { &l } else { &r };
+        if han_side.chars().count() == 2 && !is_stopword(&l) && !is_stopword(&r) {
+            out.push(format!("{l}{r}"));
+        }
+    }
+    out
+}
+
+fn run_text<'a>(run: &Run<'a>) -> &'a str {
+    match *run {
+        Run::Han(s) | Run::Word(s) => s,
+    }
+}
+
+/// Pairs containing a form: for a Chinese phrase, at most the rarest of its bigrams' counts.
+fn form_df(form: &str, stats: &mut dyn TermFrequencies) -> u64 {
+    let mut dfs = Vec::new();
+    for_each_term(form, |t| dfs.push(t.to_owned()));
+    dfs.iter().map(|t| stats.df(t)).min().unwrap_or(0)
+}
+
+fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
+    for run in runs(text) {
+        match run {
+            Run::Han(han) => han_terms(han, &mut f),
+            Run::Word(word) => word_terms(word, &mut f),
+        }
+    }
+}
+
+/// Byte ranges of stop phrases in `text` that do not overlap `taken` or a protected word.
+fn stop_ranges(text: &str, taken: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    'scan: while i < text.len() {
+        let rest = &text[i..];
+        let step = rest.chars().next().map_or(1, char::len_utf8);
+        if !rest.starts_with(is_han) || taken.iter().any(|t| t.contains(&i)) {
+            i += step;
+            continue;
+        }
+        if let Some(word) = PROTECTED.iter().find(|w| rest.starts_with(*w)) {
+            i += word.len();
+            continue;
+        }
+        for phrase in stop_phrases() {
+            if rest.starts_with(phrase) {
+                let range = i..i + phrase.len();
+                if !taken.iter().any(|t| t.start < range.end && range.start < t.end) {
+                    out.push(range);
+                    i += phrase.len();
+                    continue 'scan;
+                }
+            }
+        }
+        i += step;
+    }
+    out
+}
+
+/// `text` with `ranges` blanked out: each masked character becomes as many spaces as it has bytes,
+/// so byte offsets stay valid in both strings.
+fn mask(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if ranges.iter().any(|r| r.contains(&i)) {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn dedup_terms(terms: &mut Vec<(String, f64)>) {
+    let mut seen: Vec<(String, f64)> = Vec::with_capacity(terms.len());
+    for (term, factor) in terms.drain(..) {
+        match seen.iter_mut().find(|(t, _)| *t == term) {
+            Some(existing) => existing.1 = existing.1.max(factor),
+            None => seen.push((term, factor)),
+        }
+    }
+    *terms = seen;
+}
+
+/// Whether `form` occurs in normalised `text` (whole words for Latin forms).
+pub fn occurs(text: &str, form: &str) -> bool {
+    if !form.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return text.contains(form);
+    }
+    text.match_indices(form).any(|(start, _)| is_whole(text, &(start..start + form.len())))
+}
+
+/// Whether any form of a unit occurs in `text`.
+pub fn unit_occurs(unit: &Unit, text: &str) -> bool {
+    unit.forms.iter().any(|f| occurs(text, f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Fixed(HashMap<&'static str, u64>, u64);
+    impl TermFrequencies for Fixed {
+        fn df(&mut self, term: &str) -> u64 {
+            self.0.get(term).copied().unwrap_or(0)
+        }
+        fn pair_count(&self) -> u64 {
+            self.1
+        }
+    }
+
+    fn vocab() -> Vocabulary {
+        Vocabulary::new(
+            &[(1, "算力".into()), (1, "计算资源".into()), (1, "compute".into())],
+            &[(7, "奥特曼".into()), (7, "Sam Altman".into())],
+        )
+    }
+
+    fn forms(q: &Query) -> Vec<String> {
+        q.units.iter().map(|u| u.forms[0].clone()).collect()
+    }
+
+    #[test]
+    fn question_words_and_particles_are_not_content() {
+        let mut stats = Fixed(HashMap::new(), 14);
+        let q = analyze("OpenAI的员工平均多大年纪?", &vocab(), &mut stats);
+        assert_eq!(forms(&q), ["openai", "员工", "工平", "平均", "年纪"]);
+        let q = analyze("现在的目的是什么", &vocab(), &mut stats);
+        assert_eq!(forms(&q), ["现在", "目的"]);
+        let q = analyze("AGI什么时候实现", &vocab(), &mut stats);
+        assert_eq!(forms(&q), ["agi", "实现"]);
+    }
+
+    #[test]
+    fn speakers_are_detected_and_removed_from_content() {
+        let mut stats = Fixed(HashMap::new(), 14);
+        let q = analyze("奥特曼怎么看 AGI?", &vocab(), &mut stats);
+        assert_eq!(q.speakers, [7]);
+        assert_eq!(forms(&q), ["agi"]);
+        assert!(q.terms.iter().any(|(t, _)| t == "@7"));
+    }
+
+    #[test]
+    fn synonyms_become_concepts() {
+        let mut stats = Fixed(HashMap::from([("算力", 3)]), 14);
+        let q = analyze("计算资源够吗", &vocab(), &mut stats);
+        assert_eq!(q.units[0].kind, UnitKind::Concept);
+        assert!(q.units[0].forms.contains(&"算力".to_string()));
+        assert!(q.terms.iter().any(|(t, _)| t == "算力"));
+    }
+
+    #[test]
+    fn unknown_terms_weigh_less_than_rare_ones() {
+        assert_eq!(informativeness(0, 14), 1.0);
+        assert_eq!(term_weight(0, 14), UNKNOWN_WEIGHT);
+        assert!(term_weight(1, 14) > UNKNOWN_WEIGHT);
+        assert!(informativeness(1, 14) > informativeness(7, 14));
+        assert!(informativeness(13, 14) < 0.1);
+        assert!(informativeness(10, 100_000) > 0.7);
+    }
+
+    #[test]
+    fn links_join_words_across_scripts() {
+        let mut stats = Fixed(HashMap::new(), 14);
+        let q = analyze("微软为什么投资OpenAI?", &vocab(), &mut stats);
+        assert_eq!(q.links, ["投资openai"]);
+        let q = analyze("GPT-6 会在亚马逊云上吗", &vocab(), &mut stats);
+        assert!(q.links.is_empty(), "{:?}", q.links);
+        let q = analyze("compute够不够", &vocab(), &mut stats);
+        assert_eq!(q.links, ["compute够不"]);
+    }
+
+    #[test]
+    fn traditional_question_reads_like_simplified() {
+        let mut stats = Fixed(HashMap::new(), 14);
+        let a = analyze("微軟為什麼投資OpenAI?", &vocab(), &mut stats);
+        let b = analyze("微软为什么投资openai", &vocab(), &mut stats);
+        assert_eq!(forms(&a), forms(&b));
+    }
+}

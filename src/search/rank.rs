@@ -1,0 +1,383 @@
+//! Ranking pairs for a question, and how sure to be about the best one.
+//!
+//! Two stages:
+//! 1. **Retrieval** through the inverted index: each question term adds `idf × (3 × question
+//!    weight + answer weight)` to the pairs listing it (BM25-style, question counts triple).
+//!    Very common terms are skipped on large corpora. The best [`CANDIDATES`] pairs go on.
+//! 2. **Reranking** on the candidates' text: how much of the question's informative content the
+//!    pair covers (in its question and alternates, and anywhere), edit similarity to the stored
+//!    question for near-verbatim asks and typos, and whether a speaker the question names answers.
+//!
+//! Confidence (0–1) comes from the same features; [`DEFAULT_THRESHOLD`] separates answers from
+//! "no close answer".
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::normalize::normalize;
+use super::postings::{decode, impact_weights, PairText};
+use super::query::{analyze, unit_occurs, Query, TermFrequencies, UnitKind};
+use super::vocab::Vocabulary;
+
+/// Confidence at or above which a match is given as the answer, for every front end.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+/// How many retrieved pairs are reranked.
+pub const CANDIDATES: usize = 40;
+/// On corpora this large, terms in more than [`COMMON_SHARE`] of pairs are not retrieved with
+/// (they barely discriminate and their lists are long); reranking still sees them.
+const COMMON_MIN_PAIRS: u64 = 5_000;
+const COMMON_SHARE: f64 = 0.05;
+
+/// What the matcher needs from storage.
+pub trait Corpus {
+    /// Number of stored pairs.
+    fn pair_count(&mut self) -> Result<u64>;
+    /// Id and document frequency of an index term.
+    fn term(&mut self, term: &str) -> Result<Option<(i64, u64)>>;
+    /// Encoded posting lists of a term (see [`super::postings`]).
+    fn posting_lists(&mut self, term_id: i64) -> Result<Vec<Vec<u8>>>;
+    /// Text of the given pairs; ids that no longer exist are left out.
+    fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>>;
+    /// Synonyms and speaker aliases.
+    fn vocabulary(&mut self) -> Result<Arc<Vocabulary>>;
+}
+
+/// Why a pair scored as it did.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Features {
+    /// Share of the question's weighted content found anywhere in the pair.
+    pub coverage: f64,
+    /// Share found in the stored question or its alternates.
+    pub question_coverage: f64,
+    /// Edit similarity (0–1) to the closest of the stored question and alternates.
+    pub similarity: f64,
+    /// `Some(true)` when a speaker named in the question answers in the pair, `Some(false)` when
+    /// the question names speakers and none of them answers, `None` when it names nobody.
+    pub speaker_match: Option<bool>,
+    /// Retrieval score, relative to the best candidate (0–1).
+    pub retrieval: f64,
+    /// Share of cross-script phrase links found verbatim.
+    pub links: f64,
+}
+
+/// A ranked pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// The pair.
+    pub pair_id: i64,
+    /// Ranking score (higher is better; not a probability).
+    pub score: f64,
+    /// How sure the matcher is that this pair answers the question (0–1).
+    pub confidence: f64,
+    /// The evidence.
+    pub features: Features,
+}
+
+/// The outcome of ranking a question.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    /// How the question was read.
+    pub query: Query,
+    /// Candidates, best first.
+    pub ranked: Vec<Scored>,
+}
+
+impl Ranking {
+    /// The best pair when it reaches `threshold`.
+    pub fn answer(&self, threshold: f64) -> Option<&Scored> {
+        self.ranked.first().filter(|s| s.confidence >= threshold)
+    }
+}
+
+/// Rank stored pairs for `question`.
+pub fn rank(corpus: &mut dyn Corpus, question: &str) -> Result<Ranking> {
+    let vocab = corpus.vocabulary()?;
+    let pairs = corpus.pair_count()?;
+    let mut lookup = Lookup { corpus, cache: HashMap::new(), pairs, error: None };
+    let query = analyze(question, &vocab, &mut lookup);
+    if let Some(error) = lookup.error.take() {
+        return Err(error);
+    }
+    let retrieved = retrieve(&mut lookup, &query)?;
+    let ids: Vec<i64> = retrieved.iter().map(|&(id, _)| id).collect();
+    let texts = lookup.corpus.pair_texts(&ids)?;
+    let best_retrieval = retrieved.first().map_or(1.0, |&(_, s)| s.max(1e-9));
+    let retrieval: HashMap<i64, f64> = retrieved.into_iter().collect();
+    let mut ranked: Vec<Scored> = texts
+        .iter()
+        .map(|(id, text)| score_pair(&query, *id, text, retrieval.get(id).copied().unwrap_or(0.0) / best_retrieval))
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
+    Ok(Ranking { query, ranked })
+}
+
+/// Term lookups, cached for the length of one question.
+struct Lookup<'a> {
+    corpus: &'a mut dyn Corpus,
+    cache: HashMap<String, Option<(i64, u64)>>,
+    pairs: u64,
+    error: Option<anyhow::Error>,
+}
+
+impl Lookup<'_> {
+    fn get(&mut self, term: &str) -> Result<Option<(i64, u64)>> {
+        if let Some(hit) = self.cache.get(term) {
+            return Ok(*hit);
+        }
+        let found = self.corpus.term(term)?;
+        self.cache.insert(term.to_owned(), found);
+        Ok(found)
+    }
+}
+
+impl TermFrequencies for Lookup<'_> {
+    fn df(&mut self, term: &str) -> u64 {
+        match self.get(term) {
+            Ok(found) => found.map_or(0, |(_, df)| df),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                0
+            }
+        }
+    }
+
+    fn pair_count(&self) -> u64 {
+        self.pairs
+    }
+}
+
+/// Stage 1: candidates from the index, best first.
+fn retrieve(lookup: &mut Lookup<'_>, query: &Query) -> Result<Vec<(i64, f64)>> {
+    let n = lookup.pairs as f64;
+    let mut terms: Vec<(i64, u64, f64)> = Vec::new();
+    for (term, factor) in &query.terms {
+        if let Some((id, df)) = lookup.get(term)? {
+            if df > 0 {
+                terms.push((id, df, *factor));
+            }
+        }
+    }
+    terms.sort_by_key(|&(_, df, _)| df);
+    let common = (lookup.pairs >= COMMON_MIN_PAIRS).then_some((n * COMMON_SHARE) as u64);
+    let mut scores: HashMap<u32, f64> = HashMap::new();
+    for (i, &(term_id, df, factor)) in terms.iter().enumerate() {
+        if i > 0 && common.is_some_and(|limit| df > limit) {
+            break;
+        }
+        let idf = (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+        for list in lookup.corpus.posting_lists(term_id)? {
+            decode(&list, |pair, impact| {
+                let (q, a) = impact_weights(impact);
+                *scores.entry(pair).or_default() += factor * idf * (3.0 * q + a);
+            });
+        }
+    }
+    let mut ranked: Vec<(i64, f64)> = scores.into_iter().map(|(id, s)| (i64::from(id), s)).collect();
+    let keep = CANDIDATES.min(ranked.len());
+    if keep > 0 && ranked.len() > keep {
+        ranked.select_nth_unstable_by(keep - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(keep);
+    }
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(ranked)
+}
+
+/// Stage 2: features, score and confidence of one candidate.
+fn score_pair(query: &Query, pair_id: i64, text: &PairText, retrieval: f64) -> Scored {
+    let fields = Fields::new(text);
+    let (coverage, question_coverage, mass) = coverage(query, &fields);
+    let compact_query: String = query.normalized.chars().filter(|c| !c.is_whitespace()).collect();
+    let similarity = fields
+        .questions
+        .iter()
+        .map(|q| {
+            let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+            strsim::normalized_levenshtein(&compact_query, &compact)
+        })
+        .fold(0.0, f64::max);
+    let speaker_match =
+        (!query.speakers.is_empty()).then(|| text.turns.iter().any(|(s, _)| query.speakers.contains(s)));
+    let links = link_share(query, &fields);
+    let features = Features { coverage, question_coverage, similarity, speaker_match, retrieval, links };
+    Scored { pair_id, score: score(&features), confidence: confidence(&features, mass), features }
+}
+
+/// Credit for a query character that no matched bigram covers but that appears on its own in
+/// the stored question (`亏` of `亏了` in `亏损`), and in the answer. Chinese paraphrases share
+/// characters even when they share no words.
+const CHAR_CREDIT_QUESTION: f64 = 0.4;
+const CHAR_CREDIT_ANSWER: f64 = 0.15;
+/// Weight factor of characters inside everyday words (see [`super::common`]).
+const COMMON_WORD_FACTOR: f64 = 0.5;
+/// Credit for an everyday word matched only in the answer: long answers contain many by chance.
+const COMMON_IN_ANSWER_CREDIT: f64 = 0.3;
+/// Credit for content found only in linked intro notes: a summary is second-hand evidence.
+const NOTE_CREDIT: f64 = 0.6;
+
+/// The normalised text of a candidate, by field.
+struct Fields {
+    questions: Vec<String>,
+    answer: String,
+    notes: String,
+}
+
+impl Fields {
+    fn new(text: &PairText) -> Fields {
+        let join =
+            |texts: &mut dyn Iterator<Item = &String>| texts.map(|t| normalize(t)).collect::<Vec<_>>().join(" | ");
+        Fields {
+            questions: std::iter::once(&text.question).chain(&text.alternates).map(|t| normalize(t)).collect(),
+            answer: join(&mut text.turns.iter().map(|(_, t)| t)),
+            notes: join(&mut text.notes.iter()),
+        }
+    }
+
+    /// Where `found` holds: in the question (credit counts for both shares), else the best of
+    /// answer and notes. Returns (question credit, overall credit) in 0–1.
+    fn credit(&self, found: impl Fn(&str) -> bool, common: bool) -> (f64, f64) {
+        if self.questions.iter().any(|q| found(q)) {
+            return (1.0, 1.0);
+        }
+        let scale = if common { COMMON_IN_ANSWER_CREDIT } else { 1.0 };
+        if found(&self.answer) {
+            (0.0, scale)
+        } else if found(&self.notes) {
+            (0.0, scale * NOTE_CREDIT)
+        } else {
+            (0.0, 0.0)
+        }
+    }
+}
+
+/// Weighted share of query content in the pair: (anywhere, in the question), and the total weight.
+fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
+    // Per Han character: the best credit any matched bigram containing it earns, and that bigram's
+    // weight. A bigram spanning two words (工平 in 员工平均) thus neither helps nor hurts.
+    #[derive(Clone, Copy, Default)]
+    struct Slot {
+        weight: f64,
+        matched_weight: f64,
+        question: f64,
+        anywhere: f64,
+    }
+    let mut chars: Vec<Vec<Slot>> = query.han_runs.iter().map(|run| vec![Slot::default(); run.len()]).collect();
+    let (mut total, mut in_question, mut anywhere) = (0.0, 0.0, 0.0);
+    for unit in &query.units {
+        match unit.kind {
+            UnitKind::Bigram { run, pos } => {
+                let common = query.han_common[run][pos] && query.han_common[run][pos + 1];
+                let (q, a) = fields.credit(|t| unit_occurs(unit, t), common);
+                for slot in &mut chars[run][pos..pos + 2] {
+                    slot.weight = slot.weight.max(unit.weight);
+                    if a > 0.0 {
+                        slot.matched_weight = slot.matched_weight.max(unit.weight);
+                    }
+                    slot.question = slot.question.max(q);
+                    slot.anywhere = slot.anywhere.max(a);
+                }
+            }
+            UnitKind::Char | UnitKind::Word | UnitKind::Concept => {
+                let (q, a) = fields.credit(|t| unit_occurs(unit, t), unit.weak);
+                total += unit.weight;
+                in_question += q * unit.weight;
+                anywhere += a * unit.weight;
+            }
+        }
+    }
+    for ((run, slots), common) in query.han_runs.iter().zip(&chars).zip(&query.han_common) {
+        for ((c, slot), &common) in run.iter().zip(slots).zip(common) {
+            let scale = if common { COMMON_WORD_FACTOR } else { 1.0 };
+            if slot.anywhere > 0.0 {
+                let w = scale * slot.matched_weight;
+                total += w;
+                in_question += slot.question * w;
+                anywhere += slot.anywhere * w;
+                continue;
+            }
+            let w = scale * slot.weight;
+            total += w;
+            if fields.questions.iter().any(|t| t.contains(*c)) {
+                in_question += CHAR_CREDIT_QUESTION * w;
+                anywhere += CHAR_CREDIT_QUESTION * w;
+            } else if fields.answer.contains(*c) {
+                anywhere += CHAR_CREDIT_ANSWER * w;
+            }
+        }
+    }
+    if total <= 0.0 {
+        return (0.0, 0.0, 0.0);
+    }
+    (anywhere / total, in_question / total, total)
+}
+
+/// Share of the question's cross-script links found verbatim (spaces ignored) in the pair.
+fn link_share(query: &Query, fields: &Fields) -> f64 {
+    if query.links.is_empty() {
+        return 0.0;
+    }
+    let compact = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let texts: Vec<String> =
+        fields.questions.iter().chain([&fields.answer, &fields.notes]).map(|t| compact(t)).collect();
+    let found = query.links.iter().filter(|l| texts.iter().any(|t| t.contains(l.as_str()))).count();
+    found as f64 / query.links.len() as f64
+}
+
+fn tune(name: &str, default: f64) -> f64 {
+    std::env::var("QABOT_TUNE")
+        .ok()
+        .and_then(|v| {
+            v.split(',').find_map(|kv| {
+                let (k, x) = kv.split_once('=')?;
+                (k == name).then(|| x.parse().ok()).flatten()
+            })
+        })
+        .unwrap_or(default)
+}
+
+fn score(f: &Features) -> f64 {
+    // Naming a speaker is a strong filter: someone asking what Altman thinks wants Altman's words.
+    let speaker = match f.speaker_match {
+        Some(true) => tune("sp", 0.1),
+        Some(false) => -tune("sn", 0.3),
+        None => 0.0,
+    };
+    tune("c", 0.45) * f.coverage
+        + tune("q", 0.35) * f.question_coverage
+        + tune("s", 0.2) * f.similarity
+        + tune("r", 0.15) * f.retrieval
+        + tune("l", 0.2) * f.links
+        + speaker
+}
+
+/// Questions carrying less informative weight than this (e.g. just `OpenAI?`) are too vague to
+/// answer with confidence.
+const MIN_MASS: f64 = 0.6;
+
+fn confidence(f: &Features, mass: f64) -> f64 {
+    let mut c = 0.65 * f.coverage + 0.35 * f.question_coverage;
+    if f.speaker_match == Some(false) {
+        c *= 0.6;
+    }
+    c *= (mass / MIN_MASS).min(1.0);
+    if f.similarity >= 0.5 {
+        c = c.max(f.similarity);
+    }
+    calibrate(c.clamp(0.0, 1.0))
+}
+
+/// The evidence score at which a match becomes worth giving as the answer, measured on the
+/// development questions (`qabot eval`): paraphrases that keep a few specific words score above
+/// it, questions about things the interviews never discuss below.
+const EVIDENCE_THRESHOLD: f64 = 0.22;
+
+/// Map the evidence score onto 0–1 so that [`EVIDENCE_THRESHOLD`] lands on [`DEFAULT_THRESHOLD`]
+/// (piecewise linear, monotone): 0.5 reads as "just enough".
+fn calibrate(evidence: f64) -> f64 {
+    if evidence < EVIDENCE_THRESHOLD {
+        DEFAULT_THRESHOLD * evidence / EVIDENCE_THRESHOLD
+    } else {
+        DEFAULT_THRESHOLD + (1.0 - DEFAULT_THRESHOLD) * (evidence - EVIDENCE_THRESHOLD) / (1.0 - EVIDENCE_THRESHOLD)
+    }
+}

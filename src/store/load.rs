@@ -1,0 +1,309 @@
+//! Storing parsed interviews: one transaction per file, replacing changed versions, skipping
+//! unchanged ones, indexing as it goes.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{bail, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use sha2::{Digest, Sha256};
+
+use super::index::{self, SegmentBuilder};
+use super::migrate::hex;
+use super::Store;
+use crate::search::postings::{pair_terms, PairText};
+use crate::search::{normalize, notes};
+use crate::transcript::Interview;
+
+/// Where interviews came from: used for the default identity (slug) and recorded in the database.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The path as the curator gave it.
+    pub path: String,
+    /// The file name without extension.
+    pub stem: String,
+}
+
+/// What loading did to one interview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadAction {
+    /// A new interview.
+    Loaded,
+    /// A changed version of an interview that was already stored.
+    Replaced,
+    /// Identical to what was stored; nothing written.
+    Unchanged,
+}
+
+impl LoadAction {
+    /// Lower-case name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadAction::Loaded => "loaded",
+            LoadAction::Replaced => "replaced",
+            LoadAction::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The outcome for one interview.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// What happened.
+    pub action: LoadAction,
+    /// Its identity.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+    /// Its id (unchanged or newly assigned; in a dry run, what it would be).
+    pub interview_id: i64,
+    /// Number of pairs it holds.
+    pub pairs: usize,
+    /// Speakers that did not exist before this load.
+    pub new_speakers: Vec<String>,
+}
+
+impl Store {
+    /// Store the interviews of one file atomically. With `dry_run`, report what would happen and
+    /// write nothing.
+    pub fn load(&mut self, interviews: &[Interview], origin: &Origin, dry_run: bool) -> Result<Vec<LoadReport>> {
+        Ok(self.load_files(&[(interviews, origin)], dry_run)?.pop().unwrap_or_default())
+    }
+
+    /// Store the interviews of several files in one transaction: all or nothing.
+    pub fn load_files(&mut self, files: &[(&[Interview], &Origin)], dry_run: bool) -> Result<Vec<Vec<LoadReport>>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+        let mut speakers = SpeakerResolver::new(&tx)?;
+        let mut builder = SegmentBuilder::default();
+        let mut all = Vec::with_capacity(files.len());
+        for (interviews, origin) in files {
+            let slugs = slugs(interviews, origin)?;
+            let mut reports = Vec::with_capacity(interviews.len());
+            for (interview, slug) in interviews.iter().zip(slugs) {
+                reports.push(load_one(&tx, interview, slug, origin, &mut speakers, &mut builder)?);
+            }
+            all.push(reports);
+        }
+        index::write_segment(&tx, builder)?;
+        index::maybe_merge(&tx)?;
+        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+        if dry_run {
+            tx.rollback()?;
+        } else {
+            tx.commit()?;
+            self.invalidate();
+        }
+        Ok(all)
+    }
+
+    /// Delete an interview (and its pairs) by slug. Returns whether it existed.
+    pub fn remove(&mut self, slug: &str) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+        let id: Option<i64> =
+            tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
+        if let Some(id) = id {
+            remove_interview(&tx, id)?;
+        }
+        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+        tx.commit()?;
+        self.invalidate();
+        Ok(id.is_some())
+    }
+}
+
+/// The identity of each interview in a file: front-matter/JSON `slug`, else `source`, else the
+/// file name (plus the title when a file holds several interviews).
+fn slugs(interviews: &[Interview], origin: &Origin) -> Result<Vec<String>> {
+    let several = interviews.len() > 1;
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(interviews.len());
+    for interview in interviews {
+        let slug = interview.slug.clone().or_else(|| interview.source.clone()).unwrap_or_else(|| {
+            if several {
+                format!("{}#{}", origin.stem, interview.title)
+            } else {
+                origin.stem.clone()
+            }
+        });
+        if !seen.insert(slug.clone()) {
+            bail!(
+                "two interviews in this file have the same identity `{slug}`: give each a distinct `slug` or `source`"
+            );
+        }
+        out.push(slug);
+    }
+    Ok(out)
+}
+
+/// SHA-256 of the interview's content (everything but source line numbers).
+fn content_hash(interview: &Interview) -> String {
+    let json = serde_json::to_string(interview).expect("interviews serialise");
+    hex(&Sha256::digest(json.as_bytes()))
+}
+
+/// Store one interview inside the caller's transaction: insert, replace, or leave unchanged.
+fn load_one(
+    tx: &Connection,
+    interview: &Interview,
+    slug: String,
+    origin: &Origin,
+    speakers: &mut SpeakerResolver,
+    builder: &mut SegmentBuilder,
+) -> Result<LoadReport> {
+    let hash = content_hash(interview);
+    let existing: Option<(i64, String)> = tx
+        .query_row("SELECT id, content_hash FROM interviews WHERE slug = ?1", [&slug], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let before = speakers.created.len();
+    let (action, interview_id) = match existing {
+        Some((id, stored)) if stored == hash => (LoadAction::Unchanged, id),
+        Some((id, _)) => {
+            remove_interview(tx, id)?;
+            (LoadAction::Replaced, insert_interview(tx, interview, &slug, &hash, origin, speakers, builder)?)
+        }
+        None => (LoadAction::Loaded, insert_interview(tx, interview, &slug, &hash, origin, speakers, builder)?),
+    };
+    Ok(LoadReport {
+        action,
+        slug,
+        title: interview.title.clone(),
+        interview_id,
+        pairs: interview.pairs.len(),
+        new_speakers: speakers.created[before..].to_vec(),
+    })
+}
+
+fn remove_interview(conn: &Connection, interview_id: i64) -> Result<()> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1")?
+        .query_map([interview_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut old: Vec<(i64, PairText)> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(text) = index::pair_text(conn, id)? {
+            old.push((id, text));
+        }
+    }
+    index::remove_pairs(conn, &old)?;
+    conn.execute("DELETE FROM interviews WHERE id = ?1", [interview_id])?;
+    Ok(())
+}
+
+fn insert_interview(
+    conn: &Connection,
+    interview: &Interview,
+    slug: &str,
+    hash: &str,
+    origin: &Origin,
+    speakers: &mut SpeakerResolver,
+    builder: &mut SegmentBuilder,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO interviews(slug, title, source, date, interviewer, notes, origin, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            slug,
+            interview.title,
+            interview.source,
+            interview.date,
+            interview.interviewer,
+            interview.notes.join("\n"),
+            origin.path,
+            hash
+        ],
+    )?;
+    let interview_id = conn.last_insert_rowid();
+    for declared in &interview.speakers {
+        let known = std::iter::once(&declared.name).chain(&declared.aliases).find_map(|n| speakers.find(n));
+        let id = match known {
+            Some(id) => id,
+            None => speakers.resolve(conn, &declared.name)?,
+        };
+        for alias in &declared.aliases {
+            speakers.add_alias(conn, id, alias)?;
+        }
+    }
+    let mut insert_pair =
+        conn.prepare_cached("INSERT INTO pairs(interview_id, position, question, line) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut insert_turn =
+        conn.prepare_cached("INSERT INTO turns(pair_id, position, speaker_id, text) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut insert_alternate =
+        conn.prepare_cached("INSERT OR IGNORE INTO alternates(pair_id, text) VALUES (?1, ?2)")?;
+    let mut texts: Vec<(i64, PairText)> = Vec::with_capacity(interview.pairs.len());
+    for (i, pair) in interview.pairs.iter().enumerate() {
+        insert_pair.execute(params![interview_id, i as i64 + 1, pair.question, pair.line.map(|l| l as i64)])?;
+        let pair_id = conn.last_insert_rowid();
+        let mut turns = Vec::with_capacity(pair.turns.len());
+        for (j, turn) in pair.turns.iter().enumerate() {
+            let speaker_id = speakers.resolve(conn, &turn.speaker)?;
+            insert_turn.execute(params![pair_id, j as i64 + 1, speaker_id, turn.text])?;
+            turns.push((speaker_id, turn.text.clone()));
+        }
+        for alternate in &pair.alternates {
+            insert_alternate.execute(params![pair_id, alternate])?;
+        }
+        let text =
+            PairText { question: pair.question.clone(), alternates: pair.alternates.clone(), turns, notes: Vec::new() };
+        texts.push((pair_id, text));
+    }
+    let plain: Vec<PairText> = texts.iter().map(|(_, t)| t.clone()).collect();
+    let mut insert_note = conn.prepare_cached("INSERT INTO pair_notes(pair_id, text) VALUES (?1, ?2)")?;
+    for (note, targets) in interview.notes.iter().zip(notes::link(&interview.notes, &plain)) {
+        for i in targets {
+            insert_note.execute(params![texts[i].0, note])?;
+            texts[i].1.notes.push(note.clone());
+        }
+    }
+    for (pair_id, text) in texts {
+        builder.add(pair_id, pair_terms(&text));
+    }
+    Ok(interview_id)
+}
+
+/// Speaker names and aliases by normalised form, for the length of one load.
+struct SpeakerResolver {
+    by_key: HashMap<String, i64>,
+    created: Vec<String>,
+}
+
+impl SpeakerResolver {
+    fn new(conn: &Connection) -> Result<SpeakerResolver> {
+        let mut by_key = HashMap::new();
+        let mut stmt =
+            conn.prepare("SELECT id, name FROM speakers UNION ALL SELECT speaker_id, alias FROM speaker_aliases")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, name) = row?;
+            by_key.entry(normalize(&name)).or_insert(id);
+        }
+        Ok(SpeakerResolver { by_key, created: Vec::new() })
+    }
+
+    fn find(&self, name: &str) -> Option<i64> {
+        self.by_key.get(&normalize(name)).copied()
+    }
+
+    /// The speaker called `name`, created if new.
+    fn resolve(&mut self, conn: &Connection, name: &str) -> Result<i64> {
+        if let Some(id) = self.find(name) {
+            return Ok(id);
+        }
+        conn.execute("INSERT INTO speakers(name) VALUES (?1)", [name])?;
+        let id = conn.last_insert_rowid();
+        self.by_key.insert(normalize(name), id);
+        self.created.push(name.to_owned());
+        Ok(id)
+    }
+
+    fn add_alias(&mut self, conn: &Connection, speaker_id: i64, alias: &str) -> Result<()> {
+        if self.find(alias).is_none() {
+            conn.execute(
+                "INSERT OR IGNORE INTO speaker_aliases(alias, speaker_id) VALUES (?1, ?2)",
+                params![alias, speaker_id],
+            )?;
+            self.by_key.insert(normalize(alias), speaker_id);
+        }
+        Ok(())
+    }
+}

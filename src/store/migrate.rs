@@ -1,0 +1,128 @@
+//! Creating the schema, migrating older databases forward, refreshing curated data.
+//!
+//! `PRAGMA user_version` is the schema version. A new database runs `schema.sql`; an older one
+//! runs the steps in [`MIGRATIONS`] from its version up; a newer one is refused (it was written by
+//! a newer qabot and this one cannot know what changed). Curated vocabulary (`data/*.txt`) and the
+//! search index are refreshed when the binary's copies differ from what the database holds.
+
+use anyhow::{bail, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use sha2::{Digest, Sha256};
+
+use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
+use crate::search::normalize;
+use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
+
+/// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Forward migrations: `(version reached, SQL)`, applied in order to databases below it.
+/// Empty while version 1 is the only one; a new version appends its step here and updates
+/// schema.sql so that new databases get the same result in one go.
+const MIGRATIONS: &[(i64, &str)] = &[];
+
+/// Bring the database to [`SCHEMA_VERSION`]. Returns true when the database was new.
+pub fn migrate(conn: &mut Connection) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let created = version == 0;
+    if created {
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| r.get(0))?;
+        if tables > 0 {
+            bail!("this is an SQLite database, but not a qabot one (it has tables and no qabot schema version)");
+        }
+        tx.execute_batch(SCHEMA)?;
+        index::set_version(&tx)?;
+    } else if version > SCHEMA_VERSION {
+        bail!(
+            "the database has schema version {version}, newer than this qabot understands \
+             ({SCHEMA_VERSION}); upgrade qabot"
+        );
+    } else {
+        for (target, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", target)?;
+        }
+    }
+    refresh_builtin_vocabulary(&tx)?;
+    if !created && !index::version_is_current(&tx)? {
+        index::rebuild(&tx)?;
+    }
+    tx.commit()?;
+    Ok(created)
+}
+
+/// Replace the builtin synonym rows and add builtin speaker aliases when `data/*.txt` changed.
+fn refresh_builtin_vocabulary(conn: &Connection) -> Result<()> {
+    let hash = hex(&Sha256::digest(format!("{BUILTIN_SYNONYMS}\0{BUILTIN_SPEAKERS}")));
+    let stored: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'builtin_data_hash'", [], |r| r.get(0)).optional()?;
+    if stored.as_deref() == Some(hash.as_str()) {
+        return Ok(());
+    }
+    conn.execute("DELETE FROM synonyms WHERE origin = 'builtin'", [])?;
+    let first_group: i64 = conn.query_row("SELECT coalesce(max(group_id), 0) + 1 FROM synonyms", [], |r| r.get(0))?;
+    let mut insert =
+        conn.prepare("INSERT OR IGNORE INTO synonyms(group_id, term, origin) VALUES (?1, ?2, 'builtin')")?;
+    for (i, group) in parse_synonym_file(BUILTIN_SYNONYMS).iter().enumerate() {
+        for term in group {
+            insert.execute(params![first_group + i as i64, term])?;
+        }
+    }
+    for (name, aliases) in parse_speaker_file(BUILTIN_SPEAKERS) {
+        let id = ensure_speaker(conn, &name)?;
+        for alias in aliases {
+            add_alias(conn, id, &alias)?;
+        }
+    }
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('builtin_data_hash', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [hash],
+    )?;
+    Ok(())
+}
+
+/// The id of the speaker called `name` (by name or alias, ignoring case, width and script),
+/// creating the speaker when nobody has that name.
+pub fn ensure_speaker(conn: &Connection, name: &str) -> Result<i64> {
+    if let Some(id) = find_speaker(conn, name)? {
+        return Ok(id);
+    }
+    conn.execute("INSERT INTO speakers(name) VALUES (?1)", [name])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The speaker whose name or an alias normalises like `name`.
+pub fn find_speaker(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    let key = normalize(name);
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name FROM speakers UNION ALL SELECT speaker_id, alias FROM speaker_aliases")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (id, candidate) = row?;
+        if normalize(&candidate) == key {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Record `alias` for a speaker unless the alias is already taken (by them or someone else).
+pub fn add_alias(conn: &Connection, speaker_id: i64, alias: &str) -> Result<()> {
+    match find_speaker(conn, alias)? {
+        Some(_) => Ok(()),
+        None => {
+            conn.execute(
+                "INSERT OR IGNORE INTO speaker_aliases(alias, speaker_id) VALUES (?1, ?2)",
+                params![alias, speaker_id],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,295 @@
+//! Read queries for the front ends, and the query log.
+
+use anyhow::Result;
+use rusqlite::{params, OptionalExtension};
+
+use super::Store;
+use crate::transcript::{Interview, Pair, Speaker, Turn};
+
+/// A stored pair with everything needed to show and cite it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairRecord {
+    /// Pair id.
+    pub id: i64,
+    /// Interview id.
+    pub interview_id: i64,
+    /// Interview title.
+    pub interview_title: String,
+    /// Where the interview was published, when known.
+    pub source: Option<String>,
+    /// Interview date, when known.
+    pub date: Option<String>,
+    /// 1-based position of the pair in its interview.
+    pub position: i64,
+    /// The stored question.
+    pub question: String,
+    /// The answer turns in order.
+    pub turns: Vec<TurnRecord>,
+}
+
+/// One answer turn with its speaker's canonical name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRecord {
+    /// Canonical speaker name.
+    pub speaker: String,
+    /// What they said.
+    pub text: String,
+}
+
+/// A loaded interview, summarised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterviewInfo {
+    /// Interview id.
+    pub id: i64,
+    /// Identity used for replacing.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Date, when known.
+    pub date: Option<String>,
+    /// Number of pairs.
+    pub pairs: i64,
+    /// Answering speakers, in order of first appearance.
+    pub speakers: Vec<String>,
+}
+
+/// A speaker who answers in at least one interview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeakerInfo {
+    /// Canonical name.
+    pub name: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Number of answer turns.
+    pub turns: i64,
+    /// Number of interviews they answer in.
+    pub interviews: i64,
+}
+
+/// A question the bot could not answer well, with how often it was asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Miss {
+    /// The normalised question.
+    pub query: String,
+    /// How many times it was asked.
+    pub count: i64,
+    /// How many of those were answered anyway (low confidence but above threshold).
+    pub answered: i64,
+    /// Best confidence it ever reached.
+    pub best_confidence: f64,
+    /// Question of the closest pair, if any.
+    pub closest: Option<String>,
+    /// When it was last asked.
+    pub last_asked: String,
+}
+
+impl Store {
+    /// A pair by id, or `None` if there is no such pair (any more).
+    pub fn pair(&self, id: i64) -> Result<Option<PairRecord>> {
+        let head = self
+            .conn
+            .prepare_cached(
+                "SELECT p.interview_id, i.title, i.source, i.date, p.position, p.question
+                   FROM pairs p JOIN interviews i ON i.id = p.interview_id WHERE p.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .optional()?;
+        let Some((interview_id, interview_title, source, date, position, question)) = head else {
+            return Ok(None);
+        };
+        let turns = self
+            .conn
+            .prepare_cached(
+                "SELECT s.name, t.text FROM turns t JOIN speakers s ON s.id = t.speaker_id
+                  WHERE t.pair_id = ?1 ORDER BY t.position",
+            )?
+            .query_map([id], |r| Ok(TurnRecord { speaker: r.get(0)?, text: r.get(1)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(PairRecord { id, interview_id, interview_title, source, date, position, question, turns }))
+    }
+
+    /// Just the stored question of a pair.
+    pub fn question(&self, id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT question FROM pairs WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Loaded interviews, oldest first.
+    pub fn interviews(&self) -> Result<Vec<InterviewInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, i.slug, i.title, i.date, (SELECT count(*) FROM pairs WHERE interview_id = i.id),
+                    (SELECT group_concat(name, char(31)) FROM (
+                        SELECT s.name FROM pairs p JOIN turns t ON t.pair_id = p.id JOIN speakers s ON s.id = t.speaker_id
+                         WHERE p.interview_id = i.id GROUP BY s.id ORDER BY min(p.position * 1000 + t.position)))
+               FROM interviews i ORDER BY i.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let speakers: Option<String> = r.get(5)?;
+            Ok(InterviewInfo {
+                id: r.get(0)?,
+                slug: r.get(1)?,
+                title: r.get(2)?,
+                date: r.get(3)?,
+                pairs: r.get(4)?,
+                speakers: speakers.map(|s| s.split('\u{1F}').map(String::from).collect()).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Speakers who answer somewhere, most turns first.
+    pub fn speakers(&self) -> Result<Vec<SpeakerInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.name,
+                    (SELECT group_concat(alias, char(31)) FROM speaker_aliases WHERE speaker_id = s.id),
+                    count(*), count(DISTINCT p.interview_id)
+               FROM speakers s JOIN turns t ON t.speaker_id = s.id JOIN pairs p ON p.id = t.pair_id
+              GROUP BY s.id ORDER BY count(*) DESC, s.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let aliases: Option<String> = r.get(1)?;
+            Ok(SpeakerInfo {
+                name: r.get(0)?,
+                aliases: aliases.map(|s| s.split('\u{1F}').map(String::from).collect()).unwrap_or_default(),
+                turns: r.get(2)?,
+                interviews: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A pair chosen at random, if any are stored.
+    pub fn random_pair(&self) -> Result<Option<PairRecord>> {
+        let id: Option<i64> =
+            self.conn.query_row("SELECT id FROM pairs ORDER BY random() LIMIT 1", [], |r| r.get(0)).optional()?;
+        match id {
+            Some(id) => self.pair(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Number of stored pairs.
+    pub fn pair_total(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?)
+    }
+
+    /// Record a question in the query log (no user or chat identifiers).
+    pub fn log_query(
+        &self,
+        frontend: &str,
+        query: &str,
+        pair_id: Option<i64>,
+        confidence: f64,
+        answered: bool,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO query_log(frontend, query, pair_id, confidence, answered) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![frontend, query, pair_id, confidence, answered])?;
+        Ok(())
+    }
+
+    /// The most frequent questions that were not answered, or answered with confidence below
+    /// `below`, most frequent first.
+    pub fn misses(&self, below: f64, limit: usize) -> Result<Vec<Miss>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT l.query, count(*), sum(l.answered), max(l.confidence),
+                    (SELECT p.question FROM query_log l2 JOIN pairs p ON p.id = l2.pair_id
+                      WHERE l2.query = l.query ORDER BY l2.confidence DESC LIMIT 1),
+                    max(l.asked_at)
+               FROM query_log l
+              WHERE l.answered = 0 OR l.confidence < ?1
+              GROUP BY l.query
+              ORDER BY count(*) DESC, max(l.asked_at) DESC
+              LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![below, limit as i64], |r| {
+            Ok(Miss {
+                query: r.get(0)?,
+                count: r.get(1)?,
+                answered: r.get(2)?,
+                best_confidence: r.get(3)?,
+                closest: r.get(4)?,
+                last_asked: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every stored interview in the interchange format (see [`crate::transcript::json`]).
+    pub fn export(&self) -> Result<Vec<Interview>> {
+        let heads: Vec<(i64, Interview)> = self
+            .conn
+            .prepare("SELECT id, slug, title, source, date, interviewer, notes FROM interviews ORDER BY id")?
+            .query_map([], |r| {
+                let notes: String = r.get(6)?;
+                Ok((
+                    r.get(0)?,
+                    Interview {
+                        title: r.get(2)?,
+                        slug: Some(r.get(1)?),
+                        source: r.get(3)?,
+                        date: r.get(4)?,
+                        interviewer: r.get(5)?,
+                        notes: notes.split('\n').filter(|n| !n.is_empty()).map(String::from).collect(),
+                        speakers: Vec::new(),
+                        pairs: Vec::new(),
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(heads.len());
+        for (id, mut interview) in heads {
+            let pair_ids: Vec<i64> = self
+                .conn
+                .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1 ORDER BY position")?
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut pairs = Vec::with_capacity(pair_ids.len());
+            for pair_id in pair_ids {
+                let record = self.pair(pair_id)?.expect("pair listed a moment ago");
+                let alternates = self
+                    .conn
+                    .prepare_cached("SELECT text FROM alternates WHERE pair_id = ?1 ORDER BY id")?
+                    .query_map([pair_id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                pairs.push(Pair {
+                    question: record.question,
+                    alternates,
+                    turns: record.turns.into_iter().map(|t| Turn { speaker: t.speaker, text: t.text }).collect(),
+                    line: None,
+                });
+            }
+            interview.speakers = self.interview_speakers(id)?;
+            interview.pairs = pairs;
+            out.push(interview);
+        }
+        Ok(out)
+    }
+
+    /// Answering speakers of an interview with their aliases, for export.
+    fn interview_speakers(&self, interview_id: i64) -> Result<Vec<Speaker>> {
+        let rows: Vec<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.name FROM speakers s JOIN turns t ON t.speaker_id = s.id JOIN pairs p ON p.id = t.pair_id
+                  WHERE p.interview_id = ?1 GROUP BY s.id ORDER BY min(p.position * 1000 + t.position)",
+            )?
+            .query_map([interview_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, name) in rows {
+            let aliases = self
+                .conn
+                .prepare_cached("SELECT alias FROM speaker_aliases WHERE speaker_id = ?1 ORDER BY rowid")?
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            out.push(Speaker { name, aliases });
+        }
+        Ok(out)
+    }
+}
