@@ -8,6 +8,7 @@
 //! - [`bot`]: the Telegram front end; [`commands`]: the command-line front end.
 
 pub mod answer;
+pub mod bot;
 pub mod commands;
 pub mod render;
 pub mod search;

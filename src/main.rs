@@ -130,6 +130,21 @@ enum Command {
         /// The interview's slug
         slug: String,
     },
+    /// Run the Telegram bot (long polling); the token comes from $TELOXIDE_TOKEN
+    #[command(after_help = "Create a bot with @BotFather, then:\n  TELOXIDE_TOKEN=123456:ABC-DEF qabot serve\n\n\
+        Interviews loaded with `qabot load` while the bot runs are answerable at once. Stop with \
+        Ctrl-C (SIGINT) or SIGTERM: polling stops and replies in flight are finished.")]
+    Serve {
+        /// Use this Bot API server instead of https://api.telegram.org (e.g. a self-hosted one)
+        #[arg(long, env = "TELEGRAM_API_URL", value_name = "URL")]
+        api_url: Option<String>,
+        /// Do not record questions in the query log
+        #[arg(long)]
+        no_log: bool,
+        /// Confidence (0–1) needed to answer
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X")]
+        threshold: f64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -186,6 +201,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Export { out } => commands::info::export(&commands::open(&db, seed)?, out.as_deref())?,
         Command::Remove { slug } => commands::info::remove(&mut commands::open(&db, seed)?, &slug)?,
+        Command::Serve { api_url, no_log, threshold } => {
+            drop(commands::open(&db, seed)?);
+            qabot::bot::serve(qabot::bot::ServeOptions { db, api_url, log: !no_log, threshold })?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
