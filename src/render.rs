@@ -204,6 +204,37 @@ fn telegram_pair_with_limit(record: &PairRecord, confidence: Option<f64>, limit:
     pack(blocks, limit)
 }
 
+/// A pair as one Telegram HTML message within [`TELEGRAM_LIMIT`] (inline results carry exactly
+/// one message): like [`telegram_pair`] when that fits in one message, else its first message,
+/// then `note` (plain text, e.g. where to read the rest) and the citation.
+pub fn telegram_pair_single(record: &PairRecord, confidence: Option<f64>, note: &str) -> String {
+    let mut messages = telegram_pair(record, confidence);
+    if messages.len() == 1 {
+        return messages.remove(0);
+    }
+    let tail = vec![Block::text(note), Block::wrapped("i", &format!("— {}", citation(record, confidence)))];
+    let room = tail.iter().map(|b| b.visible + 2).sum::<usize>();
+    let mut first = telegram_pair_with_limit(record, confidence, TELEGRAM_LIMIT.saturating_sub(room)).remove(0);
+    for block in tail {
+        first.push_str("\n\n");
+        first.push_str(&block.html);
+    }
+    first
+}
+
+/// Pack well-formed HTML blocks (list entries, each well within the limit) into as few Telegram
+/// messages as possible, blocks separated by blank lines, none over [`TELEGRAM_LIMIT`].
+pub fn telegram_pack(blocks: &[String]) -> Vec<String> {
+    let blocks = blocks
+        .iter()
+        .map(|html| Block {
+            visible: utf16_len(&telegram_visible_text(html).unwrap_or_else(|| html.clone())),
+            html: html.clone(),
+        })
+        .collect();
+    pack(blocks, TELEGRAM_LIMIT)
+}
+
 /// Pack blocks into messages separated by blank lines, none over `limit` visible units.
 fn pack(blocks: Vec<Block>, limit: usize) -> Vec<String> {
     let mut messages = Vec::new();
@@ -403,6 +434,33 @@ mod tests {
         assert!(visible.iter().all(|v| utf16_len(v) <= 24), "{visible:?}");
         assert!(visible.iter().any(|v| v.ends_with("第一句话。第二句话。第三句话。")), "{visible:?}");
         assert!(visible.iter().any(|v| v == "第四句话。"), "{visible:?}");
+    }
+
+    #[test]
+    fn single_message_keeps_the_citation() {
+        let short = record("很短的回答。");
+        assert_eq!(telegram_pair_single(&short, Some(0.9), "…"), telegram_pair(&short, Some(0.9))[0]);
+        let long = record(&"这是一个很长的句子,用来测试分段。".repeat(600));
+        let single = telegram_pair_single(&long, Some(0.9), "(continued)");
+        let visible = telegram_visible_text(&single).expect("well-formed HTML");
+        assert!(utf16_len(&visible) <= TELEGRAM_LIMIT, "{}", utf16_len(&visible));
+        assert!(visible.starts_with("❓ Q <b>?"), "{visible}");
+        assert!(visible.ends_with("(continued)\n\n— T <&> · question 3 (pair #7) · confidence 0.90"), "{visible}");
+    }
+
+    #[test]
+    fn pack_fills_messages_up_to_the_limit() {
+        let blocks: Vec<String> = (0..300).map(|i| format!("<b>{i}</b> {} &amp;", "字".repeat(40))).collect();
+        let messages = telegram_pack(&blocks);
+        assert!(messages.len() > 1);
+        let visible: Vec<String> = messages.iter().map(|m| telegram_visible_text(m).unwrap()).collect();
+        assert!(visible.iter().all(|v| utf16_len(v) <= TELEGRAM_LIMIT));
+        assert!(
+            visible[..visible.len() - 1].iter().all(|v| utf16_len(v) > TELEGRAM_LIMIT - 100),
+            "messages are filled"
+        );
+        assert_eq!(visible.iter().map(|v| v.matches('&').count()).sum::<usize>(), 300);
+        assert!(telegram_pack(&[]).is_empty());
     }
 
     #[test]
