@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// Map full-width ASCII variants (`:`, `?`, `(`, …, U+FF01–U+FF5E) and the ideographic space to
 /// their ASCII forms, so punctuation checks need only one spelling.
-pub(crate) fn ascii_fold(c: char) -> char {
+pub fn ascii_fold(c: char) -> char {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',
@@ -29,7 +29,7 @@ pub(crate) fn ascii_fold(c: char) -> char {
 }
 
 /// [`ascii_fold`] over a whole string.
-pub(crate) fn fold_str(text: &str) -> String {
+pub fn fold_str(text: &str) -> String {
     text.chars().map(ascii_fold).collect()
 }
 
