@@ -1,0 +1,333 @@
+//! The update handlers: decide whether and how to reply, ask [`crate::answer`], send what
+//! [`super::replies`] builds.
+//!
+//! The tree is generic over the requester, so production runs it with `Throttle<Bot>` (flood
+//! limits respected, `RetryAfter` waited out) and tests with the plain `Bot` that the fake server
+//! of `teloxide_tests` injects.
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, ChatKind, Me, MessageEntityKind, MessageId, ParseMode, ReplyParameters, ThreadId};
+use teloxide::utils::command::BotCommands;
+
+use super::context::{Context, FRONTEND};
+use super::replies::{self, Outgoing, Overview};
+
+/// Error type of the handlers (Telegram and database errors alike).
+pub type Error = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// Result of a handler.
+pub type HandlerResult = Result<(), Error>;
+
+/// Any requester the handlers can use: `Bot` in tests, `Throttle<Bot>` in production.
+pub trait BotLike: Requester<Err: std::error::Error + Send + Sync + 'static> + Clone + Send + Sync + 'static {}
+impl<T> BotLike for T where T: Requester<Err: std::error::Error + Send + Sync + 'static> + Clone + Send + Sync + 'static {}
+
+/// The bot's commands (`/ask@botname` works too).
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// First contact (a deep-link payload is accepted and ignored).
+    #[command(description = "what I know and how to ask")]
+    Start(String),
+    /// Help.
+    #[command(description = "what I know and how to ask")]
+    Help,
+    /// Ask a question (in groups, the way to get an answer even when it is not a close one).
+    #[command(description = "ask a question, e.g. /ask 微软为什么投资 OpenAI?")]
+    Ask(String),
+    /// Loaded interviews with their number of pairs.
+    #[command(description = "the interviews I know")]
+    Interviews,
+    /// Speakers who answer.
+    #[command(description = "who answers in them")]
+    Speakers,
+    /// A random pair.
+    #[command(description = "a random question and its answer")]
+    Random,
+}
+
+/// The commands shown in Telegram's command menu (`setMyCommands`): all but /start, which
+/// clients offer by themselves.
+pub fn menu_commands() -> Vec<BotCommand> {
+    Command::bot_commands()
+        .into_iter()
+        .filter(|c| c.command != "/start")
+        .map(|c| BotCommand::new(c.command.trim_start_matches('/'), c.description))
+        .collect()
+}
+
+/// How a message came to be a question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asked {
+    /// Any text in a private chat.
+    Private,
+    /// A reply to the bot's message, or a mention of the bot, in a group: answered only when
+    /// the answer is confident, else the bot stays quiet.
+    Addressed,
+}
+
+/// A question found in a message (not a command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// The question, without mentions of the bot.
+    pub text: String,
+    /// How it was asked.
+    pub asked: Asked,
+}
+
+/// The question in `msg`, if it is one for this bot: any text in a private chat; in groups, text
+/// that replies to the bot or mentions it. Everything else (group chatter, commands of other bots,
+/// messages the bot itself sent through inline mode) is `None`.
+pub fn question_in(msg: &Message, me: &Me) -> Option<Question> {
+    let text = msg.text()?;
+    if msg.via_bot.as_ref().is_some_and(|b| b.id == me.id) || text.starts_with('/') {
+        return None;
+    }
+    match &msg.chat.kind {
+        ChatKind::Private(_) => Some(Question { text: text.trim().to_owned(), asked: Asked::Private }),
+        ChatKind::Public(p) if !matches!(p.kind, teloxide::types::PublicChatKind::Channel(_)) => {
+            let stripped = without_mentions(msg, me);
+            let replying = msg.reply_to_message().and_then(|m| m.from.as_ref()).is_some_and(|u| u.id == me.id);
+            if !replying && stripped.is_none() {
+                return None;
+            }
+            let text = stripped.unwrap_or_else(|| text.trim().to_owned());
+            Some(Question { text, asked: Asked::Addressed })
+        }
+        _ => None,
+    }
+}
+
+/// The text of `msg` without its mentions of the bot, or `None` when it does not mention it.
+fn without_mentions(msg: &Message, me: &Me) -> Option<String> {
+    let text = msg.text()?;
+    let entities = msg.parse_entities()?;
+    let mine: Vec<std::ops::Range<usize>> = entities
+        .iter()
+        .filter(|e| match e.kind() {
+            MessageEntityKind::Mention => e.text().trim_start_matches('@').eq_ignore_ascii_case(me.username()),
+            MessageEntityKind::TextMention { user } => user.id == me.id,
+            MessageEntityKind::TextLink { url } => *url == me.id.url(),
+            _ => false,
+        })
+        .map(|e| e.range())
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for range in mine {
+        out.push_str(&text[at..range.start]);
+        out.push(' ');
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The handler tree.
+pub fn handler_tree<B: BotLike>() -> UpdateHandler<Error> {
+    let messages = Update::filter_message()
+        .branch(dptree::entry().filter_command::<Command>().endpoint(on_command::<B>))
+        .branch(dptree::filter_map(|msg: Message, me: Me| question_in(&msg, &me)).endpoint(on_question::<B>))
+        .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_private_other::<B>));
+    // Anything else (group chatter, non-text in groups, channel posts, edits) gets no reply.
+    dptree::entry()
+        .branch(messages)
+        .branch(Update::filter_callback_query().endpoint(on_callback::<B>))
+        .branch(Update::filter_inline_query().endpoint(on_inline::<B>))
+}
+
+/// Where replies go: the chat, its forum topic, and (in groups) the message replied to.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    chat: ChatId,
+    thread: Option<ThreadId>,
+    reply_to: Option<MessageId>,
+}
+
+impl Target {
+    /// Replies to `msg`: quoting it in groups (where several conversations interleave), not in
+    /// private chats.
+    fn of(msg: &Message) -> Target {
+        Target {
+            chat: msg.chat.id,
+            thread: msg.thread_id.filter(|_| msg.is_topic_message),
+            reply_to: (!msg.chat.is_private()).then_some(msg.id),
+        }
+    }
+}
+
+async fn send<B: BotLike>(bot: &B, target: Target, messages: Vec<Outgoing>) -> HandlerResult {
+    for (i, message) in messages.into_iter().enumerate() {
+        // The request is turned into its (`Send`) future before awaiting: the request type of a
+        // generic requester need not be `Send`.
+        let sending = {
+            let mut request = bot
+                .send_message(target.chat, message.html)
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(replies::no_preview());
+            if let Some(thread) = target.thread {
+                request = request.message_thread_id(thread);
+            }
+            if let (0, Some(id)) = (i, target.reply_to) {
+                request = request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+            }
+            if let Some(keyboard) = message.keyboard {
+                request = request.reply_markup(keyboard);
+            }
+            request.send()
+        };
+        sending.await?;
+    }
+    Ok(())
+}
+
+/// Tell the user something went wrong on our side, then hand the error on to be logged.
+async fn apologise<B: BotLike>(bot: &B, target: Target, error: anyhow::Error) -> HandlerResult {
+    let sorry = "抱歉,出了点问题,请稍后再试。\nSorry, something went wrong on my side. Please try again later.";
+    if let Err(e) = send(bot, target, vec![Outgoing { html: sorry.to_owned(), keyboard: None }]).await {
+        log::warn!("could not send an apology: {e}");
+    }
+    Err(error.into())
+}
+
+async fn on_command<B: BotLike>(bot: B, msg: Message, cmd: Command, me: Me, ctx: Context) -> HandlerResult {
+    let target = Target::of(&msg);
+    let reply = match cmd {
+        Command::Start(_) | Command::Help => {
+            ctx.with_store(|store| Overview::read(store)).await.map(|o| vec![replies::help(&o, me.username())])
+        }
+        Command::Ask(question) => {
+            // A bare /ask in reply to someone's message asks that message's text.
+            let question = match question.trim() {
+                "" => msg
+                    .reply_to_message()
+                    .filter(|m| m.from.as_ref().is_none_or(|u| u.id != me.id))
+                    .and_then(|m| m.text())
+                    .map(str::trim)
+                    .unwrap_or("")
+                    .to_owned(),
+                q => q.to_owned(),
+            };
+            if question.is_empty() {
+                ctx.with_store(|store| Ok(store.random_pair()?.map(|p| p.question)))
+                    .await
+                    .map(|example| vec![replies::ask_usage(example.as_deref())])
+            } else {
+                ctx.ask(question, FRONTEND).await.map(|answer| replies::answer_messages(&answer))
+            }
+        }
+        Command::Interviews => {
+            ctx.with_store(|store| store.interviews()).await.map(|list| plain(replies::interviews(&list)))
+        }
+        Command::Speakers => ctx.with_store(|store| store.speakers()).await.map(|list| plain(replies::speakers(&list))),
+        Command::Random => ctx.with_store(|store| store.random_pair()).await.map(|pair| match pair {
+            Some(record) => replies::pair_messages(&record, None, None),
+            None => plain(vec!["No interviews are loaded yet.".to_owned()]),
+        }),
+    };
+    match reply {
+        Ok(messages) => send(&bot, target, messages).await,
+        Err(e) => apologise(&bot, target, e).await,
+    }
+}
+
+fn plain(messages: Vec<String>) -> Vec<Outgoing> {
+    messages.into_iter().map(|html| Outgoing { html, keyboard: None }).collect()
+}
+
+async fn on_question<B: BotLike>(bot: B, msg: Message, question: Question, ctx: Context) -> HandlerResult {
+    let target = Target::of(&msg);
+    if question.text.is_empty() {
+        // Just "@bot" in a group: say how to ask.
+        return send(&bot, target, vec![replies::ask_usage(None)]).await;
+    }
+    match ctx.ask(question.text, FRONTEND).await {
+        // Not sure enough, and not asked with /ask: a group hears nothing.
+        Ok(answer) if !answer.answered && question.asked == Asked::Addressed => Ok(()),
+        Ok(answer) => send(&bot, target, replies::answer_messages(&answer)).await,
+        Err(e) => apologise(&bot, target, e).await,
+    }
+}
+
+/// Private messages that are neither commands nor text: unknown commands, stickers, photos,
+/// voice notes…
+async fn on_private_other<B: BotLike>(bot: B, msg: Message, me: Me) -> HandlerResult {
+    let html = match msg.text() {
+        Some(_) if msg.via_bot.as_ref().is_some_and(|b| b.id == me.id) => return Ok(()),
+        Some(_) => "我不认识这个命令。/help 列出我能做的事。\nI don't know that command; /help lists what I can do.",
+        None => "我只能读文字。请用文字发送你的问题。\nI can only read text: please type your question.",
+    };
+    send(&bot, Target::of(&msg), vec![Outgoing { html: html.to_owned(), keyboard: None }]).await
+}
+
+/// A tap on a question button: stop the client's spinner, then send that pair's answer.
+async fn on_callback<B: BotLike>(bot: B, query: CallbackQuery, ctx: Context) -> HandlerResult {
+    let pair = match query.data.as_deref().and_then(replies::parse_callback) {
+        Some(id) => ctx.with_store(move |store| store.pair(id)).await,
+        None => Ok(None),
+    };
+    let record = match pair {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            bot.answer_callback_query(query.id.clone())
+                .text("这个问题已不在资料库中,请重新提问。\nThat question is no longer stored; please ask again.")
+                .await?;
+            return Ok(());
+        }
+        Err(e) => {
+            bot.answer_callback_query(query.id.clone()).text("Sorry, something went wrong. Please try again.").await?;
+            return Err(e.into());
+        }
+    };
+    bot.answer_callback_query(query.id.clone()).await?;
+    let target = match &query.message {
+        Some(message) => Target {
+            chat: message.chat().id,
+            thread: message.regular_message().and_then(|m| m.thread_id.filter(|_| m.is_topic_message)),
+            reply_to: None,
+        },
+        // The message with the button is too old to be shown: answer in the private chat.
+        None => Target { chat: query.from.id.into(), thread: None, reply_to: None },
+    };
+    send(&bot, target, replies::pair_messages(&record, None, None)).await
+}
+
+/// `@bot question` in any chat: offer the top matches.
+async fn on_inline<B: BotLike>(bot: B, query: InlineQuery, me: Me, ctx: Context) -> HandlerResult {
+    let threshold = ctx.settings().threshold;
+    let username = me.username().to_owned();
+    let text = query.query.clone();
+    let (results, answer) =
+        ctx.with_store(move |store| replies::inline_results(store, &text, threshold, &username)).await?;
+    if let Some(answer) = answer {
+        ctx.log_inline_later(query.from.id.0, answer).await;
+    }
+    // Short cache: interviews loaded while the bot runs show up within seconds.
+    bot.answer_inline_query(query.id, results).cache_time(10).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_has_every_command_but_start_without_slashes() {
+        let names: Vec<String> = menu_commands().into_iter().map(|c| c.command).collect();
+        assert_eq!(names, ["help", "ask", "interviews", "speakers", "random"]);
+    }
+
+    #[test]
+    fn commands_parse_with_and_without_mention() {
+        let parse = |text: &str| Command::parse(text, "qa_bot").ok();
+        assert_eq!(parse("/ask 为什么"), Some(Command::Ask("为什么".into())));
+        assert_eq!(parse("/ask@qa_bot 为什么"), Some(Command::Ask("为什么".into())));
+        assert_eq!(parse("/ask"), Some(Command::Ask(String::new())));
+        assert_eq!(parse("/start deep-link"), Some(Command::Start("deep-link".into())));
+        assert_eq!(parse("/start"), Some(Command::Start(String::new())));
+        assert!(Command::parse("/ask@other_bot 为什么", "qa_bot").is_err());
+    }
+}
