@@ -324,43 +324,44 @@ fn link_share(query: &Query, fields: &Fields) -> f64 {
     found as f64 / query.links.len() as f64
 }
 
-fn tune(name: &str, default: f64) -> f64 {
-    std::env::var("QABOT_TUNE")
-        .ok()
-        .and_then(|v| {
-            v.split(',').find_map(|kv| {
-                let (k, x) = kv.split_once('=')?;
-                (k == name).then(|| x.parse().ok()).flatten()
-            })
-        })
-        .unwrap_or(default)
-}
+/// Ranking weights: coverage anywhere in the pair, coverage in the stored question (a match there
+/// counts more than one in a long answer), edit similarity to the stored question (near-verbatim
+/// questions and typos), the BM25 retrieval score (term frequency and length), exact cross-script
+/// phrases, and the speaker.
+const W_COVERAGE: f64 = 0.45;
+const W_QUESTION: f64 = 0.35;
+const W_SIMILARITY: f64 = 0.2;
+const W_RETRIEVAL: f64 = 0.15;
+const W_LINKS: f64 = 0.2;
+const SPEAKER_BONUS: f64 = 0.1;
+/// Naming a speaker is a strong filter: someone asking what Altman thinks wants Altman's words.
+const SPEAKER_PENALTY: f64 = 0.3;
 
 fn score(f: &Features) -> f64 {
-    // Naming a speaker is a strong filter: someone asking what Altman thinks wants Altman's words.
     let speaker = match f.speaker_match {
-        Some(true) => tune("sp", 0.1),
-        Some(false) => -tune("sn", 0.3),
+        Some(true) => SPEAKER_BONUS,
+        Some(false) => -SPEAKER_PENALTY,
         None => 0.0,
     };
-    tune("c", 0.45) * f.coverage
-        + tune("q", 0.35) * f.question_coverage
-        + tune("s", 0.2) * f.similarity
-        + tune("r", 0.15) * f.retrieval
-        + tune("l", 0.2) * f.links
+    W_COVERAGE * f.coverage
+        + W_QUESTION * f.question_coverage
+        + W_SIMILARITY * f.similarity
+        + W_RETRIEVAL * f.retrieval
+        + W_LINKS * f.links
         + speaker
 }
 
 /// Questions carrying less informative weight than this (e.g. just `OpenAI?`) are too vague to
 /// answer with confidence.
-const MIN_MASS: f64 = 0.6;
+const MIN_MASS: f64 = 1.1;
 
 fn confidence(f: &Features, mass: f64) -> f64 {
     let mut c = 0.65 * f.coverage + 0.35 * f.question_coverage;
     if f.speaker_match == Some(false) {
         c *= 0.6;
     }
-    c *= (mass / MIN_MASS).min(1.0);
+    // Squared: a question made only of words found everywhere (`OpenAI?`) has no specific answer.
+    c *= (mass / MIN_MASS).min(1.0).powi(2);
     if f.similarity >= 0.5 {
         c = c.max(f.similarity);
     }

@@ -1,0 +1,117 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use qabot::store::{Seed, Store};
+
+/// A temporary folder holding a database path (the database itself is created on first use).
+pub struct TempDb {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl TempDb {
+    pub fn new() -> TempDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("qabot.db");
+        TempDb { dir, path }
+    }
+
+    /// Open (creating with the bundled interview on first use).
+    pub fn store(&self) -> Store {
+        Store::open(&self.path, Seed::Bundled).expect("open store")
+    }
+
+    /// Open, creating empty on first use.
+    pub fn empty_store(&self) -> Store {
+        Store::open(&self.path, Seed::Empty).expect("open store")
+    }
+
+    /// Write a file into the temp folder and return its path.
+    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// Run the qabot binary against this database.
+    pub fn qabot(&self, args: &[&str]) -> Output {
+        qabot_with_input(&self.path, args, None)
+    }
+
+    /// Run the qabot binary with standard input.
+    pub fn qabot_stdin(&self, args: &[&str], input: &str) -> Output {
+        qabot_with_input(&self.path, args, Some(input))
+    }
+}
+
+fn qabot_with_input(db: &Path, args: &[&str], input: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
+    cmd.args(args).env("QABOT_DB", db).env_remove("TELOXIDE_TOKEN").env("RUST_LOG", "warn");
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run qabot");
+    if let Some(text) = input {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().expect("qabot finishes")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every row of a query, each column rendered as text, for comparing database states.
+pub fn dump(store: &Store, sql: &str) -> Vec<Vec<String>> {
+    let conn = store.connection();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| {
+            (0..n)
+                .map(|i| {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    Ok(format!("{v:?}"))
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap();
+    rows.collect::<rusqlite::Result<_>>().unwrap()
+}
+
+/// A snapshot of everything a load writes, to check that failed loads change nothing.
+pub fn snapshot(store: &Store) -> Vec<Vec<Vec<String>>> {
+    [
+        "SELECT * FROM interviews ORDER BY id",
+        "SELECT * FROM pairs ORDER BY id",
+        "SELECT * FROM turns ORDER BY pair_id, position",
+        "SELECT * FROM speakers ORDER BY id",
+        "SELECT * FROM speaker_aliases ORDER BY alias",
+        "SELECT * FROM alternates ORDER BY id",
+        "SELECT * FROM terms ORDER BY id",
+        "SELECT term_id, segment, hex(data) FROM postings ORDER BY term_id, segment",
+    ]
+    .iter()
+    .map(|q| dump(store, q))
+    .collect()
+}
+
+/// The path of a file in the repository's data folder.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
+}
+
+/// Whether the stock sqlite3 shell is installed.
+pub fn sqlite3_available() -> bool {
+    Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success())
+}

@@ -1,0 +1,221 @@
+//! The database as a product: schema properties, the README's SQL examples, the stock `sqlite3`
+//! shell, curator edits made with SQL, and concurrent use.
+
+mod common;
+
+use std::process::Command;
+
+use common::{sqlite3_available, TempDb};
+use qabot::answer::ask;
+use qabot::search::DEFAULT_THRESHOLD;
+use qabot::store::{Origin, Seed, Store};
+
+/// The ```sql blocks of README.md, in order.
+fn readme_sql() -> Vec<String> {
+    let readme = include_str!("../README.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, l) if l.starts_with("```sql") => current = Some(String::new()),
+            (Some(_), l) if l.starts_with("```") => blocks.push(current.take().unwrap()),
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn schema_is_versioned_with_foreign_keys_and_wal() {
+    let db = TempDb::new();
+    let store = db.store();
+    let conn = store.connection();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let problems: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(problems, 0);
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_message() {
+    let db = TempDb::new();
+    drop(db.store());
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Store::open(&db.path, Seed::Bundled).err().unwrap();
+    assert!(format!("{err:#}").contains("newer than this qabot"), "{err:#}");
+}
+
+#[test]
+fn a_foreign_sqlite_file_is_not_touched() {
+    let db = TempDb::new();
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    conn.execute("CREATE TABLE mine(x)", []).unwrap();
+    drop(conn);
+    let err = Store::open(&db.path, Seed::Bundled).err().unwrap();
+    assert!(format!("{err:#}").contains("not a qabot one"), "{err:#}");
+}
+
+#[test]
+fn readme_sql_examples_run_against_the_bundled_database() {
+    let blocks = readme_sql();
+    assert!(blocks.len() >= 6, "README has SQL examples");
+    let db = TempDb::new();
+    let store = db.store();
+    for block in &blocks {
+        let sql = block.trim();
+        if sql.to_uppercase().starts_with("SELECT") {
+            let mut stmt = store.connection().prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let rows = stmt.query_map([], |_| Ok(())).unwrap().count();
+            assert!(rows > 0, "README example returns rows: {sql}");
+        } else {
+            store.connection().execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn readme_sql_examples_run_in_the_sqlite3_shell() {
+    if !sqlite3_available() {
+        eprintln!("sqlite3 shell not installed; skipped (CI installs it)");
+        return;
+    }
+    let db = TempDb::new();
+    drop(db.store());
+    for block in readme_sql() {
+        let out = Command::new("sqlite3").arg("-bail").arg(&db.path).arg(block.trim()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "sqlite3 ran `{}`: {err}", block.trim());
+    }
+    let out = Command::new("sqlite3").arg(&db.path).arg("SELECT count(*) FROM qa;").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "14");
+}
+
+#[test]
+fn every_table_and_view_reads_in_the_sqlite3_shell() {
+    if !sqlite3_available() {
+        eprintln!("sqlite3 shell not installed; skipped (CI installs it)");
+        return;
+    }
+    let db = TempDb::new();
+    let store = db.store();
+    let names: Vec<String> = store
+        .connection()
+        .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(names.len() >= 15, "{names:?}");
+    drop(store);
+    for name in names {
+        let out = Command::new("sqlite3")
+            .arg("-bail")
+            .arg(&db.path)
+            .arg(format!("SELECT * FROM \"{name}\" LIMIT 3;"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "sqlite3 reads {name}: {err}");
+    }
+}
+
+#[test]
+fn alternates_added_with_sql_are_searchable() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let question = "哪个更缺:显卡还是发电厂?";
+    let before = ask(&mut store, question, DEFAULT_THRESHOLD).unwrap();
+    assert!(before.confidence < 0.9, "{}", before.confidence);
+    // A curator working in another process (here: another connection) adds a phrasing.
+    let curator = rusqlite::Connection::open(&db.path).unwrap();
+    curator.execute("INSERT INTO alternates(pair_id, text) VALUES (8, ?1)", [question]).unwrap();
+    drop(curator);
+    let after = ask(&mut store, question, DEFAULT_THRESHOLD).unwrap();
+    assert!(after.answered);
+    assert_eq!(after.matched.unwrap().position, 8);
+    assert!(after.confidence > 0.9, "{}", after.confidence);
+    // Deleting it takes it out of the index again.
+    let curator = rusqlite::Connection::open(&db.path).unwrap();
+    curator.execute("DELETE FROM alternates WHERE text = ?1", [question]).unwrap();
+    drop(curator);
+    let gone = ask(&mut store, question, DEFAULT_THRESHOLD).unwrap();
+    assert!(gone.confidence < 0.9, "{}", gone.confidence);
+    let queued: i64 = store.connection().query_row("SELECT count(*) FROM index_queue", [], |r| r.get(0)).unwrap();
+    assert_eq!(queued, 0);
+}
+
+#[test]
+fn speaker_aliases_added_with_sql_are_recognised() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    store
+        .connection()
+        .execute("INSERT INTO speaker_aliases(alias, speaker_id) SELECT 'Sammy', id FROM speakers WHERE name = '山姆·奥特曼'", [])
+        .unwrap();
+    let ranking = {
+        store.refresh().unwrap();
+        qabot::search::rank(&mut store, "Sammy怎么看 AGI").unwrap()
+    };
+    assert_eq!(ranking.query.speakers.len(), 1);
+    assert_eq!(ranking.ranked[0].features.speaker_match, Some(true));
+}
+
+#[test]
+fn readers_and_a_writer_never_see_database_is_locked() {
+    let db = TempDb::new();
+    drop(db.store());
+    let path = db.path.clone();
+    let battery = include_str!("data/battery-interview.zh.txt");
+    let writer = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            let mut store = Store::open(&path, Seed::Bundled).unwrap();
+            for i in 0..15 {
+                let parsed =
+                    qabot::transcript::parse_bytes(battery.as_bytes(), qabot::transcript::Format::Text, "b").unwrap();
+                let mut iv = parsed.interviews[0].1.clone();
+                iv.slug = Some(format!("battery-{}", i % 3));
+                iv.title = format!("{} #{i}", iv.title);
+                let origin = Origin { path: "battery.txt".into(), stem: "battery".into() };
+                store.load(&[iv], &origin, false).unwrap();
+            }
+        }
+    });
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path, Seed::Bundled).unwrap();
+                for _ in 0..30 {
+                    let answer = ask(&mut store, "算力会不会过剩", DEFAULT_THRESHOLD).unwrap();
+                    assert!(answer.answered);
+                    qabot::answer::log(&store, "cli", &answer);
+                    let answer = ask(&mut store, "固态电池什么时候装车", DEFAULT_THRESHOLD).unwrap();
+                    // Either before the first load or after: never a half-loaded interview.
+                    if let Some(m) = answer.matched {
+                        assert!(!m.turns.is_empty());
+                    }
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for r in readers {
+        r.join().unwrap();
+    }
+    let store = Store::open(&path, Seed::Bundled).unwrap();
+    assert_eq!(store.interviews().unwrap().len(), 4);
+    let logged: i64 = store.connection().query_row("SELECT count(*) FROM query_log", [], |r| r.get(0)).unwrap();
+    assert_eq!(logged, 90);
+}

@@ -1,0 +1,142 @@
+//! Matching behaviour on the bundled interview: paraphrases, scripts, speakers, off-topic
+//! questions, and stability when more interviews are loaded.
+
+mod common;
+
+use common::TempDb;
+use qabot::answer::ask;
+use qabot::commands::eval::{evaluate, read_items, Item};
+use qabot::search::DEFAULT_THRESHOLD;
+use qabot::store::{Origin, Store};
+
+fn position(store: &mut Store, question: &str) -> Option<i64> {
+    ask(store, question, DEFAULT_THRESHOLD).unwrap().matched.map(|m| m.position)
+}
+
+#[test]
+fn scripts_widths_and_languages_reach_the_same_pair() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    for q in [
+        "算力会不会过剩",
+        "算力會不會過剩\u{FF1F}",
+        "\u{FF33}\u{FF41}\u{FF41}\u{FF33}会被AI智能体取代吗",
+        "Will there be a compute glut?",
+    ] {
+        let expected = if q.contains("aa") || q.contains('\u{FF41}') { 11 } else { 8 };
+        assert_eq!(position(&mut store, q), Some(expected), "{q}");
+    }
+    assert_eq!(position(&mut store, "Did Microsoft lose money on OpenAI?"), Some(14));
+    assert_eq!(position(&mut store, "AI agent 会让 SaaS 贬值吗"), Some(11));
+}
+
+#[test]
+fn off_topic_questions_are_declined() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    for q in [
+        "晚饭吃什么好",
+        "世界杯冠军是谁",
+        "苹果手机电池不耐用怎么办",
+        "明天上海会下雨吗",
+        "如何学好英语口语",
+        "推荐一部好看的电影",
+        "北京到上海的高铁要多久",
+        "What is the capital of France?",
+    ] {
+        let answer = ask(&mut store, q, DEFAULT_THRESHOLD).unwrap();
+        assert!(!answer.answered, "{q} answered with {:?} ({})", answer.matched.map(|m| m.question), answer.confidence);
+        assert!(answer.matched.is_none());
+    }
+}
+
+#[test]
+fn one_common_word_is_not_enough() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    // Every pair mentions OpenAI: there is no specific answer.
+    let vague = ask(&mut store, "OpenAI?", DEFAULT_THRESHOLD).unwrap();
+    assert!(!vague.answered, "{}", vague.confidence);
+    assert!(!vague.suggestions.is_empty());
+    // The corpus knows OpenAI and Microsoft, not canteens or football.
+    for q in ["OpenAI 的食堂伙食怎么样", "微软足球队今年战绩如何"] {
+        let answer = ask(&mut store, q, DEFAULT_THRESHOLD).unwrap();
+        assert!(!answer.answered, "{q}: {}", answer.confidence);
+    }
+}
+
+#[test]
+fn a_named_speaker_steers_the_answer() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let answer = ask(&mut store, "奥特曼怎么看微软的投资", DEFAULT_THRESHOLD).unwrap();
+    let m = answer.matched.expect("answered");
+    assert!(m.turns.iter().any(|t| t.speaker == "山姆·奥特曼"), "{m:?}");
+    let answer = ask(&mut store, "萨提亚怎么看聊天机器人的商业模式", DEFAULT_THRESHOLD).unwrap();
+    assert_eq!(answer.matched.unwrap().position, 12);
+}
+
+fn probe_items() -> Vec<Item> {
+    let mut items =
+        read_items(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed-probe.jsonl"))).unwrap();
+    // The shared development questions, when this checkout sits next to them.
+    let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.jsonl");
+    if dev.exists() {
+        items.extend(read_items(&dev).unwrap());
+    }
+    items
+}
+
+#[test]
+fn the_probe_questions_score_well() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let items = probe_items();
+    let report = evaluate(&mut store, "probe", &items, DEFAULT_THRESHOLD).unwrap();
+    assert!(report.top1() >= 0.9, "top-1 {:.3}", report.top1());
+    assert!(report.top3() >= 0.95, "top-3 {:.3}", report.top3());
+    assert!(report.rejection() >= 0.85, "rejection {:.3}", report.rejection());
+}
+
+#[test]
+fn a_second_interview_changes_no_right_answer() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let items = probe_items();
+    let before = evaluate(&mut store, "probe", &items, DEFAULT_THRESHOLD).unwrap();
+
+    let text = include_str!("data/battery-interview.zh.txt");
+    let parsed = qabot::transcript::parse_bytes(text.as_bytes(), qabot::transcript::Format::Text, "battery").unwrap();
+    let interviews: Vec<_> = parsed.interviews.into_iter().map(|(_, iv)| iv).collect();
+    let origin = Origin { path: "battery-interview.zh.txt".into(), stem: "battery".into() };
+    store.load(&interviews, &origin, false).unwrap();
+
+    let after = evaluate(&mut store, "probe", &items, DEFAULT_THRESHOLD).unwrap();
+    for (b, a) in before.items.iter().zip(&after.items) {
+        if b.correct {
+            assert!(a.correct, "{} was right before the second interview, now: {:?}", b.question, a.top.first());
+        }
+    }
+    // And the new interview answers its own questions.
+    let battery =
+        read_items(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ev-questions.jsonl")))
+            .unwrap();
+    let report = evaluate(&mut store, "battery", &battery, DEFAULT_THRESHOLD).unwrap();
+    assert_eq!(report.in_scope.correct, report.in_scope.n);
+}
+
+#[test]
+fn confidence_stays_within_bounds_and_ranks_best_first() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    store.refresh().unwrap();
+    for q in ["", "?", "的的的", "a", "1", "OpenAI OpenAI OpenAI", "算力算力算力算力", "\u{1F600}"] {
+        let ranking = qabot::search::rank(&mut store, q).unwrap();
+        for pair in ranking.ranked.windows(2) {
+            assert!(pair[0].score >= pair[1].score);
+        }
+        for s in &ranking.ranked {
+            assert!((0.0..=1.0).contains(&s.confidence), "{q}: {}", s.confidence);
+        }
+    }
+}
