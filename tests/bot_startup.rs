@@ -1,5 +1,6 @@
 //! `qabot serve` as a process: startup errors are one line and a non-zero exit (never a panic or
-//! a backtrace), and a running bot stops cleanly on SIGTERM after finishing the reply in flight.
+//! a backtrace), and a running bot stops cleanly on SIGTERM or SIGINT after finishing the reply in
+//! flight.
 //! The Bot API is a tiny fake HTTP server on 127.0.0.1; nothing touches the internet.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -106,12 +107,23 @@ fn rejected_token_is_a_one_line_error() {
     assert!(line.contains("rejected the token in TELOXIDE_TOKEN"), "{line}");
 }
 
-/// The whole bot against a fake Bot API: it starts (a failing setMyCommands is only a warning),
-/// answers a question from the database, and on SIGTERM stops polling, still delivers the reply
-/// that was in flight, logs the question, and exits 0.
 #[cfg(unix)]
 #[test]
 fn serves_and_stops_cleanly_on_sigterm() {
+    serve_then_stop("-TERM");
+}
+
+#[cfg(unix)]
+#[test]
+fn serves_and_stops_cleanly_on_sigint() {
+    serve_then_stop("-INT");
+}
+
+/// The whole bot against a fake Bot API: it starts (a failing setMyCommands is only a warning),
+/// answers a question from the database, and on `signal` stops polling, still delivers the reply
+/// that was in flight, logs the question, and exits 0.
+#[cfg(unix)]
+fn serve_then_stop(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("q.db");
     let question = "您如何描述 OpenAI 与微软之间的伙伴关系?";
@@ -131,7 +143,7 @@ fn serves_and_stops_cleanly_on_sigterm() {
         assert!(child.try_wait().unwrap().is_none(), "the bot exited early");
         thread::sleep(Duration::from_millis(20));
     }
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
 
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -139,7 +151,7 @@ fn serves_and_stops_cleanly_on_sigterm() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "the bot did not stop on SIGTERM");
+        assert!(Instant::now() < deadline, "the bot did not stop on {signal}");
         thread::sleep(Duration::from_millis(50));
     };
     let mut stderr = String::new();
