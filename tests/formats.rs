@@ -52,6 +52,9 @@ fn turn_text(iv: &Interview, pair: usize, turn: usize) -> String {
     fold(&iv.pairs[pair - 1].turns[turn].text)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The seed
+
 #[test]
 fn seed_interview_keeps_its_fourteen_pairs() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/openai-microsoft-interview.zh.txt");
@@ -90,6 +93,91 @@ fn seed_interview_keeps_its_fourteen_pairs() {
     assert!(fold(&iv.pairs[10].turns[0].text).contains("\nToken 工厂:"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Layout 1: every turn labelled
+
+#[test]
+fn layout1_role_label_and_two_interleaving_guests() {
+    let iv = load("layout1_host_two_guests.zh.txt");
+    assert_eq!(fold(&iv.title), "价格战之后:两位车企高管谈电池,利润与出海");
+    assert_eq!(iv.date.as_deref(), Some("2024-05-12"), "date taken from the byline");
+    assert_eq!(iv.notes.len(), 1, "{:?}", iv.notes);
+    assert!(iv.notes[0].starts_with("本期"));
+    assert_eq!(iv.interviewer, None, "a role label is not a name");
+    let (li, wang) = ("李建国", "王芳");
+    expect_shape(
+        &iv,
+        &[
+            ("欢迎两位.先问一个大家最关心的问题:这一轮价格战还会持续多久?", &[li, wang]),
+            ("那你们自己的利润率受到了多大影响?", &[li]),
+            ("王总,电池成本还能降多少?", &[wang]),
+            ("出海方面,欧洲加征关税会不会改变你们的计划?", &[wang, li, wang]),
+            ("最后,给想进入这个行业的年轻人一句建议?", &[wang, li]),
+        ],
+    );
+    assert_eq!(turn_text(&iv, 2, 0), "去年我们的毛利率下降了三个百分点.\n但今年一季度已经企稳,主要靠电池成本下降.");
+    assert_eq!(turn_text(&iv, 5, 1), "同意.再加一句:要有耐心.", "(完), 责任编辑, 相关阅读 are not content");
+    assert!(iv.pairs[0].question.ends_with('\u{FF1F}'), "punctuation is kept as written");
+}
+
+#[test]
+fn layout1_interviewer_named_in_front_matter() {
+    let iv = load("layout1_named_interviewer.zh.md");
+    assert_eq!(fold(&iv.title), "专访芯片架构师陈立:国产 GPU 还差什么");
+    assert_eq!(iv.source.as_deref(), Some("https://example.com/interviews/chen-li"));
+    assert_eq!(iv.date.as_deref(), Some("2024-09-03"));
+    assert_eq!(iv.interviewer.as_deref(), Some("周婷"));
+    assert_eq!(
+        iv.notes.iter().map(|n| fold(n)).collect::<Vec<_>>(),
+        ["陈立在 GPU 行业工作了十五年,去年创办了一家芯片设计公司.本文经受访者审阅."],
+        "the repeated headline and the section headings are not notes"
+    );
+    let chen: &[&str] = &["陈立"];
+    expect_shape(
+        &iv,
+        &[
+            ("你们第一款芯片流片失败过吗?", chen),
+            ("第二次失败后,团队士气怎么样?", chen),
+            ("现在和英伟达的差距有多大?", chen),
+            ("软件生态具体指什么?", chen),
+            ("最后一个问题,你会建议年轻工程师加入芯片行业吗?", chen),
+        ],
+    );
+    assert_eq!(turn_text(&iv, 2, 0), "说实话很低落.我们停下来做了两周复盘,把验证流程重写了一遍.", "alias label");
+    assert_eq!(
+        turn_text(&iv, 4, 0),
+        "主要是三块:\n- 编译器:把模型变成高效的指令,这是最难的;\n- 算子库:常用算子要手工调优;\n\
+         - 调试工具:开发者出了问题要能定位.\n这三块我们都在补,但需要时间."
+    );
+    let names: Vec<&str> = iv.speakers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["陈立", "周婷"]);
+}
+
+#[test]
+fn layout1_interviewer_inferred_from_who_asks() {
+    let parsed = transcript::read_file(&fixture("layout1_inferred_interviewer.zh.txt")).unwrap();
+    let iv = &parsed.interviews[0].1;
+    assert_eq!(iv.interviewer.as_deref(), Some("杨帆"));
+    assert_eq!(fold(&iv.title), "从程序员到独立游戏制作人:吴磊的七年");
+    let wu: &[&str] = &["吴磊"];
+    expect_shape(
+        iv,
+        &[
+            ("你是怎么从大厂辞职做独立游戏的?", wu),
+            ("这两年里最难的是什么?", wu),
+            ("听起来很辛苦.", wu),
+            ("<归途>的美术风格很特别,灵感来自哪里?", wu),
+            ("下一部作品有计划了吗?", wu),
+        ],
+    );
+    // The closing thank-you is not a question: dropped, with a warning at its line.
+    assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    assert_eq!(parsed.warnings[0].line, 25);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout 2: 问/答 and Q/A
+
 #[test]
 fn layout2_wenda_answerer_from_front_matter() {
     let iv = load("layout2_wenda_front_matter.zh.txt");
@@ -112,6 +200,50 @@ fn layout2_wenda_answerer_from_front_matter() {
     );
     assert_eq!(iv.speakers[0].aliases, ["林总"]);
 }
+
+#[test]
+fn layout2_wenda_answerer_from_the_intro_with_inline_answers() {
+    let iv = load("layout2_wenda_intro.zh.txt");
+    let lin: &[&str] = &["林晓"];
+    expect_shape(
+        &iv,
+        &[("你们的客户主要是哪些企业?", lin), ("中型工厂付得起 AI 的钱吗?", lin), ("这种模式的风险由谁承担?", lin)],
+    );
+    assert_eq!(turn_text(&iv, 2, 0), "付得起,关键是按效果收费.我们只在良品率提升之后才收钱.");
+    assert_eq!(turn_text(&iv, 3, 0), "我们自己.所以选客户很重要.");
+    assert_eq!(iv.notes.len(), 1);
+}
+
+#[test]
+fn layout2_english_qa_with_answerer_from_the_headline() {
+    let iv = load("layout2_qa_intro.en.txt");
+    assert_eq!(iv.title, "Soil, Carbon and Patience: A Conversation with Dr. Maria Chen");
+    assert_eq!(
+        iv.notes,
+        ["An interview with Dr. Maria Chen, soil scientist at the Northfield Agricultural Institute, about \
+          carbon farming and why it takes a decade to see results."],
+        "hard-wrapped lines are joined back"
+    );
+    let chen: &[&str] = &["Maria Chen"];
+    expect_shape(
+        &iv,
+        &[
+            ("How much carbon can farmland actually store?", chen),
+            ("Why does it level off?", chen),
+            ("What should farmers do first?", chen),
+            ("Is carbon farming worth it financially?", chen),
+        ],
+    );
+    assert_eq!(
+        iv.pairs[0].turns[0].text,
+        "More than most people think, but less than the brochures promise. A well-managed field can add \
+         around half a ton of carbon per hectare per year for the first decade, and after that I would expect \
+         it to level off."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout 3: brackets, colons, spaces, one-line exchanges
 
 #[test]
 fn layout3_bracket_labels() {
@@ -142,4 +274,95 @@ fn layout3_mixed_colons_spaces_and_one_line_exchanges() {
     );
     assert_eq!(turn_text(&iv, 1, 0), "因为白天太热了.成都的夏天,晚上九点以后跑步才舒服.");
     assert_eq!(turn_text(&iv, 4, 0), "想办一场半程马拉松,已经在和体育局沟通了.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout 4: panels, bullets, headings, furniture
+
+#[test]
+fn layout4_panel_with_recurring_bullet_labels_headings_and_furniture() {
+    let iv = load("layout4_panel_furniture.zh.txt");
+    assert_eq!(fold(&iv.title), "圆桌:大模型进入企业的第二年");
+    assert_eq!(iv.date.as_deref(), Some("2024-06-18"));
+    assert_eq!(
+        iv.notes.iter().map(|n| fold(n)).collect::<Vec<_>>(),
+        [
+            "本期圆桌邀请了三位嘉宾:云服务商架构师赵一鸣,医疗 AI 公司 CTO 钱多多,制造业数字化负责人孙立.",
+            "(本文根据现场录音整理,未经嘉宾审阅.)",
+        ]
+    );
+    let (zhao, qian, sun) = ("赵一鸣", "钱多多", "孙立");
+    expect_shape(
+        &iv,
+        &[
+            ("企业今年在大模型上的投入,和去年相比有什么变化?", &[zhao, qian, sun, zhao]),
+            ("私有化部署到底贵在哪里?", &[sun, zhao, qian]),
+            ("企业最缺什么样的人才?", &[qian, sun, zhao]),
+        ],
+    );
+    assert_eq!(
+        turn_text(&iv, 1, 1),
+        "医疗行业更慢一些.我们的客户今年主要在做两件事:\n优势:病历结构化已经比人工快十倍.\n\
+         风险:幻觉问题在临床场景不可接受.\n所以我们只做辅助,不做诊断."
+    );
+    assert_eq!(turn_text(&iv, 1, 3), "补充一句,今年客户问得最多的是私有化部署的成本.", "heading dropped");
+    assert_eq!(turn_text(&iv, 3, 2), "还有能做评测的人.评测是被低估的环节.", "footer dropped");
+}
+
+#[test]
+fn layout4_english_markdown_with_bullets_that_are_not_speakers() {
+    let iv = load("layout4_bullets.en.md");
+    assert_eq!(iv.title, "Two Founders on Remote Work");
+    assert_eq!(iv.notes, ["From our series on how small companies actually work."]);
+    let (priya, tom) = ("Priya Raman", "Tom Becker");
+    expect_shape(
+        &iv,
+        &[
+            ("How did you decide to go fully remote?", &[priya, tom]),
+            ("What do you lose without an office?", &[tom, priya]),
+            ("Would you go back to an office if you could?", &[priya, tom]),
+        ],
+    );
+    assert_eq!(
+        iv.pairs[1].turns[0].text,
+        "Spontaneous conversations. We compensate, but not fully. Our list looks like this:\n\
+         - Pros: you can hire anywhere, and people get their commute back.\n\
+         - Cons: onboarding is slower, and junior people learn less by osmosis."
+    );
+    assert_eq!(
+        iv.pairs[2].turns[1].text,
+        "Maybe two days a week, for the juniors. On balance remote still wins:\n\
+         Pros: hiring, focus, and no commute.\nCons: mentoring takes deliberate effort."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout 5: English with NAME: labels, hard-wrapped
+
+#[test]
+fn layout5_english_caps_labels_hard_wrapped() {
+    let iv = load("layout5_caps_wrapped.en.txt");
+    assert_eq!(iv.title, "The Grid Is the Bottleneck: Dana Whitfield on Power for AI");
+    assert_eq!(iv.notes, ["Recorded March 4, 2025. This transcript has been lightly edited for clarity."]);
+    let dana: &[&str] = &["Dana Whitfield"];
+    expect_shape(
+        &iv,
+        &[
+            ("Dana, you have said that the limiting factor for AI is no longer chips. What do you mean by that?", dana),
+            ("Is that a permitting problem or an engineering problem?", dana),
+            ("So what do data center builders do in the meantime?", dana),
+            ("Last question. Will efficiency gains make this problem go away?", dana),
+        ],
+    );
+    assert_eq!(
+        iv.pairs[0].turns[0].text,
+        "I mean that you can buy the chips, but you cannot plug them in. Utilities quote five to seven years \
+         for a new high-voltage connection, and a data center that draws a gigawatt needs one."
+    );
+    assert_eq!(
+        iv.pairs[2].turns[0].text,
+        "They build their own generation. Gas turbines on site, and increasingly small nuclear reactors on \
+         paper, though none of those are running yet.\nSome of them are also moving to where the power already \
+         is: Quebec, Norway, Texas."
+    );
 }

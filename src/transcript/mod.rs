@@ -10,7 +10,9 @@
 
 pub mod decode;
 pub mod frontmatter;
+mod furniture;
 pub mod json;
+mod names;
 pub mod text;
 
 use std::fmt;

@@ -1,0 +1,248 @@
+//! People's names in running text: who an intro says is interviewed, and how to display a name
+//! that a transcript writes in capitals.
+
+/// Words after which an intro names the interviewee (`专访林晓`, `An interview with Maria Chen`).
+/// Latin cues are matched case-insensitively.
+const CUES: &[&str] = &[
+    "专访",
+    "对话",
+    "对谈",
+    "访谈",
+    "采访",
+    "连线",
+    "做客",
+    "嘉宾",
+    "受访者",
+    "受访人",
+    "interview with",
+    "conversation with",
+    "talks with",
+    "talking with",
+    "speaks with",
+    "q&a with",
+    "chat with",
+];
+
+/// Job titles that stand between an organisation and a name (`云帆科技创始人林晓`,
+/// `OpenAI CEO Sam Altman`); the name is what follows the last of them.
+const TITLES_ZH: &[&str] = &[
+    "联合创始人",
+    "创始人",
+    "董事长",
+    "副总裁",
+    "总裁",
+    "首席执行官",
+    "首席技术官",
+    "首席科学家",
+    "总经理",
+    "经理",
+    "总监",
+    "院长",
+    "所长",
+    "校长",
+    "教授",
+    "研究员",
+    "科学家",
+    "工程师",
+    "架构师",
+    "设计师",
+    "主席",
+    "合伙人",
+    "负责人",
+    "主理人",
+    "制作人",
+    "导演",
+    "作家",
+    "主编",
+    "记者",
+    "专家",
+    "学者",
+    "医生",
+    "博士",
+    "部长",
+    "市长",
+];
+const TITLES_EN: &[&str] = &[
+    "ceo",
+    "cto",
+    "coo",
+    "cfo",
+    "founder",
+    "co-founder",
+    "cofounder",
+    "president",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "director",
+    "chief",
+    "head",
+    "editor",
+    "author",
+];
+/// Honorifics dropped from the front of a Latin name.
+const HONORIFICS: &[&str] = &["dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sir", "dame"];
+/// Han words that follow a cue but are not names (`访谈实录`, `对话内容`).
+const NOT_NAMES_ZH: &[&str] = &[
+    "实录", "全文", "节选", "内容", "记录", "纪要", "节目", "现场", "视频", "音频", "文字", "环节", "嘉宾", "中", "时",
+];
+/// Verbs and polite suffixes that may follow a name directly (`林晓表示`, `林晓先生`).
+const NAME_SUFFIXES_ZH: &[&str] = &["先生", "女士", "表示", "认为", "指出", "坦言", "透露", "谈", "说", "称", "时"];
+
+/// Who the intro says is interviewed: the name after a cue, preferring the one the intro mentions
+/// most often. `texts` are the paragraphs before the first question.
+pub(crate) fn interviewee_in(texts: &[&str]) -> Option<String> {
+    let mut candidates: Vec<String> = Vec::new();
+    for text in texts {
+        let lower = text.to_ascii_lowercase();
+        for cue in CUES {
+            for (pos, _) in lower.match_indices(cue) {
+                if let Some(name) = name_after_cue(&text[pos + cue.len()..]) {
+                    if !candidates.contains(&name) {
+                        candidates.push(name);
+                    }
+                }
+            }
+        }
+    }
+    let mentions = |name: &String| texts.iter().map(|t| t.matches(name.as_str()).count()).sum::<usize>();
+    // `max_by_key` keeps the last of equals; iterate reversed so the first found wins ties.
+    candidates.iter().rev().max_by_key(|n| mentions(n)).cloned()
+}
+
+/// The name at the start of `text` (what follows a cue), if it looks like one.
+fn name_after_cue(text: &str) -> Option<String> {
+    let text = text.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(super::ascii_fold(c), ':' | '了' | '是' | '为' | '与' | '和')
+    });
+    let first = text.chars().next()?;
+    if is_han(first) {
+        han_name(text)
+    } else if first.is_ascii_uppercase() {
+        latin_name(text)
+    } else {
+        None
+    }
+}
+
+fn han_name(text: &str) -> Option<String> {
+    let run: String = text.chars().take_while(|&c| is_name_dot(c) || is_han(c)).collect();
+    let mut name = run.as_str();
+    if let Some((pos, title)) =
+        TITLES_ZH.iter().filter_map(|t| name.rfind(t).map(|p| (p, *t))).max_by_key(|&(p, t)| p + t.len())
+    {
+        name = &name[pos + title.len()..];
+    }
+    for suffix in NAME_SUFFIXES_ZH {
+        if let Some(stripped) = name.strip_suffix(suffix) {
+            if stripped.chars().count() >= 2 {
+                name = stripped;
+            }
+        }
+    }
+    let chars = name.chars().count();
+    let dotted = name.contains(is_name_dot);
+    let plausible = if dotted { (3..=16).contains(&chars) } else { (2..=4).contains(&chars) };
+    (plausible && !NOT_NAMES_ZH.contains(&name)).then(|| name.to_owned())
+}
+
+fn latin_name(text: &str) -> Option<String> {
+    let mut words: Vec<&str> = Vec::new();
+    for raw in text.split_whitespace().take(8) {
+        let word = raw.trim_end_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() || !word.starts_with(|c: char| c.is_ascii_uppercase()) {
+            break;
+        }
+        words.push(word);
+        // `Dr.` continues a name; `Chen,` or `Chen:` ends it.
+        let honorific = HONORIFICS.contains(&word.to_ascii_lowercase().as_str());
+        if raw.len() != word.len() && !honorific {
+            break;
+        }
+    }
+    if let Some(last_title) = words.iter().rposition(|w| TITLES_EN.contains(&w.to_ascii_lowercase().as_str())) {
+        words.drain(..=last_title);
+    }
+    while words.first().is_some_and(|w| HONORIFICS.contains(&w.to_ascii_lowercase().as_str())) {
+        words.remove(0);
+    }
+    ((1..=4).contains(&words.len()) && words[0].len() >= 2).then(|| words.join(" "))
+}
+
+/// How to display a speaker label: an all-capitals Latin label (`SAM ALTMAN`) is written the way
+/// the rest of the text writes it (`Sam Altman`), else in title case; other labels as they are.
+pub(crate) fn display_name(label: &str, texts: &[&str]) -> String {
+    let letters = label.chars().filter(|c| c.is_alphabetic());
+    let all_caps = letters.clone().count() >= 2 && letters.clone().all(|c| c.is_ascii_uppercase());
+    if !all_caps {
+        return label.to_owned();
+    }
+    let wanted = label.to_ascii_lowercase();
+    for text in texts {
+        let lower = text.to_ascii_lowercase();
+        for (pos, _) in lower.match_indices(&wanted) {
+            let found = &text[pos..pos + wanted.len()];
+            let bounded = !text[..pos].ends_with(char::is_alphanumeric)
+                && !text[pos + wanted.len()..].starts_with(char::is_alphanumeric);
+            if bounded && found != label && found.chars().any(|c| c.is_ascii_lowercase()) {
+                return found.to_owned();
+            }
+        }
+    }
+    title_case(label)
+}
+
+/// `DANA WHITFIELD` → `Dana Whitfield`, `JEAN-LUC O'NEIL` → `Jean-Luc O'Neil`.
+fn title_case(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut start_of_word = true;
+    for c in label.chars() {
+        out.extend(if start_of_word { c.to_uppercase().collect::<Vec<_>>() } else { c.to_lowercase().collect() });
+        start_of_word = !c.is_alphanumeric();
+    }
+    out
+}
+
+fn is_name_dot(c: char) -> bool {
+    matches!(c, '\u{B7}' | '\u{2022}' | '\u{30FB}' | '\u{FF0E}')
+}
+
+pub(crate) fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interviewee_from_cues() {
+        assert_eq!(interviewee_in(&["专访林晓\u{FF1A}AI 创业没有捷径"]).as_deref(), Some("林晓"));
+        assert_eq!(
+            interviewee_in(&[
+                "专访云帆科技创始人林晓\u{FF1A}制造业的 AI",
+                "本刊记者日前专访了云帆科技创始人林晓。以下为访谈实录。"
+            ])
+            .as_deref(),
+            Some("林晓")
+        );
+        assert_eq!(interviewee_in(&["以下为访谈实录,略有删节。"]), None);
+        assert_eq!(interviewee_in(&["本期嘉宾是山姆\u{B7}奥特曼。"]).as_deref(), Some("山姆\u{B7}奥特曼"));
+        assert_eq!(
+            interviewee_in(&["A Conversation with Dr. Maria Chen", "An interview with Dr. Maria Chen, soil scientist"])
+                .as_deref(),
+            Some("Maria Chen")
+        );
+        assert_eq!(interviewee_in(&["Our interview with OpenAI CEO Sam Altman."]).as_deref(), Some("Sam Altman"));
+        assert_eq!(interviewee_in(&["We spoke about soil."]), None);
+    }
+
+    #[test]
+    fn capitals_are_displayed_as_the_text_writes_them() {
+        assert_eq!(display_name("DANA WHITFIELD", &["Dana Whitfield on power"]), "Dana Whitfield");
+        assert_eq!(display_name("DANA WHITFIELD", &["DANA WHITFIELD: hi"]), "Dana Whitfield");
+        assert_eq!(display_name("JEAN-LUC O'NEIL", &[]), "Jean-Luc O'Neil");
+        assert_eq!(display_name("McKinsey Partner", &[]), "McKinsey Partner");
+        assert_eq!(display_name("山姆\u{B7}奥特曼", &[]), "山姆\u{B7}奥特曼");
+    }
+}
