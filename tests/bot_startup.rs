@@ -143,7 +143,8 @@ fn serve_then_stop(signal: &str) {
         assert!(child.try_wait().unwrap().is_none(), "the bot exited early");
         thread::sleep(Duration::from_millis(20));
     }
-    let killed = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    // The shell's built-in `kill`: no dependency on procps.
+    let killed = Command::new("sh").args(["-c", &format!("kill {signal} {}", child.id())]).status().unwrap();
     assert!(killed.success());
 
     let deadline = Instant::now() + Duration::from_secs(30);
