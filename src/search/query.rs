@@ -196,6 +196,8 @@ pub struct Unit {
 pub struct Query {
     /// The normalised question.
     pub normalized: String,
+    /// Its content without stop phrases and spaces, for edit similarity (see [`content_text`]).
+    pub content: String,
     /// Speakers the question names.
     pub speakers: Vec<i64>,
     /// Content units.
@@ -242,7 +244,7 @@ pub fn informativeness(df: u64, pairs: u64) -> f64 {
 /// Read a question. `stats` supplies document frequencies for unit weights.
 pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequencies) -> Query {
     let normalized = normalize(question);
-    let mut query = Query { normalized: normalized.clone(), ..Query::default() };
+    let mut query = Query { normalized: normalized.clone(), content: content_text(&normalized), ..Query::default() };
     let mut masked: Vec<Range<usize>> = Vec::new();
 
     for found in vocab.find_speakers(&normalized) {
@@ -397,6 +399,13 @@ fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
             Run::Word(word) => word_terms(word, &mut f),
         }
     }
+}
+
+/// The content of a normalised text: stop phrases and spaces removed (`openai员工的平均年龄是多少`
+/// → `openai员工平均年龄`). Edit similarity on content compares what two questions ask about,
+/// not their shared question frame.
+pub fn content_text(normalized: &str) -> String {
+    mask(normalized, &stop_ranges(normalized, &[])).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Byte ranges of stop phrases in `text` that do not overlap `taken` or a protected word.

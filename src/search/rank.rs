@@ -18,7 +18,7 @@ use anyhow::Result;
 
 use super::normalize::normalize;
 use super::postings::{decode, impact_weights, PairText};
-use super::query::{analyze, unit_occurs, Query, TermFrequencies, UnitKind};
+use super::query::{analyze, content_text, unit_occurs, Query, TermFrequencies, UnitKind};
 use super::vocab::Vocabulary;
 
 /// Confidence at or above which a match is given as the answer, for every front end.
@@ -188,14 +188,10 @@ fn retrieve(lookup: &mut Lookup<'_>, query: &Query) -> Result<Vec<(i64, f64)>> {
 fn score_pair(query: &Query, pair_id: i64, text: &PairText, retrieval: f64) -> Scored {
     let fields = Fields::new(text);
     let (coverage, question_coverage, mass) = coverage(query, &fields);
-    let compact_query: String = query.normalized.chars().filter(|c| !c.is_whitespace()).collect();
     let similarity = fields
         .questions
         .iter()
-        .map(|q| {
-            let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-            strsim::normalized_levenshtein(&compact_query, &compact)
-        })
+        .map(|q| strsim::normalized_levenshtein(&query.content, &content_text(q)))
         .fold(0.0, f64::max);
     let speaker_match =
         (!query.speakers.is_empty()).then(|| text.turns.iter().any(|(s, _)| query.speakers.contains(s)));
@@ -354,6 +350,8 @@ fn score(f: &Features) -> f64 {
 /// Questions carrying less informative weight than this (e.g. just `OpenAI?`) are too vague to
 /// answer with confidence.
 const MIN_MASS: f64 = 1.1;
+/// Edit similarity of question content from which a match counts as near-verbatim.
+const NEAR_VERBATIM: f64 = 0.7;
 
 fn confidence(f: &Features, mass: f64) -> f64 {
     let mut c = 0.65 * f.coverage + 0.35 * f.question_coverage;
@@ -362,7 +360,8 @@ fn confidence(f: &Features, mass: f64) -> f64 {
     }
     // Squared: a question made only of words found everywhere (`OpenAI?`) has no specific answer.
     c *= (mass / MIN_MASS).min(1.0).powi(2);
-    if f.similarity >= 0.5 {
+    // A near-verbatim question (typos, a word changed) is as good as a full match.
+    if f.similarity >= NEAR_VERBATIM {
         c = c.max(f.similarity);
     }
     calibrate(c.clamp(0.0, 1.0))
@@ -380,5 +379,137 @@ fn calibrate(evidence: f64) -> f64 {
         DEFAULT_THRESHOLD * evidence / EVIDENCE_THRESHOLD
     } else {
         DEFAULT_THRESHOLD + (1.0 - DEFAULT_THRESHOLD) * (evidence - EVIDENCE_THRESHOLD) / (1.0 - EVIDENCE_THRESHOLD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::postings::{encode, pair_terms};
+
+    /// A corpus held in memory: the same index the store keeps, without SQL.
+    struct Memory {
+        pairs: Vec<PairText>,
+        terms: HashMap<String, (i64, Vec<(u32, u8)>)>,
+        vocabulary: Arc<Vocabulary>,
+    }
+
+    impl Memory {
+        fn new(pairs: Vec<PairText>, synonyms: &[(i64, String)], aliases: &[(i64, String)]) -> Memory {
+            let mut terms: HashMap<String, (i64, Vec<(u32, u8)>)> = HashMap::new();
+            for (i, pair) in pairs.iter().enumerate() {
+                for (term, impact) in pair_terms(pair) {
+                    let next = terms.len() as i64;
+                    terms.entry(term).or_insert((next, Vec::new())).1.push((i as u32 + 1, impact));
+                }
+            }
+            Memory { pairs, terms, vocabulary: Arc::new(Vocabulary::new(synonyms, aliases)) }
+        }
+    }
+
+    impl Corpus for Memory {
+        fn pair_count(&mut self) -> Result<u64> {
+            Ok(self.pairs.len() as u64)
+        }
+        fn term(&mut self, term: &str) -> Result<Option<(i64, u64)>> {
+            Ok(self.terms.get(term).map(|(id, list)| (*id, list.len() as u64)))
+        }
+        fn posting_lists(&mut self, term_id: i64) -> Result<Vec<Vec<u8>>> {
+            Ok(self.terms.values().filter(|(id, _)| *id == term_id).map(|(_, list)| encode(list)).collect())
+        }
+        fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
+            Ok(ids.iter().filter_map(|&id| self.pairs.get(id as usize - 1).map(|p| (id, p.clone()))).collect())
+        }
+        fn vocabulary(&mut self) -> Result<Arc<Vocabulary>> {
+            Ok(self.vocabulary.clone())
+        }
+    }
+
+    fn pair(question: &str, speaker: i64, answer: &str) -> PairText {
+        PairText { question: question.into(), alternates: vec![], turns: vec![(speaker, answer.into())], notes: vec![] }
+    }
+
+    fn corpus() -> Memory {
+        Memory::new(
+            vec![
+                pair(
+                    "你们目前感受算力限制多严重?",
+                    1,
+                    "OpenAI 当前最大问题不是芯片,而是电力,是能否在靠近电源处快速完成建设。",
+                ),
+                pair("微软为什么投资 OpenAI?", 2, "微软自1995年便痴迷自然语言处理,扩展定律与我们利益重合。"),
+                pair(
+                    "聊天机器人的单位经济效益能否与搜索媲美?",
+                    2,
+                    "搜索有固定成本,OpenAI 的聊天经济效益则不同,免费增值与订阅。",
+                ),
+                pair("OpenAI 员工的平均年龄是多少?", 1, "平均年龄大概三十出头。"),
+            ],
+            &[(1, "算力".into()), (1, "compute".into()), (2, "电力".into()), (2, "power".into())],
+            &[(1, "奥特曼".into()), (1, "Altman".into()), (2, "纳德拉".into())],
+        )
+    }
+
+    fn best(corpus: &mut Memory, q: &str) -> (i64, f64) {
+        let ranking = rank(corpus, q).unwrap();
+        ranking.ranked.first().map_or((0, 0.0), |s| (s.pair_id, s.confidence))
+    }
+
+    #[test]
+    fn paraphrases_find_their_pair_confidently() {
+        let mut c = corpus();
+        for (q, id) in [
+            ("算力有多紧张", 1),
+            ("Is power the limit for compute?", 1),
+            ("微软當初為何投資OpenAI", 2),
+            ("员工平均多大", 4),
+        ] {
+            let (got, confidence) = best(&mut c, q);
+            assert_eq!(got, id, "{q}");
+            assert!(confidence >= DEFAULT_THRESHOLD, "{q}: {confidence}");
+        }
+    }
+
+    #[test]
+    fn off_topic_questions_score_below_the_threshold() {
+        let mut c = corpus();
+        for q in ["今天北京天气怎么样", "红烧肉怎么做", "比特币会涨吗", "OpenAI", "推荐几本科幻小说"]
+        {
+            let (_, confidence) = best(&mut c, q);
+            assert!(confidence < DEFAULT_THRESHOLD, "{q}: {confidence}");
+        }
+    }
+
+    #[test]
+    fn mostly_unknown_content_scores_low_even_when_a_common_word_matches() {
+        let mut c = corpus();
+        let (_, confidence) = best(&mut c, "OpenAI 的股票代码和市值是多少");
+        assert!(confidence < DEFAULT_THRESHOLD, "{confidence}");
+    }
+
+    #[test]
+    fn a_named_speaker_is_preferred_and_a_wrong_one_penalised() {
+        let mut c = corpus();
+        let ranking = rank(&mut c, "奥特曼怎么看电力").unwrap();
+        assert_eq!(ranking.query.speakers, [1]);
+        assert_eq!(ranking.ranked[0].pair_id, 1);
+        assert_eq!(ranking.ranked[0].features.speaker_match, Some(true));
+        let ranking = rank(&mut c, "奥特曼怎么看搜索的单位经济效益").unwrap();
+        let search = ranking.ranked.iter().find(|s| s.pair_id == 3).unwrap();
+        assert_eq!(search.features.speaker_match, Some(false));
+        assert!(search.confidence < 1.0);
+    }
+
+    #[test]
+    fn calibration_is_monotone_and_lands_the_threshold_on_one_half() {
+        assert_eq!(calibrate(EVIDENCE_THRESHOLD), DEFAULT_THRESHOLD);
+        assert_eq!(calibrate(0.0), 0.0);
+        assert_eq!(calibrate(1.0), 1.0);
+        let mut last = -1.0;
+        for i in 0..=100 {
+            let c = calibrate(f64::from(i) / 100.0);
+            assert!(c > last);
+            last = c;
+        }
     }
 }
