@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use qabot::transcript::{self, Interview};
+use qabot::transcript::decode::Encoding;
+use qabot::transcript::{self, Format, Interview};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -365,4 +366,112 @@ fn layout5_english_caps_labels_hard_wrapped() {
          paper, though none of those are running yet.\nSome of them are also moving to where the power already \
          is: Quebec, Norway, Texas."
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encodings and line ends
+
+/// `text` as each encoding and line-end convention a curator's files arrive in, with the
+/// encoding the reader should detect. GBK is left out when the text has characters GBK lacks.
+fn encoded(text: &str) -> Vec<(&'static str, Vec<u8>, Encoding)> {
+    let utf16 = |le: bool| -> Vec<u8> {
+        let bom: [u8; 2] = if le { [0xFF, 0xFE] } else { [0xFE, 0xFF] };
+        bom.into_iter()
+            .chain(text.encode_utf16().flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() }))
+            .collect()
+    };
+    let mut out = vec![
+        ("UTF-8", text.as_bytes().to_vec(), Encoding::Utf8),
+        ("UTF-8 with BOM", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(), Encoding::Utf8Bom),
+        ("UTF-16LE with BOM", utf16(true), Encoding::Utf16Le),
+        ("UTF-16BE with BOM", utf16(false), Encoding::Utf16Be),
+        ("UTF-8, CRLF", text.replace('\n', "\r\n").into_bytes(), Encoding::Utf8),
+        ("UTF-8, CR", text.replace('\n', "\r").into_bytes(), Encoding::Utf8),
+    ];
+    if !text.is_ascii() {
+        let (gb, _, unmappable) = encoding_rs::GB18030.encode(text);
+        assert!(!unmappable);
+        out.push(("GB18030", gb.into_owned(), Encoding::Gb18030));
+        let crlf = text.replace('\n', "\r\n");
+        let (gb, _, _) = encoding_rs::GB18030.encode(&crlf);
+        out.push(("GB18030, CRLF", gb.into_owned(), Encoding::Gb18030));
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(text);
+        if !unmappable {
+            out.push(("GBK", gbk.into_owned(), Encoding::Gb18030));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_transcript_parses_the_same_in_every_encoding() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| Format::of(p) == Some(Format::Text))
+        .collect();
+    files.sort();
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/openai-microsoft-interview.zh.txt"));
+    assert!(files.len() >= 12, "{files:?}");
+    let mut gbk_files = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        let original = transcript::parse_bytes(text.as_bytes(), Format::Text, "t").unwrap().interviews;
+        for (label, bytes, encoding) in encoded(&text) {
+            let parsed =
+                transcript::parse_bytes(&bytes, Format::Text, "t").unwrap_or_else(|e| panic!("{name} in {label}: {e}"));
+            assert_eq!(parsed.encoding, encoding, "{name} in {label}");
+            assert_eq!(parsed.interviews[0].1, original[0].1, "{name} in {label}");
+            assert_eq!(
+                parsed.interviews[0].1.pairs.iter().map(|p| p.line).collect::<Vec<_>>(),
+                original[0].1.pairs.iter().map(|p| p.line).collect::<Vec<_>>(),
+                "{name} in {label}: line numbers"
+            );
+            gbk_files += usize::from(label == "GBK");
+        }
+    }
+    assert!(gbk_files >= 7, "only {gbk_files} fixtures were tried in GBK");
+}
+
+#[test]
+fn json_and_jsonl_parse_the_same_in_every_encoding() {
+    for name in ["interview.json", "exports.jsonl"] {
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        let format = Format::of(Path::new(name)).unwrap();
+        let original = transcript::parse_bytes(text.as_bytes(), format, "t").unwrap().interviews;
+        for (label, bytes, encoding) in encoded(&text) {
+            let parsed =
+                transcript::parse_bytes(&bytes, format, "t").unwrap_or_else(|e| panic!("{name} in {label}: {e}"));
+            assert_eq!(parsed.encoding, encoding, "{name} in {label}");
+            let titles = |v: &[(usize, Interview)]| v.iter().map(|(l, iv)| (*l, iv.clone())).collect::<Vec<_>>();
+            assert_eq!(titles(&parsed.interviews), titles(&original), "{name} in {label}");
+        }
+    }
+}
+
+#[test]
+fn undecodable_files_are_errors_that_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // `答` (E7 AD 94) cut short to E7 AD: a truncated character in a UTF-8 Chinese file.
+    let broken_utf8 = ["标题\n\n问题一?\n\n甲:回答。\n\n问题二?\n\n甲:回".as_bytes(), b"\xe7\xad\n"].concat();
+    // Short runs of UTF-8 Chinese also happen to be valid GBK (`好的` reads as `濂界殑`).
+    let broken_short = ["好的\n我们\n".as_bytes(), b"\xe7\xad\n"].concat();
+    let cases: [(&str, &[u8], &str); 5] = [
+        // Windows-1252 `Café Müller`: neither UTF-8 nor GBK-as-Chinese.
+        ("latin1.txt", b"Title\n\nQ: Caf\xe9 M\xfcller?\nA: Oui.\n", ":3: not valid text: byte 0xE9 is not UTF-8"),
+        // UTF-8 Chinese with one corrupt byte: reported, not read as GB18030 mojibake.
+        ("broken.txt", &broken_utf8, ":9: not valid text: byte 0xE7 is not UTF-8"),
+        ("short.txt", &broken_short, ":3: not valid text: byte 0xE7 is not UTF-8"),
+        ("odd.txt", b"\xFF\xFEQ\x00:\x00 \x00A", ": the file starts like UTF-16LE but is not valid UTF-16LE"),
+        ("binary.json", b"{\"title\": \"x\"}\n\x00\x00\x00\x01\x02", ":2: the file contains NUL bytes"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = transcript::read_file(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()), "{err}");
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(err.contains("UTF-8") || err.contains("UTF-16") || err.contains("binary"), "{err}");
+    }
 }

@@ -3,7 +3,9 @@
 //! Transcripts arrive from many places: UTF-8 (with or without a byte-order mark), UTF-16 from
 //! Windows tools, and GB18030/GBK from older Chinese software. Detection order: byte-order mark,
 //! then strict UTF-8, then BOM-less UTF-16 (many NUL bytes), then GB18030 when the result reads
-//! as Chinese. Line ends are normalised to `\n`.
+//! as Chinese and the bytes are not UTF-8 with a few corrupt bytes. Anything else (Latin-1,
+//! Windows-1252, broken UTF-8) is an error at the first byte that is not UTF-8. Line ends are
+//! normalised to `\n`.
 
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
@@ -66,7 +68,7 @@ fn decode_raw(bytes: &[u8]) -> Result<(String, Encoding), ParseError> {
         return Ok((text.to_owned(), Encoding::Utf8));
     }
     if let Some(text) = GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
-        if reads_as_chinese(&text) {
+        if !mostly_utf8(bytes) && reads_as_chinese(&text) {
             return Ok((text.into_owned(), Encoding::Gb18030));
         }
     }
@@ -118,18 +120,41 @@ fn bomless_utf16(bytes: &[u8]) -> Option<Encoding> {
     }
 }
 
-/// GB18030 can decode most byte soup; accept it only when the non-ASCII text is mostly Han
-/// characters and CJK punctuation, as a Chinese transcript is.
+/// UTF-8 with a few corrupt bytes, rather than text in another encoding: valid multi-byte
+/// characters far outnumber broken sequences. (GBK text read as UTF-8 is mostly broken.)
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let mut valid = 0usize;
+    let mut invalid = 0usize;
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    valid >= invalid * 4
+}
+
+/// GB18030 can decode most byte soup, Latin-1 and Windows-1252 text included (`é` followed by a
+/// letter is a valid GBK pair). Accept it only when the result reads as Chinese: the non-ASCII
+/// text is mostly Han characters and CJK punctuation, and Chinese makes up a real share of the
+/// text or it uses Chinese punctuation, as any Chinese prose does.
 fn reads_as_chinese(text: &str) -> bool {
     let mut non_ascii = 0usize;
     let mut chinese = 0usize;
-    for c in text.chars().filter(|c| !c.is_ascii()) {
+    let mut punctuation = 0usize;
+    let mut visible = 0usize;
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        visible += 1;
+        if c.is_ascii() {
+            continue;
+        }
         non_ascii += 1;
-        if is_han(c) || ('\u{3000}'..='\u{303F}').contains(&c) || ('\u{FF00}'..='\u{FFEF}').contains(&c) {
+        if is_han(c) {
             chinese += 1;
+        } else if ('\u{3000}'..='\u{303F}').contains(&c) || ('\u{FF00}'..='\u{FFEF}').contains(&c) {
+            chinese += 1;
+            punctuation += 1;
         }
     }
-    non_ascii > 0 && chinese * 10 >= non_ascii * 8
+    non_ascii > 0 && chinese * 10 >= non_ascii * 8 && (punctuation > 0 || chinese * 5 >= visible)
 }
 
 fn is_han(c: char) -> bool {
@@ -186,6 +211,16 @@ mod tests {
         let err = decode(b"first line\nsecond \xFF\xFE\xFF line\n").unwrap_err();
         assert_eq!(err.line, Some(2));
         assert!(err.message.contains("0xFF"), "{}", err.message);
+    }
+
+    #[test]
+    fn latin1_is_not_mistaken_for_gbk() {
+        // `Café Müller` in Windows-1252: `é M` is not GBK, but `ü` + `l` is a valid GBK pair.
+        let err = decode(b"Title\n\nQ: Caf\xe9 M\xfcller?\nA: Oui.\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("0xE9") && err.message.contains("UTF-8"), "{}", err.message);
+        let err = decode(b"M\xfcller und S\xf6hne\n").unwrap_err();
+        assert_eq!(err.line, Some(1), "{}", err.message);
     }
 
     #[test]
