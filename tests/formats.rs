@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use qabot::transcript::decode::Encoding;
-use qabot::transcript::{self, Format, Interview};
+use qabot::transcript::{self, Format, Interview, ParseError};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -51,6 +51,18 @@ fn expect_shape(iv: &Interview, expected: &[(&str, &[&str])]) {
 /// Folded text of turn `turn` (0-based) of pair `pair` (1-based, as in the database).
 fn turn_text(iv: &Interview, pair: usize, turn: usize) -> String {
     fold(&iv.pairs[pair - 1].turns[turn].text)
+}
+
+fn parse_as(text: &str, format: Format) -> Result<Vec<(usize, Interview)>, ParseError> {
+    transcript::parse_bytes(text.as_bytes(), format, "fallback").map(|p| p.interviews)
+}
+
+/// The error a transcript gives, as (line, message).
+fn error_of(text: &str, format: Format) -> (Option<usize>, String) {
+    match parse_as(text, format) {
+        Ok(ivs) => panic!("expected an error, got {:?}", ivs.iter().map(|(_, iv)| shape(iv)).collect::<Vec<_>>()),
+        Err(e) => (e.line, e.message),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,4 +486,170 @@ fn undecodable_files_are_errors_that_name_the_file_and_line() {
         assert!(err.contains(expected), "{name}: {err}");
         assert!(err.contains("UTF-8") || err.contains("UTF-16") || err.contains("binary"), "{err}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON and JSONL
+
+#[test]
+fn json_interview_with_every_key() {
+    let iv = load("interview.json");
+    assert_eq!(fold(&iv.title), "对话纳米材料学家宋宁:实验室到工厂有多远");
+    assert_eq!(iv.slug.as_deref(), Some("song-ning-2024"));
+    assert_eq!(iv.source.as_deref(), Some("https://example.com/song-ning"));
+    assert_eq!(iv.date.as_deref(), Some("2024-03-08"));
+    assert_eq!(iv.interviewer.as_deref(), Some("方圆"));
+    assert_eq!(iv.notes.len(), 2);
+    assert_eq!(iv.speakers[0].aliases, ["Song Ning", "宋教授"]);
+    expect_shape(
+        &iv,
+        &[("从论文到量产,最难的一步是什么?", &["宋宁"]), ("企业愿意为新材料付溢价吗?", &["宋宁", "方圆", "宋宁"])],
+    );
+    assert_eq!(iv.pairs[0].alternates, ["实验室成果怎么量产"]);
+    assert_eq!(iv.pairs.iter().map(|p| p.line).collect::<Vec<_>>(), [Some(22), Some(34)], "pairs know their line");
+}
+
+#[test]
+fn jsonl_one_interview_per_line() {
+    let parsed = transcript::read_file(&fixture("exports.jsonl")).unwrap();
+    let lines: Vec<usize> = parsed.interviews.iter().map(|(line, _)| *line).collect();
+    assert_eq!(lines, [1, 2]);
+    let (english, chinese) = (&parsed.interviews[0].1, &parsed.interviews[1].1);
+    expect_shape(english, &[("Why are batteries getting cheaper?", &["Lena Ortiz"])]);
+    assert!(english.notes.is_empty());
+    assert_eq!(
+        chinese.notes.iter().map(|n| fold(n)).collect::<Vec<_>>(),
+        ["第一段导语.", "第二段导语."],
+        "notes as one string"
+    );
+    expect_shape(chinese, &[("天气预报为什么越来越准?", &["韩雪"]), ("AI 会取代数值预报吗?", &["韩雪"])]);
+}
+
+#[test]
+fn json_errors_carry_the_line_and_say_what_was_expected() {
+    let json = Format::Json;
+    let good = std::fs::read_to_string(fixture("interview.json")).unwrap();
+    // A syntax error: a missing comma after line 5.
+    let broken = good.replacen("\"2024-03-08\",", "\"2024-03-08\"", 1);
+    let (line, message) = error_of(&broken, json);
+    assert_eq!(line, Some(6), "{message}");
+    assert!(message.contains("expected `,` or `}`"), "{message}");
+    // A misspelt key is an error, not ignored.
+    let (line, message) = error_of(&good.replacen("\"interviewer\"", "\"interviewr\"", 1), json);
+    assert_eq!(line, Some(6), "{message}");
+    assert!(message.contains("unknown field `interviewr`") && message.contains("expected one of"), "{message}");
+    let (line, message) = error_of(&good.replacen("\"alternates\"", "\"alternatives\"", 1), json);
+    assert_eq!(line, Some(23), "{message}");
+    assert!(message.contains("unknown field `alternatives`"), "{message}");
+    // A pair without turns: the line of its question.
+    let no_turns = r#"{"title": "T",
+ "pairs": [
+  {"question": "Q1?", "turns": [{"speaker": "A", "text": "yes"}]},
+  {"question": "Q2?",
+   "turns": []}
+ ]}"#;
+    let (line, message) = error_of(no_turns, json);
+    assert_eq!(line, Some(4), "{message}");
+    assert!(message.contains("no answer"), "{message}");
+    let (line, message) = error_of(&no_turns.replace("\"text\": \"yes\"", "\"text\": \" \""), json);
+    assert_eq!(line, Some(3), "{message}");
+    assert!(message.contains("empty"), "{message}");
+    // Wrong types say what they wanted.
+    let (line, message) = error_of("{\"title\": \"T\",\n \"notes\": 5, \"pairs\": []}", json);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("a string or a list of strings"), "{message}");
+    let (_, message) = error_of("{\"title\": \"T\", \"pairs\": [{\"question\": \"Q?\"}]}", json);
+    assert!(message.contains("missing field `turns`"), "{message}");
+    let (line, message) = error_of("", json);
+    assert_eq!(line, Some(1), "{message}");
+}
+
+#[test]
+fn jsonl_errors_carry_the_line_of_the_record() {
+    let jsonl = Format::JsonLines;
+    let good = std::fs::read_to_string(fixture("exports.jsonl")).unwrap();
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(1, "");
+    lines.push("{\"title\": \"T\", \"pairs\": [{\"question\": \"Q?\", \"turns\": [], \"speakers\": []}]}");
+    let (line, message) = error_of(&lines.join("\n"), jsonl);
+    assert_eq!(line, Some(4), "{message}");
+    assert!(message.contains("unknown field `speakers`"), "{message}");
+    lines.pop();
+    lines.push("{\"title\": \"T\", \"pairs\": [{\"question\": \"Q?\", \"turns\": []}]}");
+    let (line, message) = error_of(&lines.join("\n"), jsonl);
+    assert_eq!(line, Some(4), "{message}");
+    assert!(message.contains("pair 1") && message.contains("no answer"), "{message}");
+    let (line, message) = error_of("\n\n", jsonl);
+    assert_eq!(line, None);
+    assert!(message.contains("no interviews"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed transcripts: the line, and what was expected
+
+#[test]
+fn question_without_an_answer() {
+    let text = "标题\n\n问题一?\n\n甲:回答一。\n\n问题二?\n\n甲:回答二。\n\n问题三?\n";
+    let (line, message) = error_of(text, Format::Text);
+    assert_eq!(line, Some(11));
+    assert!(message.contains("no answer") && message.contains("expected"), "{message}");
+    let text = "访谈\n\n主持人:第一个问题?\n甲:回答。\n主持人:第二个问题?\n甲:回答。\n主持人:第三个问题?\n";
+    let (line, message) = error_of(text, Format::Text);
+    assert_eq!(line, Some(7));
+    assert!(message.contains("no answer") && message.contains("expected"), "{message}");
+}
+
+#[test]
+fn file_without_pairs() {
+    let (line, message) = error_of("一篇文章\n\n只是一段介绍。\n\n没有问答。\n", Format::Text);
+    assert_eq!(line, Some(1));
+    assert!(message.contains("no question/answer pairs") && message.contains("expected"), "{message}");
+    let (line, message) = error_of("---\ntitle: 空\n---\n\n\n", Format::Text);
+    assert_eq!((line, message.contains("no question/answer pairs")), (Some(4), true), "{message}");
+    let (line, message) = error_of("", Format::Text);
+    assert_eq!(line, None);
+    assert!(message.contains("empty"), "{message}");
+}
+
+#[test]
+fn label_without_text() {
+    // A label alone on its line, then the next speaker.
+    let text = "标题\n\n问题一?\n\n甲:\n\n乙:我来说。\n\n问题二?\n\n甲:好。\n\n乙:好。\n";
+    let (line, message) = error_of(text, Format::Text);
+    assert_eq!(line, Some(5));
+    assert!(message.contains("`甲` has no text") && message.contains("expected the answer"), "{message}");
+    // A label alone on the last line.
+    let text = "标题\n\n问题一?\n\n甲:好。\n\n问题二?\n\n甲:\n";
+    assert_eq!(error_of(text, Format::Text).0, Some(9));
+    // An interviewer label without a question.
+    let text = "访谈\n\n主持人:\n甲:回答。\n主持人:第二个问题?\n甲:回答。\n";
+    let (line, message) = error_of(text, Format::Text);
+    assert_eq!(line, Some(3));
+    assert!(message.contains("expected the question"), "{message}");
+    let text = "访谈\n\n问: \n答:好。\n";
+    assert_eq!(error_of(&format!("---\nspeakers: 甲\n---\n{text}"), Format::Text).0, Some(6));
+}
+
+#[test]
+fn wen_da_without_a_known_answerer() {
+    let text = "一次访谈\n\n我们聊了聊。\n\n问:你好吗?\n答:很好。\n问:然后呢?\n答:没了。\n";
+    let (line, message) = error_of(text, Format::Text);
+    assert_eq!(line, Some(6));
+    assert!(message.contains("who answers") && message.contains("speakers:"), "{message}");
+    // Two speakers in front matter: still ambiguous.
+    let (line, _) = error_of(&format!("---\nspeakers: 甲, 乙\n---\n{text}"), Format::Text);
+    assert_eq!(line, Some(9));
+}
+
+#[test]
+fn broken_front_matter() {
+    let (line, message) = error_of("\n---\ntitle: 访谈\n\n问题?\n\n甲:好。\n", Format::Text);
+    assert_eq!(line, Some(2));
+    assert!(message.contains("no closing `---`"), "{message}");
+    let (line, message) = error_of("---\ntitle: 访谈\nthis is not a key\n---\n问题?\n\n甲:好。\n", Format::Text);
+    assert_eq!(line, Some(3));
+    assert!(message.contains("expected `key: value`"), "{message}");
+    let (line, message) = error_of("---\nspeakers: 甲 (阿甲\n---\n问题?\n\n甲:好。\n", Format::Text);
+    assert_eq!(line, Some(2));
+    assert!(message.contains("unclosed parenthesis"), "{message}");
 }

@@ -33,11 +33,33 @@ struct RawInterview {
     pairs: Vec<RawPair>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `notes`: one string (paragraphs separated by newlines) or a list of paragraphs.
 enum Notes {
     Text(String),
     Paragraphs(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Notes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NotesVisitor;
+        impl<'de> serde::de::Visitor<'de> for NotesVisitor {
+            type Value = Notes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Notes, E> {
+                Ok(Notes::Text(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Notes, A::Error> {
+                let mut list = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    list.push(item);
+                }
+                Ok(Notes::Paragraphs(list))
+            }
+        }
+        deserializer.deserialize_any(NotesVisitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -78,7 +100,13 @@ impl RawInterview {
 /// Parse a file holding one JSON interview object.
 pub fn parse_one(content: &str) -> Result<Interview, ParseError> {
     let raw: RawInterview = serde_json::from_str(content).map_err(|e| json_error(&e, e.line()))?;
-    let interview = raw.into_interview();
+    let mut interview = raw.into_interview();
+    let lines = question_lines(content);
+    if lines.len() == interview.pairs.len() {
+        for (pair, line) in interview.pairs.iter_mut().zip(lines) {
+            pair.line = Some(line);
+        }
+    }
     interview.validate()?;
     Ok(interview)
 }
@@ -100,6 +128,42 @@ pub fn parse_lines(content: &str) -> Result<Vec<(usize, Interview)>, ParseError>
         return Err(ParseError::whole("the JSONL file holds no interviews"));
     }
     Ok(interviews)
+}
+
+/// 1-based lines of the `"question"` keys in a JSON text, in order: where each pair starts.
+/// (Unknown keys are rejected, so `question` keys occur in pairs only.)
+fn question_lines(content: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let mut line = 1;
+    let mut chars = content.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '"' => {
+                let start_line = line;
+                let mut end = content.len();
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => {
+                            end = i;
+                            break;
+                        }
+                        '\n' => line += 1,
+                        _ => {}
+                    }
+                }
+                let is_key = content[end..].trim_start_matches('"').trim_start().starts_with(':');
+                if is_key && &content[start + 1..end] == "question" {
+                    lines.push(start_line);
+                }
+            }
+            _ => {}
+        }
+    }
+    lines
 }
 
 fn json_error(e: &serde_json::Error, line: usize) -> ParseError {
@@ -138,6 +202,14 @@ mod tests {
         let err = parse_one(r#"{"titel":"T","pairs":[]}"#).unwrap_err();
         assert!(err.message.contains("unknown field `titel`"), "{}", err.message);
         assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn pairs_know_the_line_of_their_question() {
+        let text = "{\"title\": \"T \\\"question\\\": x\",\n \"pairs\": [\n  {\"question\": \"Q1\",\n   \"turns\": [{\"speaker\": \"question\", \"text\": \"a\"}]},\n  {\"question\":\"Q2\", \"turns\": []}]}";
+        assert_eq!(question_lines(text), [3, 5]);
+        let err = parse_one(text).unwrap_err();
+        assert_eq!(err.line, Some(5), "{err}");
     }
 
     #[test]

@@ -117,8 +117,22 @@ enum Kind {
 pub fn parse(content: &str) -> Result<ParsedText, ParseError> {
     let lines: Vec<&str> = content.split('\n').collect();
     let mut warnings = Vec::new();
+    if content.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}').is_empty() {
+        return Err(ParseError::whole(
+            "the file is empty: expected a transcript (a headline, then questions and `Name:` answers)",
+        ));
+    }
     let (fm, body_start) = frontmatter::split(&lines, &mut warnings)?;
     let body = paragraphs(&lines, body_start);
+    if body.paras.is_empty() {
+        let line = (body_start + 1).min(lines.len());
+        let why = if body_start > 0 {
+            "there is no text after the front matter"
+        } else {
+            "the file holds only page furniture"
+        };
+        return Err(ParseError::at(line, format!("no question/answer pairs found: {why}")));
+    }
     let names = Names::from_front_matter(&fm);
     let roles = Roles::detect(&body.paras, &names)?;
     let paras = split_inline_answers(body.paras, &roles);
