@@ -380,6 +380,41 @@ fn layout5_english_caps_labels_hard_wrapped() {
     );
 }
 
+#[test]
+fn layout5_podcast_with_timestamps_and_a_surname_label() {
+    let iv = load("layout5_podcast_timestamps.en.txt");
+    assert_eq!(iv.title, "Tides of Data, Episode 41: Elena Rossi on Ocean Sensors");
+    assert!(iv.notes.is_empty(), "{:?}", iv.notes);
+    assert_eq!(iv.interviewer.as_deref(), Some("Marcus Hale"));
+    let rossi: &[&str] = &["Elena Rossi"];
+    expect_shape(
+        &iv,
+        &[
+            ("Elena, welcome. You have spent ten years putting sensors in the ocean. What is the hardest part?", rossi),
+            ("How long does a sensor last out there?", rossi),
+            ("That sounds expensive. Who pays for it?", rossi),
+            ("Last question: what would you build with unlimited money?", rossi),
+        ],
+    );
+    assert_eq!(
+        iv.pairs[2].turns[0].text,
+        "Mostly research grants, and more and more the insurance industry. They want better storm data."
+    );
+    let rossi = iv.speakers.iter().find(|s| s.name == "Elena Rossi").expect("the surname is recorded as an alias");
+    assert_eq!(rossi.aliases, ["Rossi"]);
+}
+
+#[test]
+fn timestamps_before_the_label() {
+    let text =
+        "Episode 12: Building Rockets\n\n[00:00:05] Host: Welcome. Why rockets?\n\n[00:00:09] Jane Park: Because \
+                they are hard.\n\n00:01:10 Host: What failed first?\n\n(01:15) Jane Park: The engine.\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    let iv = &ivs[0].1;
+    expect_shape(iv, &[("Welcome. Why rockets?", &["Jane Park"]), ("What failed first?", &["Jane Park"])]);
+    assert_eq!(iv.pairs[0].turns[0].text, "Because they are hard.");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Encodings and line ends
 

@@ -158,6 +158,13 @@ pub fn parse(content: &str) -> Result<ParsedText, ParseError> {
     if let Some(interviewer) = &fm.interviewer {
         speakers.push(interviewer.clone());
     }
+    for (name, short) in &roles.short_names {
+        match speakers.iter_mut().find(|s| &s.name == name) {
+            Some(s) if s.aliases.contains(short) || s.name == *short => {}
+            Some(s) => s.aliases.push(short.clone()),
+            None => speakers.push(Speaker { name: name.clone(), aliases: vec![short.clone()] }),
+        }
+    }
     let interview = Interview {
         title: layout.title.unwrap_or_default(),
         slug: fm.slug,
@@ -237,6 +244,7 @@ fn clean_markup(raw: &str) -> String {
         text = rest.trim();
     }
     let text = text.replace("**", "").replace("__", "");
+    let text = without_timestamps(text.trim());
     let text = text.trim();
     // A whole line in single emphasis: `*From our series …*`.
     for mark in ['*', '_'] {
@@ -247,6 +255,65 @@ fn clean_markup(raw: &str) -> String {
         }
     }
     text.to_owned()
+}
+
+/// Recording timestamps are not content: `[00:01:10] Host: …`, `(01:15) Jane: …` and
+/// `00:01:10 Host: …` at the start of a line, `HOST (00:01:10): …` inside a label.
+fn without_timestamps(text: &str) -> String {
+    let mut text = text;
+    if let Some(len) = bracketed_timestamp_len(text) {
+        let rest = text[len..].trim_start();
+        let bracketed = text.starts_with(['[', '(', '\u{FF08}']);
+        let separated = len == text.len() || text[len..].starts_with(char::is_whitespace);
+        if separated && (bracketed || split_label(rest).is_some()) {
+            text = rest.trim_start_matches(['-', '\u{2013}', '\u{2014}']).trim_start();
+        }
+    }
+    let in_label =
+        text.char_indices().take(48).filter(|&(_, c)| matches!(c, '(' | '[' | '\u{FF08}')).find_map(|(i, _)| {
+            let len = bracketed_timestamp_len(&text[i..])?;
+            text[i + len..].trim_start().starts_with([':', '\u{FF1A}']).then_some((i, len))
+        });
+    match in_label {
+        Some((i, len)) => format!("{}{}", text[..i].trim_end(), text[i + len..].trim_start()),
+        None => text.to_owned(),
+    }
+}
+
+/// Byte length of a timestamp at the start of `text`, brackets included: `0:05`, `00:01:10`,
+/// `01:02:03.5`, `[00:05]`, `(00:01:10)`.
+fn bracketed_timestamp_len(text: &str) -> Option<usize> {
+    for (open, close) in [('[', ']'), ('(', ')'), ('\u{FF08}', '\u{FF09}')] {
+        if let Some(rest) = text.strip_prefix(open) {
+            let inner = rest.trim_start();
+            let len = timestamp_len(inner)?;
+            let after = inner[len..].trim_start();
+            let closed = after.strip_prefix(close)?;
+            return Some(text.len() - closed.len());
+        }
+    }
+    timestamp_len(text)
+}
+
+fn timestamp_len(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let digits_at = |start: usize| bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut end = digits_at(0);
+    if !(1..=2).contains(&end) {
+        return None;
+    }
+    let mut groups = 1;
+    while groups < 3 && bytes.get(end) == Some(&b':') && digits_at(end + 1) == 2 {
+        end += 3;
+        groups += 1;
+    }
+    if groups < 2 {
+        return None;
+    }
+    if matches!(bytes.get(end), Some(b'.' | b',')) && digits_at(end + 1) > 0 {
+        end += 1 + digits_at(end + 1);
+    }
+    (!bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric())).then_some(end)
 }
 
 fn is_markdown_heading(raw: &str) -> bool {
@@ -394,7 +461,39 @@ fn split_label(text: &str) -> Option<(String, String)> {
     {
         return None;
     }
-    name_shaped(label).then(|| (label.to_owned(), after.trim().to_owned()))
+    let label = with_role_first(label)?;
+    name_shaped(&label).then(|| (label, after.trim().to_owned()))
+}
+
+/// `李梅(主持人)` → `主持人 李梅`, `Jane Doe (Host)` → `Host Jane Doe`: a role in parentheses
+/// after a name goes in front, where [`Roles`] looks for it; anything else in parentheses
+/// (`Sam Altman (OpenAI)`, `王芳(嘉宾)`) is dropped. Labels without parentheses are unchanged.
+fn with_role_first(label: &str) -> Option<String> {
+    let folded = fold_str(label);
+    let Some(inner) = folded.strip_suffix(')') else { return Some(label.to_owned()) };
+    let open = inner.rfind('(')?;
+    let (name, role) = (inner[..open].trim(), inner[open + 1..].trim());
+    if !name_shaped(name) || !name_shaped(role) || role.chars().count() > 12 {
+        return None;
+    }
+    // `folded` maps full-width characters one to one, so its char positions are the label's.
+    let name: String = label.chars().take(inner[..open].trim_end().chars().count()).collect();
+    let name = name.trim();
+    Some(if ASKER_ROLES.contains(&label_key(role).as_str()) { format!("{role} {name}") } else { name.to_owned() })
+}
+
+/// `主持人 李梅`, `记者王五`, `Host Jane Doe`: an interviewer role followed by a name. Returns the
+/// name.
+fn asker_with_name(label: &str) -> Option<String> {
+    let key = label_key(label);
+    let role = ASKER_ROLES.iter().filter(|r| r.chars().count() >= 2).find(|r| key.starts_with(**r))?;
+    let name = label.chars().skip(role.chars().count()).collect::<String>();
+    let name = name.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{B7}').trim();
+    let han = name.chars().filter(|&c| names::is_han(c)).count();
+    let latin = role.is_ascii() && label.is_char_boundary(role.len()) && label[role.len()..].starts_with(' ');
+    let plausible = (2..=4).contains(&han) && han == name.chars().count()
+        || latin && name.split_whitespace().all(|w| w.starts_with(|c: char| c.is_uppercase()));
+    (plausible && !name.is_empty()).then(|| name.to_owned())
 }
 
 /// Short, without sentence punctuation, not a number: could be a person or a role.
@@ -450,16 +549,31 @@ struct Roles {
     askers: HashSet<String>,
     /// A name for the interviewer when one was inferred from the labels.
     interviewer_name: Option<String>,
+    /// label key → key of the longer label it shortens (`rossi` → `elena rossi`).
+    same_as: HashMap<String, String>,
+    /// (speaker name, short label) for each shortened label: aliases the file implies.
+    short_names: Vec<(String, String)>,
 }
 
 impl Roles {
     fn detect(paras: &[Para], names: &Names) -> Result<Roles, ParseError> {
         let labelled: Vec<(usize, String, String)> =
             paras.iter().filter_map(|p| split_label(&p.text).map(|(l, rest)| (p.line, l, rest))).collect();
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut own_counts: HashMap<String, usize> = HashMap::new();
         for (_, label, _) in &labelled {
-            *counts.entry(label_key(label)).or_default() += 1;
+            *own_counts.entry(label_key(label)).or_default() += 1;
         }
+        // `山姆·奥特曼:` once and `奥特曼:` once is one speaker labelled twice.
+        let counts: HashMap<String, usize> = own_counts
+            .iter()
+            .map(|(key, &n)| {
+                let related = own_counts
+                    .iter()
+                    .filter(|(other, _)| is_name_part(other, key) || is_name_part(key, other))
+                    .map(|(_, &m)| m);
+                (key.clone(), n + related.sum::<usize>())
+            })
+            .collect();
         // A label seen once still counts when it answers a question directly (a guest who speaks
         // once), provided it is short.
         let mut answers_question: HashSet<String> = HashSet::new();
@@ -479,22 +593,34 @@ impl Roles {
         };
 
         let texts: Vec<&str> = paras.iter().map(|p| p.text.as_str()).collect();
-        let mut roles = Roles { answerers: HashMap::new(), askers: HashSet::new(), interviewer_name: None };
-        let mut first_label: HashMap<String, String> = HashMap::new();
+        let mut roles = Roles {
+            answerers: HashMap::new(),
+            askers: HashSet::new(),
+            interviewer_name: None,
+            same_as: HashMap::new(),
+            short_names: Vec::new(),
+        };
+        // Speaker labels in order of first appearance, as first written.
+        let mut first_label: Vec<(String, String)> = Vec::new();
         for (_, label, _) in &labelled {
             let key = label_key(label);
-            if is_speaker(&key, counts[&key]) {
-                first_label.entry(key).or_insert_with(|| label.clone());
+            let speaks = is_speaker(&key, counts[&key]) || asker_with_name(label).is_some();
+            if speaks && !first_label.iter().any(|(k, _)| *k == key) {
+                first_label.push((key, label.clone()));
             }
         }
         for (key, label) in &first_label {
             if names.interviewer.contains(key) || ASKER_ROLES.contains(&key.as_str()) {
                 roles.askers.insert(key.clone());
+            } else if let Some(name) = asker_with_name(label).filter(|_| !names.canonical.contains_key(key)) {
+                roles.askers.insert(key.clone());
+                roles.interviewer_name.get_or_insert(name);
             } else if !ANSWER_ROLES.contains(&key.as_str()) {
                 let name = names.canonical.get(key).cloned().unwrap_or_else(|| names::display_name(label, &texts));
                 roles.answerers.insert(key.clone(), name);
             }
         }
+        roles.merge_short_labels(&first_label);
         if roles.askers.is_empty() {
             roles.infer_interviewer(&labelled);
         }
@@ -518,13 +644,42 @@ impl Roles {
         Ok(roles)
     }
 
+    /// The key a label stands for: its own, or that of the longer label it shortens.
+    fn key(&self, label: &str) -> String {
+        let key = label_key(label);
+        self.same_as.get(&key).cloned().unwrap_or(key)
+    }
+
+    /// `ROSSI:` after `ELENA ROSSI:`, `纳德拉:` after `萨提亚·纳德拉:`: a label made of some of the
+    /// words of exactly one other speaker label is that speaker.
+    fn merge_short_labels(&mut self, labels: &[(String, String)]) {
+        let keys: Vec<String> = self.answerers.keys().chain(&self.askers).cloned().collect();
+        for (short, label) in labels {
+            if !keys.contains(short) {
+                continue;
+            }
+            let longer: Vec<&String> = keys.iter().filter(|long| is_name_part(short, long)).collect();
+            let [long] = longer.as_slice() else { continue };
+            let name = self.answerers.get(*long).cloned();
+            if self.answerers.get(short).is_some_and(|n| Some(n) != name.as_ref() && !n.eq_ignore_ascii_case(label)) {
+                continue; // declared in front matter as someone else
+            }
+            self.answerers.remove(short);
+            self.askers.remove(short);
+            self.same_as.insert(short.clone(), (*long).clone());
+            if let Some(name) = name {
+                self.short_names.push((name, names::display_name(label, &[])));
+            }
+        }
+    }
+
     /// Without a role label, the interviewer is the speaker whose turns are mostly questions;
     /// among speakers who ask about as often, the one who speaks first.
     fn infer_interviewer(&mut self, labelled: &[(usize, String, String)]) {
         // label key → (turns, asking turns, index of first turn)
         let mut stats: HashMap<String, (usize, usize, usize)> = HashMap::new();
         for (i, (_, label, rest)) in labelled.iter().enumerate() {
-            let key = label_key(label);
+            let key = self.key(label);
             if self.answerers.contains_key(&key) {
                 let entry = stats.entry(key).or_insert((0, 0, i));
                 entry.0 += 1;
@@ -562,7 +717,7 @@ impl Roles {
         let mut previous_in_list = false;
         for p in paras {
             let mut in_list = false;
-            match split_label(&p.text).map(|(l, _)| label_key(&l)) {
+            match split_label(&p.text).map(|(l, _)| self.key(&l)) {
                 Some(key) if self.askers.contains(&key) => {
                     answer_no += 1;
                     after_question = true;
@@ -601,7 +756,7 @@ impl Roles {
 
     fn classify(&self, text: &str) -> Kind {
         let Some((label, rest)) = split_label(text) else { return Kind::Plain };
-        let key = label_key(&label);
+        let key = self.key(&label);
         if self.askers.contains(&key) {
             Kind::Ask(rest)
         } else if let Some(name) = self.answerers.get(&key) {
@@ -610,6 +765,22 @@ impl Roles {
             Kind::Plain
         }
     }
+}
+
+/// Whether label key `short` is made of some of the words (or `·`-separated parts) of the longer
+/// label key `long`, in order.
+fn is_name_part(short: &str, long: &str) -> bool {
+    let parts = |key: &str| -> Vec<String> {
+        key.split(|c: char| c.is_whitespace() || matches!(c, '\u{B7}' | '\u{2022}' | '\u{30FB}' | '.'))
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (short, long) = (parts(short), parts(long));
+    !short.is_empty()
+        && short.len() < long.len()
+        && short.iter().all(|p| p.chars().count() >= 2)
+        && long.windows(short.len()).any(|w| w == short.as_slice())
 }
 
 /// A paragraph that introduces a list: it ends in a colon and is not a bare speaker label.
@@ -662,7 +833,7 @@ fn find_inline_answer(text: &str, roles: &Roles) -> Option<usize> {
         let rest = &text[after..];
         let start = after + (rest.len() - rest.trim_start().len());
         if let Some((label, _)) = split_label(&text[start..]) {
-            if roles.answerers.contains_key(&label_key(&label)) {
+            if roles.answerers.contains_key(&roles.key(&label)) {
                 return Some(start);
             }
         }
@@ -990,6 +1161,42 @@ mod tests {
     fn wen_da_without_answerer_is_an_error() {
         let err = parse("访谈\n\n问:你好吗?\n答:很好。\n").unwrap_err();
         assert_eq!(err.line, Some(4));
+    }
+
+    #[test]
+    fn a_shortened_label_is_the_same_speaker() {
+        let parsed = parse(
+            "标题\n\n问题一?\n\n萨提亚\u{B7}纳德拉:回答一。\n\n山姆\u{B7}奥特曼:补充。\n\n问题二?\n\n纳德拉:回答二。\n\n\
+             问题三?\n\n奥特曼:回答三。\n",
+        )
+        .unwrap();
+        let iv = parsed.interview;
+        let (altman, nadella) = ("山姆\u{B7}奥特曼", "萨提亚\u{B7}纳德拉");
+        assert_eq!(speakers(&iv.pairs[0]), [nadella, altman]);
+        assert_eq!(speakers(&iv.pairs[1]), [nadella]);
+        assert_eq!(speakers(&iv.pairs[2]), [altman]);
+        let aliases: Vec<(&str, &[String])> =
+            iv.speakers.iter().map(|s| (s.name.as_str(), s.aliases.as_slice())).collect();
+        assert_eq!(aliases.len(), 2);
+        assert!(aliases.contains(&(altman, &["奥特曼".to_owned()][..])), "{aliases:?}");
+    }
+
+    #[test]
+    fn roles_written_next_to_names() {
+        let iv = parse_ok("访谈\n\n李梅(主持人):第一个问题?\n\n张伟(嘉宾):很好。\n\n李梅(主持人):第二个问题?\n\n张伟(嘉宾):也很好。\n");
+        assert_eq!(iv.interviewer.as_deref(), Some("李梅"));
+        assert_eq!(iv.pairs.iter().map(|p| speakers(p)).collect::<Vec<_>>(), [["张伟"], ["张伟"]]);
+        let iv = parse_ok("访谈\n\n主持人 李梅:你好吗?\n\n张伟:很好。\n\n主持人 李梅:然后呢?\n\n张伟:没了。\n");
+        assert_eq!(iv.interviewer.as_deref(), Some("李梅"));
+        let iv = parse_ok("T\n\nInterviewer: Why?\n\nSam Altman (OpenAI): Because.\n\nInterviewer: How?\n\nSam Altman (OpenAI): Slowly.\n");
+        assert_eq!(iv.pairs[1].turns[0].speaker, "Sam Altman");
+    }
+
+    #[test]
+    fn a_time_in_an_answer_is_not_a_timestamp() {
+        let iv = parse_ok("标题\n\n问题一?\n\n甲:10:30 我们到了现场。\n\n问题二?\n\n甲:好。\n\n10:45 大家都到了。\n");
+        assert_eq!(iv.pairs[0].turns[0].text, "10:30 我们到了现场。");
+        assert_eq!(iv.pairs[1].turns[0].text, "好。\n10:45 大家都到了。");
     }
 
     #[test]
