@@ -2,10 +2,13 @@
 //!
 //! Two families of input are understood:
 //! - transcript text (`.txt`, `.md`), parsed by [`text`]: a headline, intro paragraphs, then
-//!   questions and `Name: answer` turns, with an optional front-matter block ([`frontmatter`]);
+//!   questions and `Name: answer` turns in any of the common layouts, with an optional
+//!   front-matter block ([`frontmatter`]); page furniture and people's names in running text are
+//!   handled by two private helpers, `furniture` and `names`;
 //! - JSON (one interview per file) and JSONL (one per line), parsed by [`json`].
 //!
 //! Bytes are decoded first ([`decode`]): UTF-8 with or without BOM, UTF-16 and GB18030/GBK.
+//! Errors carry the 1-based line and say what was expected ([`ParseError`], [`FileError`]).
 //! Nothing here touches the database.
 
 pub mod decode;

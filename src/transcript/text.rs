@@ -5,18 +5,22 @@
 //!   ending in a question mark, followed by `Name:` turns. Unlabelled paragraphs after a turn
 //!   continue it.
 //! - **labelled interviewer**: every turn is labelled, the interviewer's too (`主持人:`, `记者:`,
-//!   `问:`/`答:`, `Q:`/`A:`, or a name that front matter calls the interviewer, or that asks
-//!   mostly questions and speaks first). Each interviewer turn starts a new pair.
+//!   `问:`/`答:`, `Q:`/`A:`, `主持人 李梅:`, `李梅(主持人):`, a name that front matter calls the
+//!   interviewer, or the name whose turns are mostly questions and who speaks first). Each
+//!   interviewer turn starts a new pair; `答:`/`A:` is the one interviewee named in front matter
+//!   or in the headline or intro (`专访…创始人林晓`, `An interview with Dr. Maria Chen`).
 //!
-//! A label (`Name:`, `Name:`, `【Name】`, `NAME :`) counts as a speaker only when it behaves like
-//! one: it is short and name-like and it recurs as a turn opener (or front matter declares it).
-//! Everything else stays text: `需从两方面审视价值:`, `Token 工厂:…`, list items (`- 优势:…`,
-//! `1. 风险:…`), and labels that only ever follow a lead-in ending in a colon (`两点:` →
-//! `优势:…` `风险:…`) without ever opening an answer, even when they recur.
+//! A label (`Name:`, `Name:`, `【Name】`, `NAME :`, `Name (00:01:10):`) counts as a speaker only
+//! when it behaves like one: it is short and name-like and it recurs as a turn opener (or front
+//! matter declares it). Everything else stays text: `需从两方面审视价值:`, `Token 工厂:…`, list
+//! items (`- 优势:…`, `1. 风险:…`), and labels that never open an answer and only ever follow a
+//! lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they recur. A label made of
+//! part of another speaker's label (`纳德拉:` after `萨提亚·纳德拉:`) is that speaker.
 //!
-//! Lines are joined back into paragraphs when a file is hard-wrapped. Page furniture is dropped
-//! ([`super::furniture`]); a byline's date dates the interview. Section headings between exchanges
-//! are dropped; asides in parentheses after the last answer become notes.
+//! Hard-wrapped lines are joined back into paragraphs; recording timestamps are dropped; page
+//! furniture is dropped (see `furniture.rs`) and a byline's date dates the interview. Section
+//! headings between exchanges are dropped; asides in parentheses after the last answer become
+//! notes; an interviewer's closing remark without an answer is left out with a warning.
 
 use std::collections::{HashMap, HashSet};
 
@@ -564,16 +568,14 @@ impl Roles {
             *own_counts.entry(label_key(label)).or_default() += 1;
         }
         // `山姆·奥特曼:` once and `奥特曼:` once is one speaker labelled twice.
-        let counts: HashMap<String, usize> = own_counts
-            .iter()
-            .map(|(key, &n)| {
-                let related = own_counts
-                    .iter()
-                    .filter(|(other, _)| is_name_part(other, key) || is_name_part(key, other))
-                    .map(|(_, &m)| m);
-                (key.clone(), n + related.sum::<usize>())
-            })
-            .collect();
+        let mut counts = own_counts.clone();
+        let own: Vec<&String> = own_counts.keys().collect();
+        for (long, shorts) in shortened_labels(&own) {
+            for short in shorts {
+                *counts.get_mut(long).expect("a key") += own_counts[short];
+                *counts.get_mut(short).expect("a key") += own_counts[long];
+            }
+        }
         // A label seen once still counts when it answers a question directly (a guest who speaks
         // once), provided it is short.
         let mut answers_question: HashSet<String> = HashSet::new();
@@ -654,12 +656,15 @@ impl Roles {
     /// words of exactly one other speaker label is that speaker.
     fn merge_short_labels(&mut self, labels: &[(String, String)]) {
         let keys: Vec<String> = self.answerers.keys().chain(&self.askers).cloned().collect();
-        for (short, label) in labels {
-            if !keys.contains(short) {
-                continue;
+        let key_refs: Vec<&String> = keys.iter().collect();
+        let mut longer_of: HashMap<&String, Vec<&String>> = HashMap::new();
+        for (long, shorts) in shortened_labels(&key_refs) {
+            for short in shorts {
+                longer_of.entry(short).or_default().push(long);
             }
-            let longer: Vec<&String> = keys.iter().filter(|long| is_name_part(short, long)).collect();
-            let [long] = longer.as_slice() else { continue };
+        }
+        for (short, label) in labels {
+            let Some([long]) = longer_of.get(short).map(Vec::as_slice) else { continue };
             let name = self.answerers.get(*long).cloned();
             if self.answerers.get(short).is_some_and(|n| Some(n) != name.as_ref() && !n.eq_ignore_ascii_case(label)) {
                 continue; // declared in front matter as someone else
@@ -767,20 +772,38 @@ impl Roles {
     }
 }
 
-/// Whether label key `short` is made of some of the words (or `·`-separated parts) of the longer
-/// label key `long`, in order.
-fn is_name_part(short: &str, long: &str) -> bool {
+/// For each label key among `keys` that others shorten, those shorter keys: made of some of its
+/// words (or `·`-separated parts), in order (`rossi` of `elena rossi`, `纳德拉` of
+/// `萨提亚·纳德拉`). Linear in the number of keys.
+fn shortened_labels<'a>(keys: &[&'a String]) -> Vec<(&'a String, Vec<&'a String>)> {
     let parts = |key: &str| -> Vec<String> {
         key.split(|c: char| c.is_whitespace() || matches!(c, '\u{B7}' | '\u{2022}' | '\u{30FB}' | '.'))
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect()
     };
-    let (short, long) = (parts(short), parts(long));
-    !short.is_empty()
-        && short.len() < long.len()
-        && short.iter().all(|p| p.chars().count() >= 2)
-        && long.windows(short.len()).any(|w| w == short.as_slice())
+    let by_parts: HashMap<Vec<String>, &String> = keys.iter().map(|k| (parts(k), *k)).collect();
+    let mut out = Vec::new();
+    for long in keys {
+        let long_parts = parts(long);
+        let mut shorts: Vec<&String> = Vec::new();
+        for len in 1..long_parts.len() {
+            for window in long_parts.windows(len) {
+                if window.iter().any(|p| p.chars().count() < 2) {
+                    continue;
+                }
+                if let Some(short) = by_parts.get(window) {
+                    if *short != *long && !shorts.contains(short) {
+                        shorts.push(short);
+                    }
+                }
+            }
+        }
+        if !shorts.is_empty() {
+            out.push((*long, shorts));
+        }
+    }
+    out
 }
 
 /// A paragraph that introduces a list: it ends in a colon and is not a bare speaker label.
