@@ -361,14 +361,17 @@ fn sentence_end(rng: &mut Rng) -> &'static str {
 }
 
 /// How lines of web-page furniture start (`收藏`, `举报`, …): transcript parsers drop short
-/// paragraphs that open like this, so generated paragraphs never do (text and JSONL forms then
-/// hold exactly the same content).
+/// paragraphs that open like this (or hold a [`FURNITURE_PHRASES`] notice), so generated
+/// paragraphs never do, and the text and JSONL forms hold exactly the same content.
 #[rustfmt::skip]
 const FURNITURE_OPENINGS: &[&str] = &[
     "当前位置", "您的位置", "你的位置", "责任编辑", "编辑", "校对", "审核", "版权", "免责", "原标题", "本文",
     "文章来源", "来源", "分享", "扫码", "扫描", "关注", "点击", "阅读", "点赞", "收藏", "举报", "返回",
-    "图片", "图源", "图注", "相关", "推荐", "延伸", "热门", "猜你", "上一篇", "下一篇",
+    "图片", "图源", "图注", "题图", "头图", "图为", "相关", "推荐", "延伸", "热门", "猜你", "上一篇", "下一篇",
 ];
+
+/// Phrases that make a short paragraph a copyright notice to transcript parsers.
+const FURNITURE_PHRASES: &[&str] = &["版权所有", "转载请注明", "未经授权", "禁止转载"];
 
 /// A paragraph of sentences totalling about `len` characters.
 fn paragraph(vocab: &Vocabulary, rng: &mut Rng, ctx: &Context<'_>, len: usize) -> String {
@@ -378,7 +381,9 @@ fn paragraph(vocab: &Vocabulary, rng: &mut Rng, ctx: &Context<'_>, len: usize) -
         let want = rng.range(10, 40).min((len - chars).max(10));
         let end = sentence_end(rng);
         let mut s = sentence(vocab, rng, ctx, want.saturating_sub(1).max(8), end);
-        while out.is_empty() && FURNITURE_OPENINGS.iter().any(|f| s.starts_with(f)) {
+        while (out.is_empty() && FURNITURE_OPENINGS.iter().any(|f| s.starts_with(f)))
+            || FURNITURE_PHRASES.iter().any(|f| s.contains(f))
+        {
             s = sentence(vocab, rng, ctx, want.saturating_sub(1).max(8), end);
         }
         chars += s.chars().count();
