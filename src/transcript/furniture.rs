@@ -85,12 +85,19 @@ const DATE_PREFIXES: &[&str] =
 
 /// Whether `text` (a cleaned line) starts the page footer: nothing after it is content.
 pub(crate) fn is_footer_heading(text: &str) -> bool {
+    if text.len() > 96 {
+        return false;
+    }
     let t = fold_str(text).trim_end_matches(':').trim().to_lowercase();
     FOOTER_HEADINGS.iter().any(|h| t.starts_with(h) && t.chars().count() <= h.chars().count() + 6)
 }
 
 /// Whether a single line is page furniture (navigation, caption, footer, notice).
 pub(crate) fn is_furniture(text: &str) -> bool {
+    // Furniture is short; a long paragraph can only be a caption.
+    if text.len() > 80 * 4 || text.chars().count() > 80 {
+        return is_caption(text);
+    }
     let lower = fold_str(text).to_lowercase();
     let chars = text.chars().count();
     let unbracketed = lower.trim_start_matches(['[', '(', '【', '〖']).trim_start();
@@ -121,13 +128,16 @@ fn is_caption(text: &str) -> bool {
             return true;
         }
     }
-    let t = fold_str(t);
-    t.starts_with("(图") || t.starts_with("[图") || t.starts_with("图注")
+    let head: String = t.chars().take(3).map(super::ascii_fold).collect();
+    head.starts_with("(图") || head.starts_with("[图") || head.starts_with("图注")
 }
 
 /// A byline or date stamp (`2024-05-12 10:30 来源:…`, `发布时间:2024年5月12日`): the date it
 /// carries as `YYYY-MM-DD`. Such a line is furniture; its date can date the interview.
 pub(crate) fn byline_date(text: &str) -> Option<String> {
+    if text.len() > 80 * 4 || !text.trim_start().starts_with(|c: char| c.is_ascii_digit() || c.is_alphabetic()) {
+        return None;
+    }
     let folded = fold_str(text);
     let t = folded.trim();
     if t.chars().count() > 80 || ends_sentence(t) {

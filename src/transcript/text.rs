@@ -369,13 +369,8 @@ fn starts_new_paragraph(prev: &str, next: &str) -> bool {
 
 /// Whether line `raw` (cleaned: `text`) continues the paragraph whose last line was `prev`.
 fn continues_line(prev: &str, raw: &str, text: &str, wrap: Option<usize>) -> bool {
-    if starts_new_paragraph(prev, raw) {
-        return false;
-    }
-    if text.starts_with(|c: char| c.is_ascii_lowercase()) && !ends_sentence(&clean_markup(prev)) {
-        return true;
-    }
-    wrap.is_some_and(|width| wraps_into(prev, raw, width))
+    let lowercase = text.starts_with(|c: char| c.is_ascii_lowercase()) && !ends_sentence(&clean_markup(prev));
+    (lowercase || wrap.is_some_and(|width| wraps_into(prev, raw, width))) && !starts_new_paragraph(prev, raw)
 }
 
 /// Append a wrapped line: with a space between Latin words, directly after CJK text.
@@ -405,7 +400,7 @@ fn ends_with_question(text: &str) -> bool {
 
 /// Whether a line is a list item: `- x`, `* x`, `• x`, `1. x`, `2、x`, `(3) x`, `① x`.
 fn is_list_item(text: &str) -> bool {
-    let t = fold_str(text.trim_start());
+    let t: String = text.trim_start().chars().take(8).map(ascii_fold).collect();
     let mut chars = t.chars();
     let Some(first) = chars.next() else { return false };
     let rest = chars.as_str();
@@ -433,8 +428,12 @@ fn is_list_item(text: &str) -> bool {
 
 /// `(…)` around a whole paragraph of some length: an aside such as an editor's note.
 fn is_aside(text: &str) -> bool {
-    let t = fold_str(text);
-    let t = t.trim();
+    let t = text.trim();
+    let bracketed = |c: Option<char>, want: char| c.is_some_and(|c| ascii_fold(c) == want);
+    if !bracketed(t.chars().next(), '(') || !bracketed(t.chars().last(), ')') {
+        return false;
+    }
+    let t = fold_str(t);
     t.chars().count() >= 8 && t.starts_with('(') && t.ends_with(')') && t[1..].find(')') == Some(t.len() - 2)
 }
 
@@ -456,9 +455,9 @@ fn split_label(text: &str) -> Option<(String, String)> {
             return name_shaped(label).then(|| (label.to_owned(), after.to_owned()));
         }
     }
-    let colon = text.char_indices().take(32).find(|&(_, c)| ascii_fold(c) == ':')?.0;
+    let (colon, colon_char) = text.char_indices().take(32).find(|&(_, c)| ascii_fold(c) == ':')?;
     let label = text[..colon].trim();
-    let after = text[colon..].chars().skip(1).collect::<String>();
+    let after = &text[colon + colon_char.len_utf8()..];
     // `10:30`, `https://…`: a colon inside a number or URL is not a label.
     if after.starts_with("//")
         || (label.ends_with(|c: char| c.is_ascii_digit()) && after.starts_with(|c: char| c.is_ascii_digit()))
@@ -808,7 +807,7 @@ fn shortened_labels<'a>(keys: &[&'a String]) -> Vec<(&'a String, Vec<&'a String>
 
 /// A paragraph that introduces a list: it ends in a colon and is not a bare speaker label.
 fn is_lead_in(text: &str) -> bool {
-    fold_str(text).trim_end().ends_with(':') && !split_label(text).is_some_and(|(_, rest)| rest.is_empty())
+    text.trim_end().ends_with([':', '\u{FF1A}']) && !split_label(text).is_some_and(|(_, rest)| rest.is_empty())
 }
 
 /// Who `答:` means: the one answering speaker in front matter, else the person the headline or
