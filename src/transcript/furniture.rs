@@ -27,7 +27,8 @@ const FOOTER_HEADINGS: &[&str] = &[
     "more from",
 ];
 
-/// Single lines of page furniture, recognised by how they start (after any opening bracket).
+/// Single lines of page furniture, recognised by how they start (after any opening bracket):
+/// labels such as `责任编辑:` that a sentence would not start with. Lines up to 80 characters.
 const PREFIXES: &[&str] = &[
     "当前位置",
     "您的位置",
@@ -35,7 +36,7 @@ const PREFIXES: &[&str] = &[
     "您现在的位置",
     "责任编辑",
     "编辑:",
-    "校对",
+    "校对:",
     "审核:",
     "版权声明",
     "免责声明",
@@ -43,6 +44,21 @@ const PREFIXES: &[&str] = &[
     "本文来源",
     "文章来源",
     "来源:",
+    "图片来源",
+    "图源:",
+    "题图",
+    "头图",
+    "©",
+    "copyright",
+    "photo:",
+    "image:",
+    "photograph:",
+    "photo credit",
+];
+
+/// Buttons and calls to action (`点赞 收藏 举报`, `分享到:微信`): only short lines that are not
+/// sentences, so that `收藏品市场今年很热。` stays.
+const BUTTONS: &[&str] = &[
     "分享到",
     "扫码",
     "扫描二维码",
@@ -54,24 +70,14 @@ const PREFIXES: &[&str] = &[
     "举报",
     "返回顶部",
     "返回首页",
-    "图片来源",
-    "图源",
-    "题图",
-    "头图",
-    "图为",
-    "▲",
-    "△",
-    "©",
-    "copyright",
-    "all rights reserved",
     "share this",
     "advertisement",
     "sign up for",
     "subscribe to",
-    "photo:",
-    "image:",
-    "photograph:",
 ];
+
+/// How image captions start; lines up to 60 characters.
+const CAPTIONS: &[&str] = &["图为", "▲", "△"];
 
 /// Phrases that make a short line a copyright or reprint notice wherever they appear.
 const NOTICES: &[&str] = &["版权所有", "all rights reserved", "转载请注明", "未经授权", "禁止转载"];
@@ -101,10 +107,13 @@ pub(crate) fn is_furniture(text: &str) -> bool {
     let lower = fold_str(text).to_lowercase();
     let chars = text.chars().count();
     let unbracketed = lower.trim_start_matches(['[', '(', '【', '〖']).trim_start();
-    if chars <= 80 && PREFIXES.iter().any(|p| lower.starts_with(p) || unbracketed.starts_with(p)) {
-        return true;
-    }
-    if chars <= 80 && NOTICES.iter().any(|n| lower.contains(n)) {
+    let starts = |list: &[&str]| list.iter().any(|p| lower.starts_with(p) || unbracketed.starts_with(p));
+    let sentence = lower.trim_end().ends_with(['.', '。', '?']);
+    if starts(PREFIXES)
+        || (chars <= 30 && !sentence && starts(BUTTONS))
+        || (chars <= 60 && starts(CAPTIONS))
+        || (chars <= 60 && NOTICES.iter().any(|n| lower.contains(n)))
+    {
         return true;
     }
     let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
@@ -190,7 +199,13 @@ mod tests {
         assert!(is_furniture("(完)"));
         assert!(is_furniture("Copyright \u{A9} 2024 Example Media All Rights Reserved"));
         assert!(is_furniture("\u{A9} 2024 示例网 版权所有"));
+        assert!(is_furniture("点赞 收藏 举报"));
+        assert!(is_furniture("分享到:微信 微博 QQ空间"));
+        assert!(is_furniture("图为李建国(左)与王芳(右)在录制现场。"));
         assert!(!is_furniture("OpenAI 员工的平均年龄是多少?"));
+        assert!(!is_furniture("收藏品市场今年很热。"), "a sentence that starts like a button");
+        assert!(!is_furniture("举报制度我们去年就建立了,效果很好。"));
+        assert!(!is_furniture("校对工作占了编辑部一半的时间。"));
         assert!(!is_furniture("我们的收入结构是 A | B | C | D 四块,各占四分之一,这是去年的数字。"));
     }
 
