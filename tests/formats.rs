@@ -400,8 +400,7 @@ fn layout5_podcast_with_timestamps_and_a_surname_label() {
         iv.pairs[2].turns[0].text,
         "Mostly research grants, and more and more the insurance industry. They want better storm data."
     );
-    let rossi = iv.speakers.iter().find(|s| s.name == "Elena Rossi").expect("the surname is recorded as an alias");
-    assert_eq!(rossi.aliases, ["Rossi"]);
+    assert!(iv.speakers.is_empty(), "a surname seen in one file is not declared as an alias everywhere");
 }
 
 #[test]
