@@ -51,12 +51,13 @@ CREATE TABLE pairs (
 
 -- The answer to a pair: one or more turns, each by one speaker, in order (position starts at 1).
 CREATE TABLE turns (
+    id         INTEGER PRIMARY KEY,
     pair_id    INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     speaker_id INTEGER NOT NULL REFERENCES speakers(id),
     text       TEXT    NOT NULL,           -- paragraphs separated by newlines
-    PRIMARY KEY (pair_id, position)
-) WITHOUT ROWID;
+    UNIQUE (pair_id, position)
+);
 CREATE INDEX turns_speaker ON turns(speaker_id);
 
 -- Extra phrasings of a pair's question, matched like the question itself. Curators add them in

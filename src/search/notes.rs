@@ -5,10 +5,10 @@
 //! with that pair as extra answer-level text: questions phrased like the summary find the pair. A
 //! note is linked only when one pair clearly shares more rare vocabulary with it than any other.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::normalize::normalize;
-use super::postings::PairText;
+use super::postings::{Interner, LocalTerms, PairText, TermCounts, TermKey};
 use super::tokenize::terms;
 
 /// A note must share at least this much idf-weighted vocabulary with its pair…
@@ -20,43 +20,34 @@ const MIN_LEAD: f64 = 1.5;
 const PAIR_SHARE: f64 = 0.65;
 const THIRD_SHARE: f64 = 0.6;
 
-fn term_set(texts: impl IntoIterator<Item = impl AsRef<str>>) -> HashSet<String> {
-    let mut set = HashSet::new();
-    for text in texts {
-        terms(&normalize(text.as_ref()), |t| {
-            set.insert(t.to_owned());
-        });
-    }
+/// The distinct term keys of a normalised text.
+pub fn term_keys(normalized: &str, interner: &mut impl Interner) -> FxHashSet<TermKey> {
+    let mut set = FxHashSet::default();
+    terms(normalized, |t| {
+        set.insert(interner.key(t));
+    });
     set
 }
 
-/// For each note, the indexes of the pairs it summarises: one pair that clearly stands out, or
-/// two that stand out together (a note often sums up two related exchanges), or none.
-pub fn link(notes: &[String], pairs: &[PairText]) -> Vec<Vec<usize>> {
-    let pair_terms: Vec<HashSet<String>> = pairs
-        .iter()
-        .map(|p| term_set(std::iter::once(p.question.as_str()).chain(p.turns.iter().map(|(_, t)| t.as_str()))))
-        .collect();
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for set in &pair_terms {
-        for t in set {
-            *df.entry(t.as_str()).or_default() += 1;
+/// For each note (as its distinct term ids), the indexes of the pairs (as theirs) it summarises:
+/// one pair that clearly stands out, two that stand out together (a note often sums up two
+/// related exchanges), or none.
+pub fn link_terms(notes: &[FxHashSet<TermKey>], pairs: &[FxHashSet<TermKey>]) -> Vec<Vec<usize>> {
+    let mut df: FxHashMap<TermKey, usize> = FxHashMap::default();
+    for set in pairs {
+        for &t in set {
+            *df.entry(t).or_default() += 1;
         }
     }
     let n = pairs.len() as f64;
     notes
         .iter()
         .map(|note| {
-            let note_terms = term_set([note]);
-            let mut scores: Vec<(usize, f64)> = pair_terms
+            let mut scores: Vec<(usize, f64)> = pairs
                 .iter()
                 .enumerate()
                 .map(|(i, set)| {
-                    let score = note_terms
-                        .iter()
-                        .filter(|t| set.contains(*t))
-                        .map(|t| (1.0 + n / df[t.as_str()] as f64).ln())
-                        .sum();
+                    let score = note.iter().filter(|t| set.contains(t)).map(|t| (1.0 + n / df[t] as f64).ln()).sum();
                     (i, score)
                 })
                 .collect();
@@ -74,6 +65,15 @@ pub fn link(notes: &[String], pairs: &[PairText]) -> Vec<Vec<usize>> {
             }
         })
         .collect()
+}
+
+/// [`link_terms`] for texts: notes as written, pairs as stored.
+pub fn link(notes: &[String], pairs: &[PairText]) -> Vec<Vec<usize>> {
+    let mut local = LocalTerms::default();
+    let pair_sets: Vec<FxHashSet<TermKey>> =
+        pairs.iter().map(|p| TermCounts::of(p, &mut local).keys().collect()).collect();
+    let note_sets: Vec<FxHashSet<TermKey>> = notes.iter().map(|n| term_keys(&normalize(n), &mut local)).collect();
+    link_terms(&note_sets, &pair_sets)
 }
 
 #[cfg(test)]

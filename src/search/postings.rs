@@ -7,9 +7,9 @@
 //! time against fixed reference lengths, so a list never needs rewriting when the corpus grows.
 //! Speaker terms (`@<id>`) carry answer weight 15.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
-use super::normalize::normalize;
+use super::normalize::{is_han, normalize};
 use super::tokenize::terms;
 
 /// BM25 term-frequency saturation constant.
@@ -38,40 +38,135 @@ pub struct PairText {
     pub notes: Vec<String>,
 }
 
-/// Distinct index terms of a pair with their impact bytes.
+/// A term as a number. Chinese terms of one or two characters, nine in ten of all terms, are
+/// packed into the number itself, so counting and indexing them needs no string table; other
+/// terms get an id from an [`Interner`], marked with [`WORD_BIT`].
+pub type TermKey = u64;
+
+/// Set in keys of interned (non-Chinese) terms.
+pub const WORD_BIT: TermKey = 1 << 63;
+
+/// The packed key of a one- or two-character Chinese term.
+pub fn pack_han(term: &str) -> Option<TermKey> {
+    let mut chars = term.chars();
+    let first = chars.next().filter(|&c| is_han(c))?;
+    let second = match chars.next() {
+        Some(c) if is_han(c) => u64::from(c),
+        Some(_) => return None,
+        None => 0,
+    };
+    chars.next().is_none().then_some((u64::from(first) << 21) | second)
+}
+
+/// The term a key stands for, given the interned terms by id.
+pub fn key_term(key: TermKey, words: &[Box<str>]) -> String {
+    if key & WORD_BIT != 0 {
+        return words[(key & !WORD_BIT) as usize].to_string();
+    }
+    [key >> 21, key & 0x1F_FFFF].iter().filter(|&&c| c != 0).filter_map(|&c| char::from_u32(c as u32)).collect()
+}
+
+/// Turns non-Chinese terms into dense ids (see [`TermKey`]).
+pub trait Interner {
+    /// The id of `term`, assigned on first sight.
+    fn id(&mut self, term: &str) -> u32;
+
+    /// The key of any term.
+    fn key(&mut self, term: &str) -> TermKey {
+        pack_han(term).unwrap_or_else(|| WORD_BIT | u64::from(self.id(term)))
+    }
+}
+
+/// A plain in-memory interner that also remembers the terms.
+#[derive(Debug, Default)]
+pub struct LocalTerms {
+    ids: FxHashMap<Box<str>, u32>,
+    /// Terms by id.
+    pub terms: Vec<Box<str>>,
+}
+
+impl Interner for LocalTerms {
+    fn id(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term.into());
+        self.ids.insert(term.into(), id);
+        id
+    }
+}
+
+/// A pair's terms counted per field (question with alternates; answer with linked notes).
+#[derive(Debug, Default)]
+pub struct TermCounts {
+    counts: FxHashMap<TermKey, (u32, u32)>,
+    question_len: u32,
+    answer_len: u32,
+    speakers: Vec<TermKey>,
+}
+
+impl TermCounts {
+    /// Count the terms of a pair's question, alternates and answer turns (and any notes it
+    /// already carries), and note its speakers.
+    pub fn of(pair: &PairText, interner: &mut impl Interner) -> TermCounts {
+        let mut counts = TermCounts::default();
+        for text in std::iter::once(&pair.question).chain(&pair.alternates) {
+            counts.add(&normalize(text), true, interner);
+        }
+        for text in pair.turns.iter().map(|(_, t)| t).chain(&pair.notes) {
+            counts.add(&normalize(text), false, interner);
+        }
+        for (speaker, _) in &pair.turns {
+            let key = interner.key(&speaker_term(*speaker));
+            if !counts.speakers.contains(&key) {
+                counts.speakers.push(key);
+            }
+        }
+        counts
+    }
+
+    /// Count the terms of already-normalised text into the question or the answer field.
+    pub fn add(&mut self, normalized: &str, question: bool, interner: &mut impl Interner) {
+        terms(normalized, |t| {
+            let entry = self.counts.entry(interner.key(t)).or_default();
+            if question {
+                entry.0 += 1;
+                self.question_len += 1;
+            } else {
+                entry.1 += 1;
+                self.answer_len += 1;
+            }
+        });
+    }
+
+    /// Keys of the distinct terms of the text (speakers aside).
+    pub fn keys(&self) -> impl Iterator<Item = TermKey> + '_ {
+        self.counts.keys().copied()
+    }
+
+    /// Each distinct term with its impact byte (see the module docs), speakers included.
+    pub fn impacts(&self) -> Vec<(TermKey, u8)> {
+        let mut out: Vec<(TermKey, u8)> = self
+            .counts
+            .iter()
+            .map(|(&key, &(q, a))| {
+                let q = level(q, self.question_len, QUESTION_REF_LEN);
+                let a = level(a, self.answer_len, ANSWER_REF_LEN);
+                (key, (q << 4) | a)
+            })
+            .collect();
+        out.extend(self.speakers.iter().map(|&key| (key, 0x0F)));
+        out
+    }
+}
+
+/// Distinct index terms of a pair with their impact bytes, sorted by term.
 pub fn pair_terms(pair: &PairText) -> Vec<(String, u8)> {
-    let mut question: HashMap<String, u32> = HashMap::new();
-    let mut q_len = 0u32;
-    for text in std::iter::once(&pair.question).chain(&pair.alternates) {
-        terms(&normalize(text), |t| {
-            *question.entry(t.to_owned()).or_default() += 1;
-            q_len += 1;
-        });
-    }
-    let mut answer: HashMap<String, u32> = HashMap::new();
-    let mut a_len = 0u32;
-    for text in pair.turns.iter().map(|(_, t)| t).chain(&pair.notes) {
-        terms(&normalize(text), |t| {
-            *answer.entry(t.to_owned()).or_default() += 1;
-            a_len += 1;
-        });
-    }
-    let mut out: Vec<(String, u8)> = Vec::with_capacity(question.len() + answer.len());
-    for (term, &tf) in &question {
-        let a = answer.get(term).map_or(0, |&tf_a| level(tf_a, a_len, ANSWER_REF_LEN));
-        out.push((term.clone(), (level(tf, q_len, QUESTION_REF_LEN) << 4) | a));
-    }
-    for (term, &tf) in &answer {
-        if !question.contains_key(term) {
-            out.push((term.clone(), level(tf, a_len, ANSWER_REF_LEN)));
-        }
-    }
-    for (speaker, _) in &pair.turns {
-        let term = speaker_term(*speaker);
-        if !out.iter().any(|(t, _)| t == &term) {
-            out.push((term, 0x0F));
-        }
-    }
+    let mut local = LocalTerms::default();
+    let counts = TermCounts::of(pair, &mut local);
+    let mut out: Vec<(String, u8)> =
+        counts.impacts().into_iter().map(|(key, impact)| (key_term(key, &local.terms), impact)).collect();
     out.sort_unstable();
     out
 }
@@ -177,10 +272,20 @@ mod tests {
             turns: vec![(3, "算力不够,电力也不够。".into())],
             notes: vec![],
         };
-        let terms: HashMap<String, u8> = pair_terms(&pair).into_iter().collect();
+        let terms: std::collections::HashMap<String, u8> = pair_terms(&pair).into_iter().collect();
         assert!(terms["算力"] >> 4 > 0 && terms["算力"] & 0x0F > 0);
         assert_eq!(terms["电力"] >> 4, 0);
         assert_eq!(terms["@3"], 0x0F);
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        let mut local = LocalTerms::default();
+        for term in ["算力", "钱", "gpt6", "@12", "1.4"] {
+            let key = local.key(term);
+            assert_eq!(key_term(key, &local.terms), term);
+            assert_eq!(key & WORD_BIT != 0, !term.starts_with(is_han));
+        }
     }
 
     #[test]

@@ -10,7 +10,11 @@ use anyhow::Result;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::search::normalize;
-use crate::search::postings::{decode, decode_all, encode, pair_terms, push_entry, speaker_term, PairText};
+use rustc_hash::FxHashMap;
+
+use crate::search::postings::{
+    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, Interner, PairText, TermCounts, TermKey,
+};
 use crate::search::tokenize::terms;
 
 /// Version of the index format: tokenisation, normalisation and impact rules. Bump it when any of
@@ -39,10 +43,13 @@ pub fn version_is_current(conn: &Connection) -> Result<bool> {
     Ok(stored.as_deref() == Some(INDEX_VERSION))
 }
 
-/// Postings for a batch of pairs, encoded as they are added (pair ids must ascend).
+/// Postings for a batch of pairs, encoded as they are added (pair ids must ascend). It is also the
+/// batch's interner for non-Chinese terms (see [`TermKey`]).
 #[derive(Default)]
 pub struct SegmentBuilder {
-    lists: HashMap<String, List>,
+    word_ids: FxHashMap<Box<str>, u32>,
+    words: Vec<Box<str>>,
+    lists: FxHashMap<TermKey, List>,
     entries: usize,
 }
 
@@ -53,17 +60,36 @@ struct List {
     count: u64,
 }
 
+impl Interner for SegmentBuilder {
+    fn id(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.word_ids.get(term) {
+            return id;
+        }
+        let id = self.words.len() as u32;
+        self.words.push(term.into());
+        self.word_ids.insert(term.into(), id);
+        id
+    }
+}
+
 impl SegmentBuilder {
-    /// Add a pair's terms. Ids must be added in ascending order.
-    pub fn add(&mut self, pair_id: i64, terms: Vec<(String, u8)>) {
+    /// Add a pair's terms (keys from this builder, with impact bytes). Ids must be added in
+    /// ascending order.
+    pub fn add(&mut self, pair_id: i64, terms: &[(TermKey, u8)]) {
         let id = u32::try_from(pair_id).expect("pair ids fit in 32 bits");
-        for (term, impact) in terms {
+        for &(term, impact) in terms {
             let list = self.lists.entry(term).or_default();
             push_entry(&mut list.data, list.last, id, impact);
             list.last = id;
             list.count += 1;
             self.entries += 1;
         }
+    }
+
+    /// Analyse a pair (with the notes it carries) and add it.
+    pub fn add_text(&mut self, pair_id: i64, text: &PairText) {
+        let impacts = TermCounts::of(text, self).impacts();
+        self.add(pair_id, &impacts);
     }
 
     /// Whether nothing was added.
@@ -79,15 +105,31 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     }
     conn.execute("INSERT INTO segments(entries) VALUES (?1)", [builder.entries as i64])?;
     let segment = conn.last_insert_rowid();
-    let mut lists: Vec<(String, List)> = builder.lists.into_iter().collect();
+    // In term order, so the inserts into both B-trees mostly append.
+    let words = builder.words;
+    let mut lists: Vec<(String, List)> =
+        builder.lists.into_iter().map(|(key, list)| (key_term(key, &words), list)).collect();
     lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO terms(term, df) VALUES (?1, ?2)
-         ON CONFLICT(term) DO UPDATE SET df = df + excluded.df RETURNING id",
-    )?;
+    // A first load into an empty index need not look terms up one by one.
+    let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))?;
+    let mut next_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM terms", [], |r| r.get(0))?;
+    let mut find = conn.prepare_cached("SELECT id FROM terms WHERE term = ?1")?;
+    let mut insert_term = conn.prepare_cached("INSERT INTO terms(id, term, df) VALUES (?1, ?2, ?3)")?;
+    let mut bump = conn.prepare_cached("UPDATE terms SET df = df + ?2 WHERE id = ?1")?;
     let mut insert = conn.prepare_cached("INSERT INTO postings(term_id, segment, data) VALUES (?1, ?2, ?3)")?;
-    for (term, list) in lists {
-        let term_id: i64 = upsert.query_row(params![term, list.count as i64], |r| r.get(0))?;
+    for (term, list) in &lists {
+        let known: Option<i64> = if empty { None } else { find.query_row([term.as_str()], |r| r.get(0)).optional()? };
+        let term_id = match known {
+            Some(id) => {
+                bump.execute(params![id, list.count as i64])?;
+                id
+            }
+            None => {
+                insert_term.execute(params![next_id, term, list.count as i64])?;
+                next_id += 1;
+                next_id - 1
+            }
+        };
         insert.execute(params![term_id, segment, list.data])?;
     }
     Ok(())
@@ -233,7 +275,7 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
     let mut builder = SegmentBuilder::default();
     for id in ids {
         if let Some(text) = pair_text(conn, id)? {
-            builder.add(id, pair_terms(&text));
+            builder.add_text(id, &text);
         }
     }
     write_segment(conn, builder)?;
@@ -276,7 +318,7 @@ pub fn process_queue(conn: &mut Connection) -> Result<()> {
     remove_from_terms(&tx, removals)?;
     let mut builder = SegmentBuilder::default();
     for (id, text) in current {
-        builder.add(id, pair_terms(&text));
+        builder.add_text(id, &text);
     }
     write_segment(&tx, builder)?;
     maybe_merge(&tx)?;

@@ -5,12 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{bail, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::index::{self, SegmentBuilder};
 use super::migrate::hex;
 use super::Store;
-use crate::search::postings::{pair_terms, PairText};
+use crate::search::postings::{Interner, LocalTerms, PairText, TermCounts, TermKey, WORD_BIT};
 use crate::search::{normalize, notes};
 use crate::transcript::Interview;
 
@@ -71,6 +72,18 @@ impl Store {
 
     /// Store the interviews of several files in one transaction: all or nothing.
     pub fn load_files(&mut self, files: &[(&[Interview], &Origin)], dry_run: bool) -> Result<Vec<Vec<LoadReport>>> {
+        // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
+        self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
+        let result = self.load_files_in_transaction(files, dry_run);
+        self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
+        result
+    }
+
+    fn load_files_in_transaction(
+        &mut self,
+        files: &[(&[Interview], &Origin)],
+        dry_run: bool,
+    ) -> Result<Vec<Vec<LoadReport>>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
         let mut speakers = SpeakerResolver::new(&tx)?;
@@ -79,8 +92,10 @@ impl Store {
         for (interviews, origin) in files {
             let slugs = slugs(interviews, origin)?;
             let mut reports = Vec::with_capacity(interviews.len());
-            for (interview, slug) in interviews.iter().zip(slugs) {
-                reports.push(load_one(&tx, interview, slug, origin, &mut speakers, &mut builder)?);
+            // In batches, so the analysis of many interviews runs on every core while memory
+            // stays bounded.
+            for (batch, batch_slugs) in interviews.chunks(BATCH).zip(slugs.chunks(BATCH)) {
+                reports.extend(load_batch(&tx, batch, batch_slugs, origin, &mut speakers, &mut builder)?);
             }
             all.push(reports);
         }
@@ -142,36 +157,150 @@ fn content_hash(interview: &Interview) -> String {
     hex(&Sha256::digest(json.as_bytes()))
 }
 
-/// Store one interview inside the caller's transaction: insert, replace, or leave unchanged.
-fn load_one(
+/// Page cache while loading, and SQLite's default, in KiB.
+const LOAD_CACHE_KIB: i64 = 256 * 1024;
+const DEFAULT_CACHE_KIB: i64 = 2000;
+
+/// Interviews analysed together (on all cores) before their rows are written.
+const BATCH: usize = 256;
+
+/// What will happen to one interview of a batch.
+struct Plan {
+    action: LoadAction,
+    /// Existing id when unchanged.
+    interview_id: i64,
+    hash: String,
+    /// Speaker id of every turn, pair by pair.
+    speaker_ids: Vec<Vec<i64>>,
+    new_speakers: Vec<String>,
+}
+
+/// Store a batch of interviews inside the caller's transaction: insert, replace, or leave
+/// unchanged. Decisions and speakers first (they need the database), then the text analysis of
+/// the interviews to write, in parallel, then the rows and postings.
+fn load_batch(
     tx: &Connection,
-    interview: &Interview,
-    slug: String,
+    interviews: &[Interview],
+    slugs: &[String],
     origin: &Origin,
     speakers: &mut SpeakerResolver,
     builder: &mut SegmentBuilder,
-) -> Result<LoadReport> {
+) -> Result<Vec<LoadReport>> {
+    let mut plans = Vec::with_capacity(interviews.len());
+    for (interview, slug) in interviews.iter().zip(slugs) {
+        plans.push(plan(tx, interview, slug, speakers)?);
+    }
+    let to_write: Vec<(&Interview, &Plan)> =
+        interviews.iter().zip(&plans).filter(|(_, p)| p.action != LoadAction::Unchanged).collect();
+    let analysed = analyse_in_parallel(&to_write);
+    let mut reports = Vec::with_capacity(interviews.len());
+    let mut analysed = analysed.into_iter();
+    for ((interview, slug), plan) in interviews.iter().zip(slugs).zip(plans) {
+        let interview_id = if plan.action == LoadAction::Unchanged {
+            plan.interview_id
+        } else {
+            let analysis = analysed.next().expect("one analysis per interview written");
+            insert_interview(tx, interview, slug, origin, &plan, analysis, builder)?
+        };
+        reports.push(LoadReport {
+            action: plan.action,
+            slug: slug.clone(),
+            title: interview.title.clone(),
+            interview_id,
+            pairs: interview.pairs.len(),
+            new_speakers: plan.new_speakers,
+        });
+    }
+    Ok(reports)
+}
+
+/// Decide what to do with an interview, remove the version it replaces, resolve its speakers.
+fn plan(tx: &Connection, interview: &Interview, slug: &str, speakers: &mut SpeakerResolver) -> Result<Plan> {
     let hash = content_hash(interview);
     let existing: Option<(i64, String)> = tx
-        .query_row("SELECT id, content_hash FROM interviews WHERE slug = ?1", [&slug], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT id, content_hash FROM interviews WHERE slug = ?1", [slug], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let before = speakers.created.len();
     let (action, interview_id) = match existing {
         Some((id, stored)) if stored == hash => (LoadAction::Unchanged, id),
         Some((id, _)) => {
             remove_interview(tx, id)?;
-            (LoadAction::Replaced, insert_interview(tx, interview, &slug, &hash, origin, speakers, builder)?)
+            (LoadAction::Replaced, 0)
         }
-        None => (LoadAction::Loaded, insert_interview(tx, interview, &slug, &hash, origin, speakers, builder)?),
+        None => (LoadAction::Loaded, 0),
     };
-    Ok(LoadReport {
-        action,
-        slug,
-        title: interview.title.clone(),
-        interview_id,
-        pairs: interview.pairs.len(),
-        new_speakers: speakers.created[before..].to_vec(),
+    let before = speakers.created.len();
+    let mut speaker_ids = Vec::new();
+    if action != LoadAction::Unchanged {
+        for declared in &interview.speakers {
+            let known = std::iter::once(&declared.name).chain(&declared.aliases).find_map(|n| speakers.find(n));
+            let id = match known {
+                Some(id) => id,
+                None => speakers.resolve(tx, &declared.name)?,
+            };
+            for alias in &declared.aliases {
+                speakers.add_alias(tx, id, alias)?;
+            }
+        }
+        for pair in &interview.pairs {
+            let ids = pair.turns.iter().map(|t| speakers.resolve(tx, &t.speaker)).collect::<Result<Vec<_>>>()?;
+            speaker_ids.push(ids);
+        }
+    }
+    Ok(Plan { action, interview_id, hash, speaker_ids, new_speakers: speakers.created[before..].to_vec() })
+}
+
+/// An interview's index terms, worked out away from the database.
+struct Analysis {
+    /// Per pair: its terms and impact bytes (non-Chinese terms keyed by `words`).
+    impacts: Vec<Vec<(TermKey, u8)>>,
+    /// Per intro note: the pairs it summarises.
+    links: Vec<Vec<usize>>,
+    words: LocalTerms,
+}
+
+/// Analyse interviews on all available cores, keeping their order.
+fn analyse_in_parallel(items: &[(&Interview, &Plan)]) -> Vec<Analysis> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads <= 1 || items.len() < 2 {
+        return items.iter().map(|(iv, plan)| analyse(iv, plan)).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|(iv, plan)| analyse(iv, plan)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("analysis does not panic")).collect()
     })
+}
+
+/// Count each pair's terms once; the counts serve both linking the intro notes and indexing.
+fn analyse(interview: &Interview, plan: &Plan) -> Analysis {
+    let mut words = LocalTerms::default();
+    let mut counts: Vec<TermCounts> = interview
+        .pairs
+        .iter()
+        .zip(&plan.speaker_ids)
+        .map(|(pair, ids)| {
+            let text = PairText {
+                question: pair.question.clone(),
+                alternates: pair.alternates.clone(),
+                turns: ids.iter().zip(&pair.turns).map(|(&id, t)| (id, t.text.clone())).collect(),
+                notes: Vec::new(),
+            };
+            TermCounts::of(&text, &mut words)
+        })
+        .collect();
+    let pair_sets: Vec<FxHashSet<TermKey>> = counts.iter().map(|c| c.keys().collect()).collect();
+    let normalized_notes: Vec<String> = interview.notes.iter().map(|n| normalize(n)).collect();
+    let note_sets: Vec<FxHashSet<TermKey>> = normalized_notes.iter().map(|n| notes::term_keys(n, &mut words)).collect();
+    let links = notes::link_terms(&note_sets, &pair_sets);
+    for (note, targets) in normalized_notes.iter().zip(&links) {
+        for &i in targets {
+            counts[i].add(note, false, &mut words);
+        }
+    }
+    Analysis { impacts: counts.iter().map(TermCounts::impacts).collect(), links, words }
 }
 
 fn remove_interview(conn: &Connection, interview_id: i64) -> Result<()> {
@@ -194,9 +323,9 @@ fn insert_interview(
     conn: &Connection,
     interview: &Interview,
     slug: &str,
-    hash: &str,
     origin: &Origin,
-    speakers: &mut SpeakerResolver,
+    plan: &Plan,
+    analysis: Analysis,
     builder: &mut SegmentBuilder,
 ) -> Result<i64> {
     conn.execute(
@@ -210,53 +339,49 @@ fn insert_interview(
             interview.interviewer,
             interview.notes.join("\n"),
             origin.path,
-            hash
+            plan.hash
         ],
     )?;
     let interview_id = conn.last_insert_rowid();
-    for declared in &interview.speakers {
-        let known = std::iter::once(&declared.name).chain(&declared.aliases).find_map(|n| speakers.find(n));
-        let id = match known {
-            Some(id) => id,
-            None => speakers.resolve(conn, &declared.name)?,
-        };
-        for alias in &declared.aliases {
-            speakers.add_alias(conn, id, alias)?;
-        }
-    }
     let mut insert_pair =
         conn.prepare_cached("INSERT INTO pairs(interview_id, position, question, line) VALUES (?1, ?2, ?3, ?4)")?;
     let mut insert_turn =
         conn.prepare_cached("INSERT INTO turns(pair_id, position, speaker_id, text) VALUES (?1, ?2, ?3, ?4)")?;
     let mut insert_alternate =
         conn.prepare_cached("INSERT OR IGNORE INTO alternates(pair_id, text) VALUES (?1, ?2)")?;
-    let mut texts: Vec<(i64, PairText)> = Vec::with_capacity(interview.pairs.len());
-    for (i, pair) in interview.pairs.iter().enumerate() {
+    let mut pair_ids = Vec::with_capacity(interview.pairs.len());
+    for (i, (pair, speaker_ids)) in interview.pairs.iter().zip(&plan.speaker_ids).enumerate() {
         insert_pair.execute(params![interview_id, i as i64 + 1, pair.question, pair.line.map(|l| l as i64)])?;
         let pair_id = conn.last_insert_rowid();
-        let mut turns = Vec::with_capacity(pair.turns.len());
-        for (j, turn) in pair.turns.iter().enumerate() {
-            let speaker_id = speakers.resolve(conn, &turn.speaker)?;
+        for (j, (turn, speaker_id)) in pair.turns.iter().zip(speaker_ids).enumerate() {
             insert_turn.execute(params![pair_id, j as i64 + 1, speaker_id, turn.text])?;
-            turns.push((speaker_id, turn.text.clone()));
         }
         for alternate in &pair.alternates {
             insert_alternate.execute(params![pair_id, alternate])?;
         }
-        let text =
-            PairText { question: pair.question.clone(), alternates: pair.alternates.clone(), turns, notes: Vec::new() };
-        texts.push((pair_id, text));
+        pair_ids.push(pair_id);
     }
-    let plain: Vec<PairText> = texts.iter().map(|(_, t)| t.clone()).collect();
     let mut insert_note = conn.prepare_cached("INSERT INTO pair_notes(pair_id, text) VALUES (?1, ?2)")?;
-    for (note, targets) in interview.notes.iter().zip(notes::link(&interview.notes, &plain)) {
-        for i in targets {
-            insert_note.execute(params![texts[i].0, note])?;
-            texts[i].1.notes.push(note.clone());
+    for (note, targets) in interview.notes.iter().zip(&analysis.links) {
+        for &i in targets {
+            insert_note.execute(params![pair_ids[i], note])?;
         }
     }
-    for (pair_id, text) in texts {
-        builder.add(pair_id, pair_terms(&text));
+    // Non-Chinese terms were numbered per analysis; number them in the segment's interner.
+    let mut remap: FxHashMap<u32, TermKey> = FxHashMap::default();
+    for (pair_id, impacts) in pair_ids.iter().zip(analysis.impacts) {
+        let impacts: Vec<(TermKey, u8)> = impacts
+            .into_iter()
+            .map(|(key, impact)| {
+                if key & WORD_BIT == 0 {
+                    return (key, impact);
+                }
+                let local = (key & !WORD_BIT) as u32;
+                let global = *remap.entry(local).or_insert_with(|| builder.key(&analysis.words.terms[local as usize]));
+                (global, impact)
+            })
+            .collect();
+        builder.add(*pair_id, &impacts);
     }
     Ok(interview_id)
 }
