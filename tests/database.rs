@@ -219,3 +219,36 @@ fn readers_and_a_writer_never_see_database_is_locked() {
     let logged: i64 = store.connection().query_row("SELECT count(*) FROM query_log", [], |r| r.get(0)).unwrap();
     assert_eq!(logged, 90);
 }
+
+#[test]
+fn speakers_merge_by_alias_but_declared_names_never_merge_people() {
+    let db = TempDb::new();
+    let mut store = db.empty_store();
+    let load = |store: &mut Store, json: &str, stem: &str| {
+        let iv: qabot::transcript::Interview = serde_json::from_str(json).unwrap();
+        store.load(&[iv], &Origin { path: format!("{stem}.json"), stem: stem.into() }, false).unwrap()
+    };
+    load(
+        &mut store,
+        r#"{"title":"A","speakers":[{"name":"Ada Byron","aliases":["Ada","Byron"]}],
+            "pairs":[{"question":"Q1?","turns":[{"speaker":"Ada Byron","text":"One."}]}]}"#,
+        "a",
+    );
+    // A label using an alias is the same person.
+    load(&mut store, r#"{"title":"B","pairs":[{"question":"Q2?","turns":[{"speaker":"Byron","text":"Two."}]}]}"#, "b");
+    // Another person who is also called Ada stays another person.
+    let reports = load(
+        &mut store,
+        r#"{"title":"C","speakers":[{"name":"Ada Yonath","aliases":["Ada","Yonath"]}],
+            "pairs":[{"question":"Q3?","turns":[{"speaker":"Yonath","text":"Three."}]}]}"#,
+        "c",
+    );
+    assert_eq!(reports[0].new_speakers, ["Ada Yonath"]);
+    let speakers = store.speakers().unwrap();
+    let byron = speakers.iter().find(|s| s.name == "Ada Byron").unwrap();
+    assert_eq!(byron.turns, 2);
+    assert!(byron.aliases.contains(&"Ada".to_string()));
+    let yonath = speakers.iter().find(|s| s.name == "Ada Yonath").unwrap();
+    assert_eq!(yonath.turns, 1);
+    assert_eq!(yonath.aliases, ["Yonath"]);
+}

@@ -231,12 +231,10 @@ fn plan(tx: &Connection, interview: &Interview, slug: &str, speakers: &mut Speak
     let before = speakers.created.len();
     let mut speaker_ids = Vec::new();
     if action != LoadAction::Unchanged {
+        // A declared speaker is identified by full name only: two people may share a short name
+        // (`Sam`), and an alias must never merge them. Aliases already taken are left as they are.
         for declared in &interview.speakers {
-            let known = std::iter::once(&declared.name).chain(&declared.aliases).find_map(|n| speakers.find(n));
-            let id = match known {
-                Some(id) => id,
-                None => speakers.resolve(tx, &declared.name)?,
-            };
+            let id = speakers.resolve(tx, &declared.name)?;
             for alias in &declared.aliases {
                 speakers.add_alias(tx, id, alias)?;
             }
