@@ -137,15 +137,40 @@ const STOP_PHRASES: &[&str] = &[
     "几",
 ];
 
-/// [`STOP_PHRASES`], longest first, so `什么时候` wins over `什么`.
-fn stop_phrases() -> &'static [&'static str] {
-    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    SORTED.get_or_init(|| {
-        let mut phrases = STOP_PHRASES.to_vec();
-        phrases.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
-        phrases.dedup();
-        phrases
-    })
+/// Phrase lists by first character, longest first (so `什么时候` wins over `什么`), built once:
+/// scanning a text then costs one lookup per character.
+struct PhraseIndex(rustc_hash::FxHashMap<char, Vec<&'static str>>);
+
+impl PhraseIndex {
+    fn new(phrases: &[&'static str]) -> PhraseIndex {
+        let mut map: rustc_hash::FxHashMap<char, Vec<&'static str>> = rustc_hash::FxHashMap::default();
+        for phrase in phrases {
+            let first = phrase.chars().next().expect("phrases are not empty");
+            let list = map.entry(first).or_default();
+            if !list.contains(phrase) {
+                list.push(phrase);
+            }
+        }
+        for list in map.values_mut() {
+            list.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        }
+        PhraseIndex(map)
+    }
+
+    /// The phrases that could start at the beginning of `rest`, longest first.
+    fn candidates(&self, rest: &str) -> &[&'static str] {
+        rest.chars().next().and_then(|c| self.0.get(&c)).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn stop_index() -> &'static PhraseIndex {
+    static INDEX: std::sync::OnceLock<PhraseIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| PhraseIndex::new(STOP_PHRASES))
+}
+
+fn protected_index() -> &'static PhraseIndex {
+    static INDEX: std::sync::OnceLock<PhraseIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| PhraseIndex::new(PROTECTED))
 }
 
 /// Words that contain a stop character but are content (`现在` is not `在`).
@@ -419,11 +444,11 @@ fn stop_ranges(text: &str, taken: &[Range<usize>]) -> Vec<Range<usize>> {
             i += step;
             continue;
         }
-        if let Some(word) = PROTECTED.iter().find(|w| rest.starts_with(*w)) {
+        if let Some(word) = protected_index().candidates(rest).iter().find(|w| rest.starts_with(*w)) {
             i += word.len();
             continue;
         }
-        for phrase in stop_phrases() {
+        for phrase in stop_index().candidates(rest) {
             if rest.starts_with(phrase) {
                 let range = i..i + phrase.len();
                 if !taken.iter().any(|t| t.start < range.end && range.start < t.end) {

@@ -83,13 +83,7 @@ impl Corpus for Store {
     }
 
     fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if let Some(text) = index::pair_text(&self.conn, id)? {
-                out.push((id, text));
-            }
-        }
-        Ok(out)
+        index::pair_texts(&self.conn, ids)
     }
 
     fn vocabulary(&mut self) -> Result<Arc<Vocabulary>> {

@@ -13,7 +13,8 @@ use crate::search::normalize;
 use rustc_hash::FxHashMap;
 
 use crate::search::postings::{
-    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, Interner, PairText, TermCounts, TermKey,
+    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, Interner, LocalTerms, PairText,
+    TermCounts, TermKey,
 };
 use crate::search::tokenize::terms;
 
@@ -28,27 +29,19 @@ const MERGE_WIDTH: usize = 4;
 
 /// Record that the index matches [`INDEX_VERSION`].
 pub fn set_version(conn: &Connection) -> Result<()> {
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('index_version', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [INDEX_VERSION],
-    )?;
-    Ok(())
+    super::set_meta(conn, "index_version", INDEX_VERSION)
 }
 
 /// Whether the stored index was built by this version's rules.
 pub fn version_is_current(conn: &Connection) -> Result<bool> {
-    let stored: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'index_version'", [], |r| r.get(0)).optional()?;
-    Ok(stored.as_deref() == Some(INDEX_VERSION))
+    Ok(super::get_meta(conn, "index_version")?.as_deref() == Some(INDEX_VERSION))
 }
 
 /// Postings for a batch of pairs, encoded as they are added (pair ids must ascend). It is also the
 /// batch's interner for non-Chinese terms (see [`TermKey`]).
 #[derive(Default)]
 pub struct SegmentBuilder {
-    word_ids: FxHashMap<Box<str>, u32>,
-    words: Vec<Box<str>>,
+    words: LocalTerms,
     lists: FxHashMap<TermKey, List>,
     entries: usize,
 }
@@ -62,13 +55,7 @@ struct List {
 
 impl Interner for SegmentBuilder {
     fn id(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.word_ids.get(term) {
-            return id;
-        }
-        let id = self.words.len() as u32;
-        self.words.push(term.into());
-        self.word_ids.insert(term.into(), id);
-        id
+        self.words.id(term)
     }
 }
 
@@ -106,7 +93,7 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     conn.execute("INSERT INTO segments(entries) VALUES (?1)", [builder.entries as i64])?;
     let segment = conn.last_insert_rowid();
     // In term order, so the inserts into both B-trees mostly append.
-    let words = builder.words;
+    let words = builder.words.terms;
     let mut lists: Vec<(String, List)> =
         builder.lists.into_iter().map(|(key, list)| (key_term(key, &words), list)).collect();
     lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -191,24 +178,44 @@ pub fn remove_pairs(conn: &Connection, pairs: &[(i64, PairText)]) -> Result<()> 
 
 /// The indexed text of a pair, as stored now.
 pub fn pair_text(conn: &Connection, pair_id: i64) -> Result<Option<PairText>> {
-    let question: Option<String> = conn
-        .prepare_cached("SELECT question FROM pairs WHERE id = ?1")?
-        .query_row([pair_id], |r| r.get(0))
-        .optional()?;
-    let Some(question) = question else { return Ok(None) };
-    let alternates = conn
-        .prepare_cached("SELECT text FROM alternates WHERE pair_id = ?1 ORDER BY id")?
-        .query_map([pair_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let turns = conn
-        .prepare_cached("SELECT speaker_id, text FROM turns WHERE pair_id = ?1 ORDER BY position")?
-        .query_map([pair_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let notes = conn
-        .prepare_cached("SELECT text FROM pair_notes WHERE pair_id = ?1 ORDER BY id")?
-        .query_map([pair_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(PairText { question, alternates, turns, notes }))
+    Ok(pair_texts(conn, &[pair_id])?.pop().map(|(_, text)| text))
+}
+
+/// The indexed text of several pairs, in the order asked (ids that do not exist are left out).
+/// Four queries whatever the number of pairs: the ids go in as one JSON array.
+pub fn pair_texts(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
+    let list = serde_json::to_string(ids).expect("ids serialise");
+    let mut texts: FxHashMap<i64, PairText> = FxHashMap::default();
+    let mut stmt =
+        conn.prepare_cached("SELECT id, question FROM pairs WHERE id IN (SELECT value FROM json_each(?1))")?;
+    for row in stmt.query_map([&list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, question) = row?;
+        texts.insert(id, PairText { question, ..PairText::default() });
+    }
+    let found: Vec<i64> = ids.iter().copied().filter(|id| texts.contains_key(id)).collect();
+    let mut stmt = conn.prepare_cached(
+        "SELECT pair_id, text FROM alternates WHERE pair_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+    )?;
+    for row in stmt.query_map([&list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, text) = row?;
+        texts.entry(id).or_default().alternates.push(text);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT pair_id, speaker_id, text FROM turns WHERE pair_id IN (SELECT value FROM json_each(?1))
+          ORDER BY pair_id, position",
+    )?;
+    for row in stmt.query_map([&list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
+        let (id, speaker, text) = row?;
+        texts.entry(id).or_default().turns.push((speaker, text));
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT pair_id, text FROM pair_notes WHERE pair_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+    )?;
+    for row in stmt.query_map([&list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, text) = row?;
+        texts.entry(id).or_default().notes.push(text);
+    }
+    Ok(found.into_iter().filter_map(|id| texts.remove(&id).map(|t| (id, t))).collect())
 }
 
 /// Merge the smallest segments while there are too many.

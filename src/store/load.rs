@@ -306,13 +306,7 @@ fn remove_interview(conn: &Connection, interview_id: i64) -> Result<()> {
         .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1")?
         .query_map([interview_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut old: Vec<(i64, PairText)> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(text) = index::pair_text(conn, id)? {
-            old.push((id, text));
-        }
-    }
-    index::remove_pairs(conn, &old)?;
+    index::remove_pairs(conn, &index::pair_texts(conn, &ids)?)?;
     conn.execute("DELETE FROM interviews WHERE id = ?1", [interview_id])?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! search index are refreshed when the binary's copies differ from what the database holds.
 
 use anyhow::{bail, Result};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
 use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
@@ -55,9 +55,7 @@ pub fn migrate(conn: &mut Connection) -> Result<bool> {
 /// Replace the builtin synonym rows and add builtin speaker aliases when `data/*.txt` changed.
 fn refresh_builtin_vocabulary(conn: &Connection) -> Result<()> {
     let hash = hex(&Sha256::digest(format!("{BUILTIN_SYNONYMS}\0{BUILTIN_SPEAKERS}")));
-    let stored: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'builtin_data_hash'", [], |r| r.get(0)).optional()?;
-    if stored.as_deref() == Some(hash.as_str()) {
+    if super::get_meta(conn, "builtin_data_hash")?.as_deref() == Some(hash.as_str()) {
         return Ok(());
     }
     conn.execute("DELETE FROM synonyms WHERE origin = 'builtin'", [])?;
@@ -75,12 +73,7 @@ fn refresh_builtin_vocabulary(conn: &Connection) -> Result<()> {
             add_alias(conn, id, &alias)?;
         }
     }
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('builtin_data_hash', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [hash],
-    )?;
-    Ok(())
+    super::set_meta(conn, "builtin_data_hash", &hash)
 }
 
 /// The id of the speaker called `name` (by name or alias, ignoring case, width and script),

@@ -129,6 +129,21 @@ impl Store {
     }
 }
 
+/// Read a value from the `meta` table.
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+/// Write a value into the `meta` table.
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
 /// The default database path: `$QABOT_DB` is handled by the CLI; this is the per-user data file
 /// (`~/.local/share/qabot/qabot.db` on Linux, `~/Library/Application Support/qabot/qabot.db` on
 /// macOS, `%APPDATA%\qabot\qabot.db` on Windows), or `./qabot.db` when there is no home folder.
