@@ -291,3 +291,19 @@ fn help_teaches() {
     let text = stdout(&db.qabot(&["ask", "--help"]));
     assert!(text.contains("--json") && text.contains("standard input"), "{text}");
 }
+
+#[test]
+fn no_progress_bar_when_output_is_piped() {
+    let db = TempDb::new();
+    for i in 0..6 {
+        db.file(
+            &format!("many/{i}.json"),
+            format!(r#"{{"title":"访谈{i}","pairs":[{{"question":"问题{i}?","turns":[{{"speaker":"甲","text":"回答{i}。"}}]}}]}}"#),
+        );
+    }
+    let out = db.qabot(&["load", db.dir.path().join("many").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("files") && !err.contains('\r') && !err.contains('\u{1b}'), "no bar on a pipe: {err:?}");
+    assert!(stdout(&out).contains("loaded          6"), "{}", stdout(&out));
+}
