@@ -120,7 +120,7 @@ pub fn explanation(ranking: &crate::search::Ranking, questions: &[(i64, String)]
 candidates:
 ",
     );
-    for s in ranking.ranked.iter().take(5) {
+    for s in ranking.ranked.iter().take(8) {
         let question = questions.iter().find(|(id, _)| *id == s.pair_id).map_or("", |(_, q)| q.as_str());
         let f = &s.features;
         out.push_str(&format!(

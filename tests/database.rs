@@ -168,7 +168,7 @@ fn speaker_aliases_added_with_sql_are_recognised() {
         qabot::search::rank(&mut store, "Sammy怎么看 AGI").unwrap()
     };
     assert_eq!(ranking.query.speakers.len(), 1);
-    assert_eq!(ranking.ranked[0].features.speaker_match, Some(true));
+    assert_eq!(ranking.ranked[0].features.speaker_match, Some(1.0));
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn ask_one(store: &mut Store, question: &str, options: &AskOptions) -> Result<An
     if options.explain {
         let ranking = crate::search::rank(store, question)?;
         let mut questions = Vec::new();
-        for s in ranking.ranked.iter().take(5) {
+        for s in ranking.ranked.iter().take(8) {
             questions.push((s.pair_id, store.question(s.pair_id)?.unwrap_or_default()));
         }
         eprint!("{}", render::explanation(&ranking, &questions));

@@ -21,23 +21,29 @@ pub fn is_common(word: &str) -> bool {
     words().contains(word)
 }
 
-/// For each character of a Han run, whether it belongs to an everyday word (forward maximum
-/// matching over the list).
-pub fn common_chars(run: &[char]) -> Vec<bool> {
-    let mut flags = vec![false; run.len()];
+/// For each character of a Han run, the index of the word it belongs to: everyday words found by
+/// forward maximum matching over the list form one word each, any other character is a word of
+/// its own.
+pub fn segments(run: &[char]) -> Vec<u32> {
+    let mut ids = vec![0; run.len()];
     let mut i = 0;
+    let mut word = 0;
     while i < run.len() {
-        let longest =
-            (2..=MAX_LEN.min(run.len() - i)).rev().find(|&n| is_common(&run[i..i + n].iter().collect::<String>()));
-        match longest {
-            Some(n) => {
-                flags[i..i + n].iter_mut().for_each(|f| *f = true);
-                i += n;
-            }
-            None => i += 1,
-        }
+        let len = (2..=MAX_LEN.min(run.len() - i))
+            .rev()
+            .find(|&n| is_common(&run[i..i + n].iter().collect::<String>()))
+            .unwrap_or(1);
+        ids[i..i + len].iter_mut().for_each(|id| *id = word);
+        word += 1;
+        i += len;
     }
-    flags
+    ids
+}
+
+/// For each character of a Han run, whether it belongs to an everyday word.
+pub fn common_chars(run: &[char]) -> Vec<bool> {
+    let ids = segments(run);
+    (0..run.len()).map(|i| (i > 0 && ids[i - 1] == ids[i]) || ids.get(i + 1) == Some(&ids[i])).collect()
 }
 
 #[cfg(test)]
@@ -48,6 +54,7 @@ mod tests {
     fn everyday_words_are_marked() {
         let run: Vec<char> = "英伟达今年卖".chars().collect();
         assert_eq!(common_chars(&run), [false, false, false, true, true, false]);
+        assert_eq!(segments(&run), [0, 1, 2, 3, 3, 4]);
         assert!(is_common("时候"));
         assert!(!is_common("比特币"));
     }

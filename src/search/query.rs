@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::common::common_chars;
+use super::common::{common_chars, segments};
 use super::normalize::{is_han, normalize};
 use super::tokenize::{han_terms, is_stopword, runs, word_terms, Run};
 use super::vocab::{is_whole, Vocabulary};
@@ -127,6 +127,8 @@ pub struct Query {
     pub han_runs: Vec<Vec<char>>,
     /// Per character of each Han run: whether it is part of an everyday word.
     pub han_common: Vec<Vec<bool>>,
+    /// Per character of each Han run: the word it belongs to (see [`super::common::segments`]).
+    pub han_words: Vec<Vec<u32>>,
     /// Adjacent content across a script change (`投资` + `openai` → `投资openai`): matching it
     /// exactly is evidence of the same phrase, not just the same words.
     pub links: Vec<String>,
@@ -231,6 +233,7 @@ fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
     }
     let run = query.han_runs.len();
     query.han_common.push(common_chars(&chars));
+    query.han_words.push(segments(&chars));
     query.han_runs.push(chars.clone());
     let pairs = stats.pair_count();
     for pos in 0..chars.len() - 1 {

@@ -53,13 +53,17 @@ pub struct Features {
     pub question_coverage: f64,
     /// Edit similarity (0–1) to the closest of the stored question and alternates.
     pub similarity: f64,
-    /// `Some(true)` when a speaker named in the question answers in the pair, `Some(false)` when
-    /// the question names speakers and none of them answers, `None` when it names nobody.
-    pub speaker_match: Option<bool>,
+    /// When the question names speakers: the share of them who answer in the pair (1 when all
+    /// do, 0 when none does). `None` when it names nobody.
+    pub speaker_match: Option<f64>,
     /// Retrieval score, relative to the best candidate (0–1).
     pub retrieval: f64,
     /// Share of cross-script phrase links found verbatim.
     pub links: f64,
+    /// The largest weighted share of the question's content found within one passage of the pair
+    /// (its question, an answer turn, a clause): words that occur together count more than words
+    /// scattered over a long answer.
+    pub sentence: f64,
 }
 
 /// A ranked pair.
@@ -193,10 +197,13 @@ fn score_pair(query: &Query, pair_id: i64, text: &PairText, retrieval: f64) -> S
         .iter()
         .map(|q| strsim::normalized_levenshtein(&query.content, &content_text(q)))
         .fold(0.0, f64::max);
-    let speaker_match =
-        (!query.speakers.is_empty()).then(|| text.turns.iter().any(|(s, _)| query.speakers.contains(s)));
+    let speaker_match = (!query.speakers.is_empty()).then(|| {
+        let answering = query.speakers.iter().filter(|s| text.turns.iter().any(|(t, _)| t == *s)).count();
+        answering as f64 / query.speakers.len() as f64
+    });
     let links = link_share(query, &fields);
-    let features = Features { coverage, question_coverage, similarity, speaker_match, retrieval, links };
+    let sentence = sentence_coverage(query, &fields);
+    let features = Features { coverage, question_coverage, similarity, speaker_match, retrieval, links, sentence };
     Scored { pair_id, score: score(&features), confidence: confidence(&features, mass), features }
 }
 
@@ -230,6 +237,13 @@ impl Fields {
         }
     }
 
+    /// The stretches of text within which co-occurring words count as belonging together: the
+    /// stored question and alternates, each answer turn, and each clause of the answer (normalised
+    /// text has a space wherever punctuation was).
+    fn passages(&self) -> impl Iterator<Item = &str> {
+        self.questions.iter().map(String::as_str).chain(self.answer.split(" | ")).chain(self.answer.split(' '))
+    }
+
     /// Where `found` holds: in the question (credit counts for both shares), else the best of
     /// answer and notes. Returns (question credit, overall credit) in 0–1.
     fn credit(&self, found: impl Fn(&str) -> bool, common: bool) -> (f64, f64) {
@@ -253,7 +267,11 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
     // weight. A bigram spanning two words (工平 in 员工平均) thus neither helps nor hurts.
     #[derive(Clone, Copy, Default)]
     struct Slot {
+        /// Heaviest bigram containing the character.
         weight: f64,
+        /// Heaviest bigram inside the word the character belongs to: a missed word weighs what
+        /// the word weighs, not what a junk bigram across its edge (成持 in 完成持续) weighs.
+        word_weight: f64,
         matched_weight: f64,
         question: f64,
         anywhere: f64,
@@ -265,8 +283,12 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
             UnitKind::Bigram { run, pos } => {
                 let common = query.han_common[run][pos] && query.han_common[run][pos + 1];
                 let (q, a) = fields.credit(|t| unit_occurs(unit, t), common);
+                let inside_word = query.han_words[run][pos] == query.han_words[run][pos + 1];
                 for slot in &mut chars[run][pos..pos + 2] {
                     slot.weight = slot.weight.max(unit.weight);
+                    if inside_word {
+                        slot.word_weight = slot.word_weight.max(unit.weight);
+                    }
                     if a > 0.0 {
                         slot.matched_weight = slot.matched_weight.max(unit.weight);
                     }
@@ -292,7 +314,7 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
                 anywhere += slot.anywhere * w;
                 continue;
             }
-            let w = scale * slot.weight;
+            let w = scale * if slot.word_weight > 0.0 { slot.word_weight } else { slot.weight };
             total += w;
             if fields.questions.iter().any(|t| t.contains(*c)) {
                 in_question += CHAR_CREDIT_QUESTION * w;
@@ -306,6 +328,18 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
         return (0.0, 0.0, 0.0);
     }
     (anywhere / total, in_question / total, total)
+}
+
+/// See [`Features::sentence`]. Each unit counts its own weight (a bigram per character pair).
+fn sentence_coverage(query: &Query, fields: &Fields) -> f64 {
+    let total: f64 = query.units.iter().map(|u| u.weight).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    fields
+        .passages()
+        .map(|passage| query.units.iter().filter(|u| unit_occurs(u, passage)).map(|u| u.weight).sum::<f64>() / total)
+        .fold(0.0, f64::max)
 }
 
 /// Share of the question's cross-script links found verbatim (spaces ignored) in the pair.
@@ -329,21 +363,20 @@ const W_QUESTION: f64 = 0.35;
 const W_SIMILARITY: f64 = 0.2;
 const W_RETRIEVAL: f64 = 0.15;
 const W_LINKS: f64 = 0.2;
+const W_SENTENCE: f64 = 0.3;
 const SPEAKER_BONUS: f64 = 0.1;
 /// Naming a speaker is a strong filter: someone asking what Altman thinks wants Altman's words.
 const SPEAKER_PENALTY: f64 = 0.3;
 
 fn score(f: &Features) -> f64 {
-    let speaker = match f.speaker_match {
-        Some(true) => SPEAKER_BONUS,
-        Some(false) => -SPEAKER_PENALTY,
-        None => 0.0,
-    };
+    // A pair where only some of the named speakers answer is neither rewarded nor punished in full.
+    let speaker = f.speaker_match.map_or(0.0, |share| share * SPEAKER_BONUS - (1.0 - share) * SPEAKER_PENALTY);
     W_COVERAGE * f.coverage
         + W_QUESTION * f.question_coverage
         + W_SIMILARITY * f.similarity
         + W_RETRIEVAL * f.retrieval
         + W_LINKS * f.links
+        + W_SENTENCE * f.sentence
         + speaker
 }
 
@@ -355,7 +388,7 @@ const NEAR_VERBATIM: f64 = 0.7;
 
 fn confidence(f: &Features, mass: f64) -> f64 {
     let mut c = 0.65 * f.coverage + 0.35 * f.question_coverage;
-    if f.speaker_match == Some(false) {
+    if f.speaker_match == Some(0.0) {
         c *= 0.6;
     }
     // Squared: a question made only of words found everywhere (`OpenAI?`) has no specific answer.
@@ -493,11 +526,47 @@ mod tests {
         let ranking = rank(&mut c, "奥特曼怎么看电力").unwrap();
         assert_eq!(ranking.query.speakers, [1]);
         assert_eq!(ranking.ranked[0].pair_id, 1);
-        assert_eq!(ranking.ranked[0].features.speaker_match, Some(true));
+        assert_eq!(ranking.ranked[0].features.speaker_match, Some(1.0));
         let ranking = rank(&mut c, "奥特曼怎么看搜索的单位经济效益").unwrap();
         let search = ranking.ranked.iter().find(|s| s.pair_id == 3).unwrap();
-        assert_eq!(search.features.speaker_match, Some(false));
+        assert_eq!(search.features.speaker_match, Some(0.0));
         assert!(search.confidence < 1.0);
+    }
+
+    #[test]
+    fn words_found_together_beat_words_found_apart() {
+        let mut c = Memory::new(
+            vec![
+                pair("智能体的商业前景如何?", 1, "这个问题很大。我们看到很多公司在尝试。有些任务已经自动化了。"),
+                pair("明年最让你期待的是什么?", 1, "随着智能体从小时任务演进至多日任务,软件开发会更快。"),
+            ],
+            &[],
+            &[],
+        );
+        let ranking = rank(&mut c, "智能体什么时候能完成多日任务").unwrap();
+        assert_eq!(ranking.ranked[0].pair_id, 2, "{:?}", ranking.ranked);
+        assert!(ranking.ranked[0].features.sentence > ranking.ranked[1].features.sentence);
+    }
+
+    #[test]
+    fn pairs_where_every_named_speaker_answers_come_first() {
+        let mut c = Memory::new(
+            vec![
+                pair("AGI 什么时候实现?", 1, "AGI 还很远。"),
+                PairText {
+                    question: "AGI 是否已经实现?".into(),
+                    alternates: vec![],
+                    turns: vec![(1, "AGI 会到来。".into()), (2, "没人接近 AGI。".into())],
+                    notes: vec![],
+                },
+            ],
+            &[],
+            &[(1, "奥特曼".into()), (2, "纳德拉".into())],
+        );
+        let ranking = rank(&mut c, "奥特曼和纳德拉对 AGI 看法一样吗").unwrap();
+        assert_eq!(ranking.ranked[0].pair_id, 2);
+        assert_eq!(ranking.ranked[0].features.speaker_match, Some(1.0));
+        assert_eq!(ranking.ranked[1].features.speaker_match, Some(0.5));
     }
 
     #[test]
