@@ -211,7 +211,7 @@ fn score_pair(query: &Query, pair_id: i64, text: &PairText, retrieval: f64) -> S
 /// the stored question (`亏` of `亏了` in `亏损`), and in the answer. Chinese paraphrases share
 /// characters even when they share no words.
 const CHAR_CREDIT_QUESTION: f64 = 0.4;
-const CHAR_CREDIT_ANSWER: f64 = 0.15;
+const CHAR_CREDIT_ANSWER: f64 = 0.05;
 /// Weight factor of characters inside everyday words (see [`super::common`]).
 const COMMON_WORD_FACTOR: f64 = 0.5;
 /// Credit for an everyday word matched only in the answer: long answers contain many by chance.
@@ -361,8 +361,8 @@ fn link_share(query: &Query, fields: &Fields) -> f64 {
 const W_COVERAGE: f64 = 0.45;
 const W_QUESTION: f64 = 0.35;
 const W_SIMILARITY: f64 = 0.2;
-const W_RETRIEVAL: f64 = 0.15;
-const W_LINKS: f64 = 0.2;
+const W_RETRIEVAL: f64 = 0.05;
+const W_LINKS: f64 = 0.15;
 const W_SENTENCE: f64 = 0.3;
 const SPEAKER_BONUS: f64 = 0.1;
 /// Naming a speaker is a strong filter: someone asking what Altman thinks wants Altman's words.
@@ -403,7 +403,7 @@ fn confidence(f: &Features, mass: f64) -> f64 {
 /// The evidence score at which a match becomes worth giving as the answer, measured on the
 /// development questions (`qabot eval`): paraphrases that keep a few specific words score above
 /// it, questions about things the interviews never discuss below.
-const EVIDENCE_THRESHOLD: f64 = 0.22;
+const EVIDENCE_THRESHOLD: f64 = 0.2;
 
 /// Map the evidence score onto 0–1 so that [`EVIDENCE_THRESHOLD`] lands on [`DEFAULT_THRESHOLD`]
 /// (piecewise linear, monotone): 0.5 reads as "just enough".
