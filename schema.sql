@@ -145,6 +145,17 @@ CREATE TABLE index_queue (
     old_speaker INTEGER
 );
 
+-- Deleting with plain SQL removes what belongs to the deleted row even when the connection has
+-- foreign keys off (the stock sqlite3 shell's default), so no orphan pair or turn can linger.
+CREATE TRIGGER interviews_delete_pairs AFTER DELETE ON interviews BEGIN
+    DELETE FROM pairs WHERE interview_id = old.id;
+END;
+CREATE TRIGGER pairs_delete_children AFTER DELETE ON pairs BEGIN
+    DELETE FROM turns WHERE pair_id = old.id;
+    DELETE FROM alternates WHERE pair_id = old.id;
+    DELETE FROM pair_notes WHERE pair_id = old.id;
+END;
+
 CREATE TRIGGER alternates_ai AFTER INSERT ON alternates
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
@@ -165,7 +176,8 @@ CREATE TRIGGER pair_notes_ad AFTER DELETE ON pair_notes
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text);
 END;
-CREATE TRIGGER pairs_au AFTER UPDATE OF question ON pairs BEGIN
+CREATE TRIGGER pairs_au AFTER UPDATE OF question ON pairs
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.id, old.question);
 END;
 CREATE TRIGGER pairs_ad AFTER DELETE ON pairs

@@ -1,7 +1,7 @@
 //! Asking: rank the stored pairs for a question, decide whether to answer, gather what the front
 //! ends show. Shared by the command line and the Telegram bot so they always agree.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::search::{self, Scored};
 use crate::store::{PairRecord, Store};
@@ -29,6 +29,9 @@ pub struct Answer {
     pub best_pair: Option<i64>,
     /// Other close questions: the closest ones when not answered, runners-up when answered.
     pub suggestions: Vec<Suggestion>,
+    /// The suggestions are example questions, not close ones: nothing stored resembles the
+    /// question at all.
+    pub examples: bool,
 }
 
 /// A stored question offered as "did you mean".
@@ -42,36 +45,67 @@ pub struct Suggestion {
     pub confidence: f64,
 }
 
+/// Questions longer than this are matched on their first this-many characters: a question is a
+/// sentence or two, and the cost of matching grows with its length.
+pub const MAX_QUESTION_CHARS: usize = 500;
+
 /// Rank `question` against the store and build the reply, answering only at or above `threshold`.
 pub fn ask(store: &mut Store, question: &str, threshold: f64) -> Result<Answer> {
+    Ok(ask_ranked(store, question, threshold)?.0)
+}
+
+/// [`ask`], also returning the full ranking behind the reply (for `eval` and `--explain`).
+pub fn ask_ranked(store: &mut Store, question: &str, threshold: f64) -> Result<(Answer, search::Ranking)> {
+    if question.trim().is_empty() {
+        bail!("the question is empty");
+    }
+    let matched_text: String = question.chars().take(MAX_QUESTION_CHARS).collect();
     store.refresh()?;
-    let ranking = search::rank(store, question)?;
-    let best = ranking.ranked.first();
-    let answered = best.is_some_and(|b| b.confidence >= threshold);
-    let matched = match best {
-        Some(b) if answered => store.pair(b.pair_id)?,
-        _ => None,
-    };
+    let ranking = search::rank(store, &matched_text)?;
+    // Pairs can vanish between ranking and reading (deleted by another process): skip them.
+    let mut ranked = ranking.ranked.iter();
+    let mut best: Option<(&Scored, PairRecord)> = None;
+    for scored in ranked.by_ref() {
+        if let Some(record) = store.pair(scored.pair_id)? {
+            best = Some((scored, record));
+            break;
+        }
+    }
+    let answered = best.as_ref().is_some_and(|(b, _)| b.confidence >= threshold);
     let others: Vec<&Scored> = if answered {
-        ranking.ranked.iter().skip(1).filter(|s| s.confidence >= SEE_ALSO_MIN).collect()
+        ranked.filter(|s| s.confidence >= SEE_ALSO_MIN).collect()
     } else {
-        ranking.ranked.iter().filter(|s| s.score > 0.0).collect()
+        best.iter().map(|(b, _)| *b).chain(ranked).filter(|s| s.score > 0.0).collect()
     };
     let mut suggestions = Vec::new();
-    for scored in others.into_iter().take(MAX_SUGGESTIONS) {
+    for scored in others {
+        if suggestions.len() == MAX_SUGGESTIONS {
+            break;
+        }
         if let Some(q) = store.question(scored.pair_id)? {
             suggestions.push(Suggestion { pair_id: scored.pair_id, question: q, confidence: scored.confidence });
         }
     }
-    Ok(Answer {
+    // Nothing stored resembles the question: offer a few questions that can be answered instead.
+    let examples = !answered && suggestions.is_empty();
+    if examples {
+        for (pair_id, question) in store.random_questions(MAX_SUGGESTIONS)? {
+            suggestions.push(Suggestion { pair_id, question, confidence: 0.0 });
+        }
+    }
+    let best_pair = best.as_ref().map(|(b, _)| b.pair_id);
+    let confidence = best.as_ref().map_or(0.0, |(b, _)| b.confidence);
+    let answer = Answer {
         query: question.to_owned(),
         normalized: ranking.query.normalized.clone(),
-        answered: matched.is_some(),
-        confidence: best.map_or(0.0, |b| b.confidence),
-        matched,
-        best_pair: best.map(|b| b.pair_id),
+        answered,
+        confidence,
+        matched: best.filter(|_| answered).map(|(_, record)| record),
+        best_pair,
         suggestions,
-    })
+        examples,
+    };
+    Ok((answer, ranking))
 }
 
 /// Record an answer in the query log; logging problems are reported, never fatal.

@@ -21,7 +21,7 @@ use qabot::store::{self, Seed, Store};
         `qabot ask` works right away.",
     after_help = "Examples:\n  \
         qabot ask \"微软为什么投资 OpenAI?\"\n  \
-        qabot ask --json \"Did Microsoft lose money on OpenAI?\"\n  \
+        qabot ask --json \"How much has Microsoft lost on OpenAI?\"\n  \
         qabot ask < questions.txt\n  \
         qabot load transcripts/ more.jsonl\n  \
         qabot sql \"SELECT position, speakers, question FROM qa\"\n  \
@@ -56,7 +56,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Confidence (0–1) needed to answer
-        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X")]
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X", value_parser = parse_share)]
         threshold: f64,
         /// Do not record the question in the query log
         #[arg(long)]
@@ -100,7 +100,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Confidence (0–1) needed to answer
-        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X")]
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X", value_parser = parse_share)]
         threshold: f64,
     },
     /// List loaded interviews
@@ -110,7 +110,7 @@ enum Command {
     /// Most frequent questions from the query log that went unanswered or were answered weakly
     Misses {
         /// Also list answered questions below this confidence
-        #[arg(long, default_value_t = 0.65, value_name = "X")]
+        #[arg(long, default_value_t = 0.65, value_name = "X", value_parser = parse_share)]
         below: f64,
         /// How many to list
         #[arg(long, default_value_t = 20, value_name = "N")]
@@ -142,7 +142,7 @@ enum Command {
         #[arg(long)]
         no_log: bool,
         /// Confidence (0–1) needed to answer
-        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X")]
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X", value_parser = parse_share)]
         threshold: f64,
     },
 }
@@ -150,6 +150,9 @@ enum Command {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        restore_sigpipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -162,49 +165,50 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = cli.db.clone().unwrap_or_else(store::default_path);
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
+    let open = || Store::open(&db, seed);
     match cli.command {
         Command::Ask { question, json, threshold, no_log, explain } => {
-            let mut store = commands::open(&db, seed)?;
             let question = (!question.is_empty()).then(|| question.join(" "));
-            commands::ask::run(
-                &mut store,
-                question.as_deref(),
-                &AskOptions { json, threshold, log: !no_log, explain },
-            )?;
+            let options = AskOptions { json, threshold, log: !no_log, explain };
+            commands::ask::run(&mut open()?, question.as_deref(), &options)?;
         }
         Command::Load { paths, dry_run, strict } => {
-            let mut store = commands::open(&db, seed)?;
-            let summary = commands::load::run(&mut store, &paths, LoadOptions { dry_run, strict })?;
+            let summary = commands::load::run(&mut open()?, &paths, LoadOptions { dry_run, strict })?;
             if summary.failed > 0 {
                 return Ok(ExitCode::FAILURE);
             }
         }
         Command::Sql { query, json, width } => {
-            drop(commands::open(&db, seed)?);
-            let store = Store::open_read_only(&db)?;
-            commands::sql::run(&store, &query, SqlOptions { json, max_width: width })?;
+            commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
         }
-        Command::Eval { file, json, threshold } => {
-            let mut store = commands::open(&db, seed)?;
-            let items = commands::eval::read_items(&file)?;
-            let report = commands::eval::evaluate(&mut store, &file.display().to_string(), &items, threshold)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", commands::eval::text(&report));
-            }
-        }
-        Command::Interviews => commands::info::interviews(&commands::open(&db, seed)?)?,
-        Command::Speakers => commands::info::speakers(&commands::open(&db, seed)?)?,
-        Command::Misses { below, limit, json } => {
-            commands::info::misses(&commands::open(&db, seed)?, below, limit, json)?
-        }
-        Command::Export { out } => commands::info::export(&commands::open(&db, seed)?, out.as_deref())?,
-        Command::Remove { slug } => commands::info::remove(&mut commands::open(&db, seed)?, &slug)?,
+        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold)?,
+        Command::Interviews => commands::info::interviews(&open()?)?,
+        Command::Speakers => commands::info::speakers(&open()?)?,
+        Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json)?,
+        Command::Export { out } => commands::info::export(&open()?, out.as_deref())?,
+        Command::Remove { slug } => commands::info::remove(&mut open()?, &slug)?,
         Command::Serve { api_url, no_log, threshold } => {
-            drop(commands::open(&db, seed)?);
-            qabot::bot::serve(qabot::bot::ServeOptions { db, api_url, log: !no_log, threshold })?;
+            qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold })?
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Die quietly when standard output is closed early (`qabot export | head`), as Unix tools do,
+/// instead of panicking on the failed write. Rust ignores SIGPIPE by default.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// A number from 0 to 1 (thresholds, confidences).
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        Ok(_) => Err("expected a number from 0 to 1".into()),
+        Err(e) => Err(format!("expected a number from 0 to 1 ({e})")),
+    }
 }

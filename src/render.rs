@@ -44,6 +44,7 @@ pub fn json(answer: &Answer) -> Value {
         "suggestions": answer.suggestions.iter().map(|s| json!({
             "pair_id": s.pair_id, "question": s.question, "confidence": round3(s.confidence)
         })).collect::<Vec<_>>(),
+        "suggestions_are_examples": answer.examples,
     })
 }
 
@@ -76,6 +77,9 @@ pub fn terminal(answer: &Answer) -> String {
     );
     if answer.suggestions.is_empty() {
         out.push_str("Nothing in the loaded interviews resembles it.\n");
+    } else if answer.examples {
+        out.push_str("Nothing in the loaded interviews resembles it. Questions they do answer:\n");
+        out.push_str(&suggestion_lines(answer));
     } else {
         out.push_str("Closest questions:\n");
         out.push_str(&suggestion_lines(answer));
@@ -95,45 +99,33 @@ fn suggestion_lines(answer: &Answer) -> String {
 pub fn explanation(ranking: &crate::search::Ranking, questions: &[(i64, String)]) -> String {
     use crate::search::query::UnitKind;
     let q = &ranking.query;
-    let mut out = format!(
-        "normalised: {}
-",
-        q.normalized
-    );
+    let mut out = format!("normalised: {}\n", q.normalized);
     if !q.speakers.is_empty() {
-        out.push_str(&format!(
-            "speakers named: {:?}
-",
-            q.speakers
-        ));
+        out.push_str(&format!("speakers named (ids): {:?}\n", q.speakers));
     }
     out.push_str("content units (weight):");
     for unit in &q.units {
-        let tag = match unit.kind {
-            UnitKind::Concept => "~",
-            _ => "",
-        };
+        let tag = if unit.kind == UnitKind::Concept { "~" } else { "" };
         out.push_str(&format!(" {tag}{}({:.2})", unit.forms[0], unit.weight));
     }
-    out.push_str(
-        "
-candidates:
-",
-    );
+    out.push_str("\ncandidates:\n");
     for s in ranking.ranked.iter().take(8) {
         let question = questions.iter().find(|(id, _)| *id == s.pair_id).map_or("", |(_, q)| q.as_str());
         let f = &s.features;
         out.push_str(&format!(
-            "  #{:<4} score {:.3} conf {:.3} | cover {:.2} in-question {:.2} sim {:.2} speaker {:?} retrieval {:.2} | {}\n",
+            "  #{:<4} score {:.3} conf {:.3} | cover {:.2} in-question {:.2} passage {:.2} sim {:.2} \
+             speaker {:?} links {:.2} retrieval {:.2} | {}\n",
             s.pair_id,
             s.score,
             s.confidence,
             f.coverage,
             f.question_coverage,
+            f.sentence,
             f.similarity,
             f.speaker_match,
+            f.links,
             f.retrieval,
-            question.chars().take(30).collect::<String>()
+            shorten(question, 30)
         ));
     }
     out
@@ -329,12 +321,28 @@ pub fn telegram_no_answer(answer: &Answer) -> String {
     let mut out = format!(
         "没有足够接近的答案(置信度 {:.2})。\nNo stored answer is close enough to <i>{}</i>.",
         answer.confidence,
-        escape_html(&answer.query)
+        escape_html(&shorten(&answer.query, ECHO_CHARS))
     );
-    if !answer.suggestions.is_empty() {
+    if answer.examples {
+        out.push_str("\n\n可以问这些 / Questions I can answer:");
+    } else if !answer.suggestions.is_empty() {
         out.push_str("\n\n你是不是想问 / Did you mean:");
     }
     out
+}
+
+/// How much of a question is quoted back: enough to recognise it, never enough to overflow a
+/// message.
+const ECHO_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// What Telegram would display for an HTML message: tags removed, entities decoded. Used to check
@@ -461,6 +469,22 @@ mod tests {
         );
         assert_eq!(visible.iter().map(|v| v.matches('&').count()).sum::<usize>(), 300);
         assert!(telegram_pack(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_no_answer_message_stays_short_whatever_was_asked() {
+        let answer = Answer {
+            query: "问".repeat(5000),
+            normalized: String::new(),
+            answered: false,
+            confidence: 0.1,
+            matched: None,
+            best_pair: None,
+            suggestions: vec![],
+            examples: false,
+        };
+        let html = telegram_no_answer(&answer);
+        assert!(utf16_len(&telegram_visible_text(&html).unwrap()) < 400);
     }
 
     #[test]

@@ -192,12 +192,15 @@ async fn low_confidence_offers_closest_questions_as_buttons() {
 }
 
 #[tokio::test]
-async fn nothing_similar_says_so_without_buttons() {
+async fn nothing_similar_says_so_and_offers_questions_it_can_answer() {
     let fx = fixture();
     let r = fx.run(MockMessageText::new().text("qqqzzz xxyyzz")).await;
     assert_eq!(r.sent_messages_text.len(), 1);
-    assert!(visible(&r)[0].contains("No stored answer is close enough"));
-    assert!(r.sent_messages_text[0].message.reply_markup().is_none());
+    let text = &visible(&r)[0];
+    assert!(text.contains("No stored answer is close enough"), "{text}");
+    assert!(text.contains("Questions I can answer"), "{text}");
+    let keyboard = r.sent_messages_text[0].message.reply_markup().expect("example questions as buttons");
+    assert!(!keyboard.inline_keyboard.is_empty());
 }
 
 #[tokio::test]

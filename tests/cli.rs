@@ -31,8 +31,8 @@ fn ask_prints_question_turns_and_citation() {
 #[test]
 fn ask_json_when_answered_has_the_documented_shape() {
     let db = TempDb::new();
-    let v = json(&db.qabot(&["ask", "--json", "算力會不會過剩?"]));
-    assert_eq!(v["query"], "算力會不會過剩?");
+    let v = json(&db.qabot(&["ask", "--json", "將來算力會過剩嗎\u{FF1F}"]));
+    assert_eq!(v["query"], "將來算力會過剩嗎\u{FF1F}");
     assert_eq!(v["answered"], true);
     assert!(is_confidence(&v["confidence"]));
     let m = &v["match"];
@@ -54,7 +54,7 @@ fn ask_json_when_answered_has_the_documented_shape() {
 #[test]
 fn ask_json_when_not_answered_has_null_match_and_suggestions() {
     let db = TempDb::new();
-    let v = json(&db.qabot(&["ask", "--json", "今天北京天气怎么样?"]));
+    let v = json(&db.qabot(&["ask", "--json", "明天广州天气如何?"]));
     assert_eq!(v["answered"], false);
     assert!(v["match"].is_null());
     assert!(is_confidence(&v["confidence"]));
@@ -83,7 +83,7 @@ fn ask_reads_one_question_per_line_from_stdin() {
     let db = TempDb::new();
     let out = db.qabot_stdin(
         &["ask", "--json"],
-        "算力会不会过剩\n\n今天北京天气怎么样?\nDid Microsoft lose money on OpenAI?\n",
+        "将来算力会过剩吗\n\n明天广州天气如何?\nHow much has Microsoft lost on OpenAI?\n",
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -238,8 +238,10 @@ fn export_then_load_round_trips() {
     let again = other.qabot(&["export"]);
     assert_eq!(stdout(&again), std::fs::read_to_string(&first).unwrap());
     assert!(stdout(&again).contains("固态电池哪年能用上"));
-    // Loading the same export again changes nothing.
+    // Loading the same export again changes nothing, in either database.
     let out = other.qabot(&["load", first.to_str().unwrap()]);
+    assert!(stdout(&out).contains("unchanged       2"), "{}", stdout(&out));
+    let out = db.qabot(&["load", first.to_str().unwrap()]);
     assert!(stdout(&out).contains("unchanged       2"), "{}", stdout(&out));
 }
 
@@ -266,15 +268,15 @@ fn eval_reports_accuracy_and_misses() {
 #[test]
 fn misses_lists_frequent_unanswered_questions() {
     let db = TempDb::new();
-    for q in ["比特币会涨吗?", "比特币会涨吗", "算力会不会过剩"] {
+    for q in ["以太坊明年会涨吗?", "以太坊明年会涨吗", "将来算力会过剩吗"] {
         db.qabot(&["ask", q]);
     }
     db.qabot(&["ask", "--no-log", "特斯拉的股价"]);
     let text = stdout(&db.qabot(&["misses"]));
-    assert!(text.contains("比特币会涨吗"), "{text}");
+    assert!(text.contains("以太坊明年会涨吗"), "{text}");
     assert!(!text.contains("特斯拉"), "--no-log questions are not recorded: {text}");
     let v: Value = serde_json::from_str(&stdout(&db.qabot(&["misses", "--json"]))).unwrap();
-    assert_eq!(v[0]["query"], "比特币会涨吗");
+    assert_eq!(v[0]["query"], "以太坊明年会涨吗");
     assert_eq!(v[0]["count"], 2);
     let logged = common::dump(&db.store(), "SELECT frontend, answered FROM query_log ORDER BY id");
     assert_eq!(logged.len(), 3);
@@ -306,4 +308,63 @@ fn no_progress_bar_when_output_is_piped() {
     let err = stderr(&out);
     assert!(!err.contains("files") && !err.contains('\r') && !err.contains('\u{1b}'), "no bar on a pipe: {err:?}");
     assert!(stdout(&out).contains("loaded          6"), "{}", stdout(&out));
+}
+
+#[test]
+fn same_file_names_in_different_folders_do_not_replace_each_other() {
+    let db = TempDb::new();
+    let a = db.file("a/interview.txt", "甲访谈\n\n火箭什么时候发射?\n\n甲:下个月。\n\n甲:\n\n对。\n");
+    let b = db.file("b/interview.txt", "乙访谈\n\n电池能用多久?\n\n乙:十年。\n");
+    assert!(db.qabot(&["load", a.to_str().unwrap()]).status.success());
+    let out = db.qabot(&["load", b.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("has the identity `interview`") && err.contains("slug"), "{err}");
+    let titles: Vec<String> = db.store().interviews().unwrap().into_iter().map(|i| i.title).collect();
+    assert!(titles.contains(&"甲访谈".to_string()), "{titles:?}");
+    // The same file, edited (even its title), replaces its earlier version.
+    std::fs::write(&a, "甲访谈(修订)\n\n火箭什么时候发射?\n\n甲:后天。\n").unwrap();
+    let out = db.qabot(&["load", a.to_str().unwrap()]);
+    assert!(stdout(&out).contains("replaced"), "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn load_reports_empty_folders_missing_paths_and_repeated_files() {
+    let db = TempDb::new();
+    std::fs::create_dir_all(db.dir.path().join("empty")).unwrap();
+    let out = db.qabot(&["load", db.dir.path().join("empty").to_str().unwrap()]);
+    assert!(stderr(&out).contains("no interview files"), "{}", stderr(&out));
+
+    let file = db.file("battery.txt", BATTERY);
+    let missing = db.dir.path().join("missing.txt");
+    let before = snapshot(&db.store());
+    let out = db.qabot(&["load", "--strict", file.to_str().unwrap(), missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("nothing loaded"), "{}", stderr(&out));
+    assert_eq!(snapshot(&db.store()), before);
+
+    // The same file twice, by two spellings of its path, is read once.
+    let dotted = db.dir.path().join(".").join("battery.txt");
+    let out = db.qabot(&["load", file.to_str().unwrap(), dotted.to_str().unwrap()]);
+    assert!(stdout(&out).contains("files           1"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("replaced"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_dry_run_simulates_files_in_order() {
+    let db = TempDb::new();
+    let a = db.file(
+        "a.json",
+        r#"{"title":"版本一","slug":"same","pairs":[{"question":"Q?","turns":[{"speaker":"甲","text":"一。"}]}]}"#,
+    );
+    let b = db.file(
+        "b.json",
+        r#"{"title":"版本二","slug":"same","pairs":[{"question":"Q?","turns":[{"speaker":"甲","text":"二。"}]}]}"#,
+    );
+    let before = snapshot(&db.store());
+    let out = db.qabot(&["load", "--dry-run", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("would be loaded") && text.contains("would be replaced"), "{text}");
+    assert!(text.contains("Dry run: nothing was written."), "{text}");
+    assert_eq!(snapshot(&db.store()), before);
 }

@@ -198,7 +198,7 @@ fn readers_and_a_writer_never_see_database_is_locked() {
             std::thread::spawn(move || {
                 let mut store = Store::open(&path, Seed::Bundled).unwrap();
                 for _ in 0..30 {
-                    let answer = ask(&mut store, "算力会不会过剩", DEFAULT_THRESHOLD).unwrap();
+                    let answer = ask(&mut store, "将来算力会过剩吗", DEFAULT_THRESHOLD).unwrap();
                     assert!(answer.answered);
                     qabot::answer::log(&store, "cli", &answer);
                     let answer = ask(&mut store, "固态电池什么时候装车", DEFAULT_THRESHOLD).unwrap();
@@ -251,4 +251,71 @@ fn speakers_merge_by_alias_but_declared_names_never_merge_people() {
     let yonath = speakers.iter().find(|s| s.name == "Ada Yonath").unwrap();
     assert_eq!(yonath.turns, 1);
     assert_eq!(yonath.aliases, ["Yonath"]);
+}
+
+#[test]
+fn a_files_own_speakers_win_over_aliases_from_elsewhere() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    // 山姆 is an alias of 山姆·奥特曼 in the bundled vocabulary; this file says who its 山姆 is.
+    let iv: qabot::transcript::Interview = serde_json::from_str(
+        r#"{"title":"另一位山姆","speakers":[{"name":"山姆·班克曼","aliases":["山姆"]}],
+            "pairs":[{"question":"客户资金去哪了?","turns":[{"speaker":"山姆","text":"我们挪用了客户资金。"}]}]}"#,
+    )
+    .unwrap();
+    let reports = store.load(&[iv], &Origin { path: "sbf.json".into(), stem: "sbf".into() }, false).unwrap();
+    assert_eq!(reports[0].new_speakers, ["山姆·班克曼"]);
+    let speaker: String = store
+        .connection()
+        .query_row("SELECT speaker FROM turns_by_speaker WHERE text LIKE '%挪用%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(speaker, "山姆·班克曼");
+    // Without a declaration, a known alias attributes the turn, and the load report says so.
+    let iv: qabot::transcript::Interview = serde_json::from_str(
+        r#"{"title":"短访","pairs":[{"question":"AGI 近了吗?","turns":[{"speaker":"奥特曼","text":"越来越近。"}]}]}"#,
+    )
+    .unwrap();
+    let reports = store.load(&[iv], &Origin { path: "short.json".into(), stem: "short".into() }, false).unwrap();
+    assert_eq!(reports[0].attributed, [("奥特曼".to_string(), "山姆·奥特曼".to_string())]);
+    assert!(reports[0].new_speakers.is_empty());
+}
+
+#[test]
+fn deletes_in_a_shell_with_foreign_keys_off_leave_no_ghosts() {
+    let db = TempDb::new();
+    drop(db.store());
+    let shell = rusqlite::Connection::open(&db.path).unwrap();
+    shell.pragma_update(None, "foreign_keys", false).unwrap();
+    shell.execute("DELETE FROM pairs WHERE position = 10", []).unwrap();
+    shell.execute("DELETE FROM interviews", []).unwrap();
+    drop(shell);
+    let mut store = db.store();
+    let orphans: i64 = store
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM pairs) + (SELECT count(*) FROM turns) + (SELECT count(*) FROM postings)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let answer = ask(&mut store, "将来算力会过剩吗", DEFAULT_THRESHOLD).unwrap();
+    assert!(!answer.answered && answer.matched.is_none());
+    assert!(answer.suggestions.is_empty(), "{:?}", answer.suggestions);
+}
+
+#[test]
+fn a_pair_id_beyond_the_index_range_is_reported_not_fatal() {
+    let db = TempDb::new();
+    drop(db.store());
+    let shell = rusqlite::Connection::open(&db.path).unwrap();
+    shell
+        .execute(
+            "INSERT INTO pairs(id, interview_id, position, question) VALUES (5000000000, 1, 99, '巨大的编号?')",
+            [],
+        )
+        .unwrap();
+    drop(shell);
+    let mut store = db.store();
+    assert!(ask(&mut store, "将来算力会过剩吗", DEFAULT_THRESHOLD).unwrap().answered);
 }

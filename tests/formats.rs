@@ -702,3 +702,15 @@ fn many_distinct_colon_paragraphs_do_not_slow_parsing_down() {
     assert_eq!(ivs[0].1.pairs[9_999].turns[0].text, "回答9999。\n要点9999:内容。");
     assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn an_unlabelled_paragraph_between_two_turns_of_one_speaker_is_a_question() {
+    let text =
+        "访谈\n\n请谈谈您对人工智能的看法。\n\n张三:我认为它会改变一切。\n\n再说说教育。\n\n张三:教育会被重塑。\n";
+    let parsed = qabot::transcript::parse_bytes(text.as_bytes(), qabot::transcript::Format::Text, "x").unwrap();
+    let iv = &parsed.interviews[0].1;
+    assert_eq!(iv.pairs.len(), 2);
+    assert_eq!(iv.pairs[1].question, "再说说教育。");
+    assert_eq!(iv.pairs[0].turns[0].text, "我认为它会改变一切。");
+    assert_eq!(iv.pairs[1].turns[0].text, "教育会被重塑。");
+}

@@ -34,6 +34,8 @@ use crate::store::{Seed, Store};
 pub struct ServeOptions {
     /// The database file.
     pub db: PathBuf,
+    /// What a new database starts with.
+    pub seed: Seed,
     /// Bot API server to use instead of the public one.
     pub api_url: Option<String>,
     /// Record questions in the query log.
@@ -66,8 +68,7 @@ pub fn serve_with_token(options: ServeOptions, token: Option<String>) -> Result<
             bail!("invalid --api-url {url:?}: expected an http:// or https:// URL");
         }
     }
-    // The database was created (and seeded as asked) by the caller if it did not exist.
-    let store = Store::open(&options.db, Seed::Empty)?;
+    let store = Store::open(&options.db, options.seed)?;
     let settings = Settings { threshold: options.threshold, log: options.log, ..Settings::default() };
     let ctx = Context::new(store, settings);
     let runtime = tokio::runtime::Builder::new_multi_thread()

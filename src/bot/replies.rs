@@ -1,6 +1,7 @@
 //! What the bot says, as data: Telegram HTML messages with optional keyboards, and inline query
-//! results. Pure functions of answers and store contents, so they are tested without a server.
-//! Answers themselves are rendered by [`crate::render`], shared with the other front ends.
+//! results, built from answers and store contents (some read the store; none talks to Telegram),
+//! so they are tested without a server. Answers themselves are rendered by [`crate::render`],
+//! shared with the other front ends.
 
 use anyhow::Result;
 use teloxide::types::{

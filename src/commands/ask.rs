@@ -48,15 +48,14 @@ pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions) -> R
 }
 
 fn ask_one(store: &mut Store, question: &str, options: &AskOptions) -> Result<Answer> {
+    let (answer, ranking) = answer::ask_ranked(store, question, options.threshold)?;
     if options.explain {
-        let ranking = crate::search::rank(store, question)?;
         let mut questions = Vec::new();
         for s in ranking.ranked.iter().take(8) {
             questions.push((s.pair_id, store.question(s.pair_id)?.unwrap_or_default()));
         }
         eprint!("{}", render::explanation(&ranking, &questions));
     }
-    let answer = answer::ask(store, question, options.threshold)?;
     if options.log {
         answer::log(store, "cli", &answer);
     }

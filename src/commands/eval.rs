@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::search;
+use crate::answer;
 use crate::store::Store;
 
 /// One evaluation question.
@@ -99,6 +99,18 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// `qabot eval`: evaluate a question file and print the report (text, or JSON).
+pub fn run(store: &mut Store, file: &Path, json: bool, threshold: f64) -> Result<()> {
+    let items = read_items(file)?;
+    let report = evaluate(store, &file.display().to_string(), &items, threshold)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", text(&report));
+    }
+    Ok(())
+}
+
 /// Read a question file.
 pub fn read_items(path: &Path) -> Result<Vec<Item>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -127,8 +139,8 @@ pub fn evaluate(store: &mut Store, file: &str, items: &[Item], threshold: f64) -
         items: Vec::new(),
     };
     for item in items {
-        let ranking = search::rank(store, &item.question)?;
-        let answered = ranking.answer(threshold).is_some();
+        let (answer, ranking) = answer::ask_ranked(store, &item.question, threshold)?;
+        let answered = answer.answered;
         let mut top = Vec::new();
         for scored in ranking.ranked.iter().take(3) {
             let question = store.question(scored.pair_id)?.unwrap_or_default();
@@ -151,7 +163,7 @@ pub fn evaluate(store: &mut Store, file: &str, items: &[Item], threshold: f64) -
             expected: item.expected.clone(),
             kind: item.kind.clone(),
             answered,
-            confidence: ranking.ranked.first().map_or(0.0, |s| s.confidence),
+            confidence: answer.confidence,
             top,
             correct,
             top3,
@@ -167,7 +179,10 @@ pub fn text(report: &Report) -> String {
     if !misses.is_empty() {
         out.push_str("Misses:\n");
         for o in misses {
-            let got = o.top.first().map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", short(&t.1)));
+            let got = o
+                .top
+                .first()
+                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::render::shorten(&t.1, 37)));
             match &o.expected {
                 Some(e) => out.push_str(&format!(
                     "  [{}] {}\n      expected \u{300C}{e}\u{300D}; got {got} ({:.2}, {})\n",
@@ -208,13 +223,4 @@ pub fn text(report: &Report) -> String {
     out.push_str(&format!("out-of-scope: declined {}/{} ({:.3})\n", o.correct, o.n, report.rejection()));
     out.push_str(&format!("threshold {:.2} · {} questions · {}\n", report.threshold, report.items.len(), report.file));
     out
-}
-
-fn short(text: &str) -> String {
-    let cut: String = text.chars().take(36).collect();
-    if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
 }

@@ -50,6 +50,13 @@ struct Ready {
 pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
+    if options.strict && summary.failed > 0 {
+        eprintln!("error: nothing loaded (--strict stops at the first failure)");
+        return Ok(summary);
+    }
+    if files.is_empty() {
+        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(paths));
+    }
     let bar = progress(files.len());
     let mut ready = Vec::new();
     let mut seen_slugs: HashMap<String, PathBuf> = HashMap::new();
@@ -79,11 +86,12 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
             origin: origin_of(path),
             interviews: parsed.interviews.into_iter().map(|(_, iv)| iv).collect(),
         };
-        if options.strict {
+        // Strict runs and dry runs store (or simulate) all files together, below.
+        if options.strict || options.dry_run {
             ready.push(file);
             continue;
         }
-        match store.load(&file.interviews, &file.origin, options.dry_run) {
+        match store.load(&file.interviews, &file.origin, false) {
             Ok(reports) => bar.suspend(|| report(&file.path, &reports, options, &mut summary, &mut seen_slugs)),
             Err(e) => {
                 summary.failed += 1;
@@ -92,8 +100,8 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         }
     }
     bar.finish_and_clear();
-    if options.strict && summary.failed == 0 {
-        let batch: Vec<(&[Interview], &Origin)> = ready.iter().map(|f| (f.interviews.as_slice(), &f.origin)).collect();
+    let batch: Vec<(&[Interview], &Origin)> = ready.iter().map(|f| (f.interviews.as_slice(), &f.origin)).collect();
+    if options.strict && summary.failed == 0 && !batch.is_empty() {
         match store.load_files(&batch, options.dry_run) {
             Ok(all) => {
                 for (file, reports) in ready.iter().zip(all) {
@@ -107,9 +115,23 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
                 return Ok(summary);
             }
         }
+    } else if options.dry_run && !options.strict && !batch.is_empty() {
+        for (file, outcome) in ready.iter().zip(store.simulate_files(&batch)?) {
+            match outcome {
+                Ok(reports) => report(&file.path, &reports, options, &mut summary, &mut seen_slugs),
+                Err(e) => {
+                    summary.failed += 1;
+                    eprintln!("error: {}: {e:#}", file.path.display());
+                }
+            }
+        }
     }
     print_summary(&summary, options);
     Ok(summary)
+}
+
+fn describe(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// Files to read: given files as they are, folders recursed for known extensions (sorted;
@@ -126,6 +148,10 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
             eprintln!("error: {}: no such file or folder", path.display());
         }
     }
+    // The same file named twice (`a.txt ./a.txt`, or a file inside a folder also given) is
+    // read once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     files
 }
 
@@ -155,7 +181,9 @@ fn origin_of(path: &Path) -> Origin {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // `interview.zh.txt` → `interview.zh`: only the format extension is dropped.
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(name);
-    Origin { path: path.display().to_string(), stem }
+    // The absolute path, so `a.txt` and `./a.txt` are recognised as the same file later.
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Origin { path: absolute.display().to_string(), stem }
 }
 
 fn progress(files: usize) -> ProgressBar {
@@ -202,6 +230,9 @@ fn report(
         let _ = writeln!(out, "{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs", path.display(), r.title, r.pairs);
         if !r.new_speakers.is_empty() {
             let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
+        }
+        for (label, canonical) in &r.attributed {
+            let _ = writeln!(out, "           `{label}` is {canonical} (known alias)");
         }
     }
 }

@@ -4,7 +4,9 @@ use anyhow::{bail, Context, Result};
 use rusqlite::types::ValueRef;
 use unicode_width::UnicodeWidthStr;
 
-use crate::store::Store;
+use std::path::Path;
+
+use crate::store::{Seed, Store};
 
 /// Options of `qabot sql`.
 #[derive(Debug, Clone, Copy)]
@@ -15,9 +17,28 @@ pub struct SqlOptions {
     pub max_width: usize,
 }
 
-/// Run `query` against a read-only connection and print the result.
-pub fn run(store: &Store, query: &str, options: SqlOptions) -> Result<()> {
+/// Run `query` against a read-only connection to the database at `db` (created and seeded first
+/// when it does not exist yet) and print the result.
+pub fn run(db: &Path, seed: Seed, query: &str, options: SqlOptions) -> Result<()> {
+    drop(Store::open(db, seed)?);
+    query_store(&Store::open_read_only(db)?, query, options)
+}
+
+/// Run `query` on an open store and print the result.
+pub fn query_store(store: &Store, query: &str, options: SqlOptions) -> Result<()> {
+    let query = query.trim().trim_end_matches(';').trim();
+    if query.is_empty() {
+        bail!("the query is empty: give one SQL statement, e.g. qabot sql \"SELECT * FROM qa\"");
+    }
     let conn = store.connection();
+    let mut batch = rusqlite::Batch::new(conn, query);
+    let mut statements = 0;
+    while batch.next().with_context(|| "the query is not valid SQL")?.is_some() {
+        statements += 1;
+    }
+    if statements > 1 {
+        bail!("qabot sql runs one statement at a time ({statements} given); use the sqlite3 shell for scripts");
+    }
     let mut stmt = conn.prepare(query).with_context(|| "the query is not valid SQL")?;
     if !stmt.readonly() {
         bail!("qabot sql runs read-only queries only; use the sqlite3 shell to change the database");

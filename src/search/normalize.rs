@@ -268,8 +268,8 @@ mod tests {
 
     #[test]
     fn traditional_becomes_simplified() {
-        assert_eq!(normalize("微軟為什麼投資OpenAI?"), "微软为什么投资openai");
-        assert_eq!(normalize("算力會不會過剩?"), "算力会不会过剩");
+        assert_eq!(normalize("微軟當初為何押注OpenAI?"), "微软当初为何押注openai");
+        assert_eq!(normalize("電力會不會不夠用?"), "电力会不会不够用");
     }
 
     #[test]

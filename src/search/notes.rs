@@ -98,30 +98,3 @@ mod tests {
         assert_eq!(link(&notes, &pairs), vec![vec![0], vec![]]);
     }
 }
-#[cfg(test)]
-mod debug_seed {
-    #[test]
-    #[ignore]
-    fn print_seed_links() {
-        let text = std::fs::read("data/openai-microsoft-interview.zh.txt").unwrap();
-        let parsed = crate::transcript::parse_bytes(&text, crate::transcript::Format::Text, "x").unwrap();
-        let iv = &parsed.interviews[0].1;
-        let pairs: Vec<super::PairText> = iv
-            .pairs
-            .iter()
-            .map(|p| super::PairText {
-                question: p.question.clone(),
-                alternates: vec![],
-                turns: p.turns.iter().map(|t| (0, t.text.clone())).collect(),
-                notes: vec![],
-            })
-            .collect();
-        for (note, link) in iv.notes.iter().zip(super::link(&iv.notes, &pairs)) {
-            println!(
-                "{:?} <- {}",
-                link.iter().map(|i| i + 1).collect::<Vec<_>>(),
-                note.chars().take(40).collect::<String>()
-            );
-        }
-    }
-}

@@ -176,6 +176,9 @@ pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequenci
         }
         masked.push(found.range);
     }
+    if query.speakers.is_empty() && unknown_person(&normalized, stats) {
+        query.speakers.push(UNKNOWN_SPEAKER);
+    }
     let mut concepts = vocab.find_synonyms(&normalized, &masked);
     // A group none of whose terms the corpus uses would only hide the question's own characters,
     // which may still partly match (科技巨头 in 科技七巨头): read such text as plain text.
@@ -210,6 +213,34 @@ pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequenci
     }
     dedup_terms(&mut query.terms);
     query
+}
+
+/// Stands for a person the question asks about who speaks in no interview (see [`unknown_person`]).
+pub const UNKNOWN_SPEAKER: i64 = -1;
+
+/// Verbs that follow the name of the person whose view a question asks for.
+const OPINION_VERBS: &[&str] =
+    &["怎么看", "如何看", "怎么评价", "如何评价", "认为", "觉得", "说", "表示", "看待", "回应"];
+
+/// Whether the question opens with a name the corpus has never seen, followed by an opinion verb
+/// (`马斯克怎么看AGI`): it asks what someone thinks who is not in the interviews, and answering
+/// with someone else's words would be wrong.
+fn unknown_person(normalized: &str, stats: &mut dyn TermFrequencies) -> bool {
+    OPINION_VERBS.iter().any(|verb| {
+        let Some(pos) = normalized.find(verb) else { return false };
+        let name = normalized[..pos].trim();
+        let chars: Vec<char> = name.chars().collect();
+        // Pronouns and everyday words (大家, 网友) are not names.
+        let everyday = stop_index().candidates(name).contains(&name) || super::common::is_common(name);
+        let han_name = (2..=4).contains(&chars.len()) && chars.iter().all(|&c| is_han(c)) && !everyday;
+        let latin_name = !chars.is_empty()
+            && chars.len() <= 20
+            && name.split(' ').count() <= 2
+            && name.chars().all(|c| c.is_alphabetic() && !is_han(c) || c == ' ');
+        let mut unknown_terms = Vec::new();
+        for_each_term(name, |t| unknown_terms.push(t.to_owned()));
+        (han_name || latin_name) && !unknown_terms.is_empty() && unknown_terms.iter().all(|t| stats.df(t) == 0)
+    })
 }
 
 /// Characters that, standing alone, are grammar rather than content (negation, modal verbs,
@@ -429,8 +460,8 @@ mod tests {
     #[test]
     fn question_words_and_particles_are_not_content() {
         let mut stats = Fixed(HashMap::new(), 14);
-        let q = analyze("OpenAI的员工平均多大年纪?", &vocab(), &mut stats);
-        assert_eq!(forms(&q), ["openai", "员工", "工平", "平均", "年纪"]);
+        let q = analyze("OpenAI的研究员平均年薪是多少?", &vocab(), &mut stats);
+        assert_eq!(forms(&q), ["openai", "研究", "究员", "员平", "平均", "均年", "年薪"]);
         let q = analyze("现在的目的是什么", &vocab(), &mut stats);
         assert_eq!(forms(&q), ["现在", "目的"]);
         let q = analyze("AGI什么时候实现", &vocab(), &mut stats);
@@ -444,6 +475,17 @@ mod tests {
         assert_eq!(q.speakers, [7]);
         assert_eq!(forms(&q), ["agi"]);
         assert!(q.terms.iter().any(|(t, _)| t == "@7"));
+    }
+
+    #[test]
+    fn a_name_the_corpus_never_saw_is_an_unknown_speaker() {
+        let mut stats = Fixed(HashMap::from([("agi", 3), ("openai", 5)]), 14);
+        assert_eq!(analyze("马斯克怎么看AGI", &vocab(), &mut stats).speakers, [UNKNOWN_SPEAKER]);
+        assert_eq!(analyze("Musk 怎么看 AGI", &vocab(), &mut stats).speakers, [UNKNOWN_SPEAKER]);
+        assert_eq!(analyze("奥特曼怎么看AGI", &vocab(), &mut stats).speakers, [7]);
+        assert!(analyze("OpenAI怎么看AGI", &vocab(), &mut stats).speakers.is_empty());
+        assert!(analyze("大家怎么看AGI", &vocab(), &mut stats).speakers.is_empty());
+        assert!(analyze("网友觉得AGI近吗", &vocab(), &mut stats).speakers.is_empty());
     }
 
     #[test]
@@ -479,8 +521,8 @@ mod tests {
     #[test]
     fn traditional_question_reads_like_simplified() {
         let mut stats = Fixed(HashMap::new(), 14);
-        let a = analyze("微軟為什麼投資OpenAI?", &vocab(), &mut stats);
-        let b = analyze("微软为什么投资openai", &vocab(), &mut stats);
+        let a = analyze("微軟當初為何押注OpenAI?", &vocab(), &mut stats);
+        let b = analyze("微软当初为何押注openai", &vocab(), &mut stats);
         assert_eq!(forms(&a), forms(&b));
     }
 }

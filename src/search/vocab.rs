@@ -63,9 +63,10 @@ impl Vocabulary {
             vocab.groups.push(SynonymGroup { terms });
         }
         vocab.synonym_terms.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+        let mut seen = std::collections::HashSet::new();
         for (speaker, alias) in aliases {
             let norm = normalize(alias);
-            if !norm.is_empty() && !vocab.aliases.iter().any(|(a, s)| a == &norm && s == speaker) {
+            if !norm.is_empty() && seen.insert((norm.clone(), *speaker)) {
                 vocab.aliases.push((norm, *speaker));
             }
         }

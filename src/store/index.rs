@@ -62,8 +62,10 @@ impl Interner for SegmentBuilder {
 impl SegmentBuilder {
     /// Add a pair's terms (keys from this builder, with impact bytes). Ids must be added in
     /// ascending order.
-    pub fn add(&mut self, pair_id: i64, terms: &[(TermKey, u8)]) {
-        let id = u32::try_from(pair_id).expect("pair ids fit in 32 bits");
+    pub fn add(&mut self, pair_id: i64, terms: &[(TermKey, u8)]) -> Result<()> {
+        let Ok(id) = u32::try_from(pair_id) else {
+            anyhow::bail!("pair id {pair_id} is outside what the index can hold (1 to {}); renumber it", u32::MAX);
+        };
         for &(term, impact) in terms {
             let list = self.lists.entry(term).or_default();
             push_entry(&mut list.data, list.last, id, impact);
@@ -71,12 +73,13 @@ impl SegmentBuilder {
             list.count += 1;
             self.entries += 1;
         }
+        Ok(())
     }
 
     /// Analyse a pair (with the notes it carries) and add it.
-    pub fn add_text(&mut self, pair_id: i64, text: &PairText) {
+    pub fn add_text(&mut self, pair_id: i64, text: &PairText) -> Result<()> {
         let impacts = TermCounts::of(text, self).impacts();
-        self.add(pair_id, &impacts);
+        self.add(pair_id, &impacts)
     }
 
     /// Whether nothing was added.
@@ -168,9 +171,10 @@ pub fn remove_from_terms(conn: &Connection, removals: HashMap<String, HashSet<u3
 /// Remove whole pairs (given with the text they were indexed with) from the index.
 pub fn remove_pairs(conn: &Connection, pairs: &[(i64, PairText)]) -> Result<()> {
     let mut removals: HashMap<String, HashSet<u32>> = HashMap::new();
-    for (id, text) in pairs {
+    // Ids beyond 32 bits were never indexed (see `SegmentBuilder::add`).
+    for (id, text) in pairs.iter().filter_map(|(id, text)| u32::try_from(*id).ok().map(|id| (id, text))) {
         for (term, _) in pair_terms(text) {
-            removals.entry(term).or_default().insert(*id as u32);
+            removals.entry(term).or_default().insert(id);
         }
     }
     remove_from_terms(conn, removals)
@@ -280,9 +284,11 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut builder = SegmentBuilder::default();
-    for id in ids {
-        if let Some(text) = pair_text(conn, id)? {
-            builder.add_text(id, &text);
+    for chunk in ids.chunks(500) {
+        for (id, text) in pair_texts(conn, chunk)? {
+            if let Err(e) = builder.add_text(id, &text) {
+                log::warn!("pair {id} is not searchable: {e:#}");
+            }
         }
     }
     write_segment(conn, builder)?;
@@ -304,7 +310,7 @@ pub fn process_queue(conn: &mut Connection) -> Result<()> {
     let mut current: Vec<(i64, PairText)> = Vec::new();
     let mut seen: HashSet<i64> = HashSet::new();
     for (pair_id, old_text, old_speaker) in queued {
-        let id = pair_id as u32;
+        let Ok(id) = u32::try_from(pair_id) else { continue };
         if let Some(text) = old_text {
             terms(&normalize(&text), |t| {
                 removals.entry(t.to_owned()).or_default().insert(id);
@@ -325,7 +331,9 @@ pub fn process_queue(conn: &mut Connection) -> Result<()> {
     remove_from_terms(&tx, removals)?;
     let mut builder = SegmentBuilder::default();
     for (id, text) in current {
-        builder.add_text(id, &text);
+        if let Err(e) = builder.add_text(id, &text) {
+            log::warn!("pair {id} is not searchable: {e:#}");
+        }
     }
     write_segment(&tx, builder)?;
     maybe_merge(&tx)?;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::index::{self, SegmentBuilder};
 use super::migrate::hex;
+use super::speakers::SpeakerResolver;
 use super::Store;
 use crate::search::postings::{Interner, LocalTerms, PairText, TermCounts, TermKey, WORD_BIT};
 use crate::search::{normalize, notes};
@@ -61,6 +62,8 @@ pub struct LoadReport {
     pub pairs: usize,
     /// Speakers that did not exist before this load.
     pub new_speakers: Vec<String>,
+    /// Turn labels attributed to a speaker known by another name: (label, canonical name).
+    pub attributed: Vec<(String, String)>,
 }
 
 impl Store {
@@ -111,6 +114,35 @@ impl Store {
         Ok(all)
     }
 
+    /// What loading each file in turn would do, without writing anything: one transaction,
+    /// rolled back at the end, with a savepoint per file so that a failing file is reported and
+    /// the simulation goes on as a real run would (later files see earlier ones).
+    pub fn simulate_files(&mut self, files: &[(&[Interview], &Origin)]) -> Result<Vec<Result<Vec<LoadReport>>>> {
+        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+        let mut outcomes = Vec::with_capacity(files.len());
+        for (interviews, origin) in files {
+            let savepoint = tx.savepoint()?;
+            // Postings are not needed to report what would happen.
+            let mut builder = SegmentBuilder::default();
+            let outcome = (|| {
+                let mut speakers = SpeakerResolver::new(&savepoint)?;
+                let slugs = slugs(interviews, origin)?;
+                let mut reports = Vec::with_capacity(interviews.len());
+                for (batch, batch_slugs) in interviews.chunks(BATCH).zip(slugs.chunks(BATCH)) {
+                    reports.extend(load_batch(&savepoint, batch, batch_slugs, origin, &mut speakers, &mut builder)?);
+                }
+                Ok(reports)
+            })();
+            if outcome.is_ok() {
+                savepoint.commit()?;
+            }
+            outcomes.push(outcome);
+        }
+        tx.rollback()?;
+        Ok(outcomes)
+    }
+
     /// Delete an interview (and its pairs) by slug. Returns whether it existed.
     pub fn remove(&mut self, slug: &str) -> Result<bool> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -151,9 +183,11 @@ fn slugs(interviews: &[Interview], origin: &Origin) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// SHA-256 of the interview's content (everything but source line numbers).
+/// SHA-256 of the interview's content: what was said and asked, not its identity (`slug`) or
+/// speaker declarations (aliases), so an exported interview loads back as unchanged.
 fn content_hash(interview: &Interview) -> String {
-    let json = serde_json::to_string(interview).expect("interviews serialise");
+    let content = Interview { slug: None, speakers: Vec::new(), ..interview.clone() };
+    let json = serde_json::to_string(&content).expect("interviews serialise");
     hex(&Sha256::digest(json.as_bytes()))
 }
 
@@ -173,6 +207,8 @@ struct Plan {
     /// Speaker id of every turn, pair by pair.
     speaker_ids: Vec<Vec<i64>>,
     new_speakers: Vec<String>,
+    /// Labels attributed to a speaker known by another name: (label, canonical name).
+    attributed: Vec<(String, String)>,
 }
 
 /// Store a batch of interviews inside the caller's transaction: insert, replace, or leave
@@ -188,7 +224,7 @@ fn load_batch(
 ) -> Result<Vec<LoadReport>> {
     let mut plans = Vec::with_capacity(interviews.len());
     for (interview, slug) in interviews.iter().zip(slugs) {
-        plans.push(plan(tx, interview, slug, speakers)?);
+        plans.push(plan(tx, interview, slug, origin, speakers)?);
     }
     let to_write: Vec<(&Interview, &Plan)> =
         interviews.iter().zip(&plans).filter(|(_, p)| p.action != LoadAction::Unchanged).collect();
@@ -209,20 +245,51 @@ fn load_batch(
             interview_id,
             pairs: interview.pairs.len(),
             new_speakers: plan.new_speakers,
+            attributed: plan.attributed,
         });
     }
     Ok(reports)
 }
 
 /// Decide what to do with an interview, remove the version it replaces, resolve its speakers.
-fn plan(tx: &Connection, interview: &Interview, slug: &str, speakers: &mut SpeakerResolver) -> Result<Plan> {
+fn plan(
+    tx: &Connection,
+    interview: &Interview,
+    slug: &str,
+    origin: &Origin,
+    speakers: &mut SpeakerResolver,
+) -> Result<Plan> {
     let hash = content_hash(interview);
-    let existing: Option<(i64, String)> = tx
-        .query_row("SELECT id, content_hash FROM interviews WHERE slug = ?1", [slug], |r| Ok((r.get(0)?, r.get(1)?)))
+    let existing: Option<(i64, String, String, Option<String>)> = tx
+        .query_row("SELECT id, content_hash, title, origin FROM interviews WHERE slug = ?1", [slug], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
+    // Edits made with SQL since the last load (an alternate added) change what is stored without
+    // changing the recorded hash: compare with the stored content itself before replacing.
+    let same_as_stored = |id: i64| -> Result<bool> {
+        Ok(super::read::interview_content(tx, id)?.is_some_and(|stored| content_hash(&stored) == hash))
+    };
     let (action, interview_id) = match existing {
-        Some((id, stored)) if stored == hash => (LoadAction::Unchanged, id),
-        Some((id, _)) => {
+        Some((id, stored, _, _)) if stored == hash => (LoadAction::Unchanged, id),
+        Some((id, _, _, _)) if same_as_stored(id)? => {
+            tx.execute("UPDATE interviews SET content_hash = ?2 WHERE id = ?1", params![id, hash])?;
+            (LoadAction::Unchanged, id)
+        }
+        Some((id, _, title, old_origin)) => {
+            // An identity taken from a file name is weak: two folders may both hold
+            // `interview.txt`. Replace only what is recognisably the same interview.
+            let explicit = interview.slug.is_some() || interview.source.is_some();
+            let same_file = old_origin.as_deref() == Some(origin.path.as_str());
+            if !(explicit || same_file || title == interview.title) {
+                bail!(
+                    "\u{300C}{}\u{300D} has the identity `{slug}` of the stored interview \u{300C}{title}\u{300D} (from {}): \
+                     give one of them a `slug` (front matter or JSON) to keep both, or load it under the \
+                     same title or from the same file to replace the old one",
+                    interview.title,
+                    old_origin.as_deref().unwrap_or("an unknown file"),
+                );
+            }
             remove_interview(tx, id)?;
             (LoadAction::Replaced, 0)
         }
@@ -230,21 +297,40 @@ fn plan(tx: &Connection, interview: &Interview, slug: &str, speakers: &mut Speak
     };
     let before = speakers.created.len();
     let mut speaker_ids = Vec::new();
+    let mut attributed = Vec::new();
     if action != LoadAction::Unchanged {
-        // A declared speaker is identified by full name only: two people may share a short name
-        // (`Sam`), and an alias must never merge them. Aliases already taken are left as they are.
-        for declared in &interview.speakers {
-            let id = speakers.resolve(tx, &declared.name)?;
-            for alias in &declared.aliases {
+        // A declared speaker is identified by full name only, and this file's own names and
+        // aliases win over the database's: two people may share a short name (`Sam`), and an
+        // alias of someone elsewhere must never take their words.
+        let mut declared: HashMap<String, i64> = HashMap::new();
+        for speaker in &interview.speakers {
+            let id = speakers.resolve(tx, &speaker.name)?;
+            for name in std::iter::once(&speaker.name).chain(&speaker.aliases) {
+                declared.insert(normalize(name), id);
+            }
+            for alias in &speaker.aliases {
                 speakers.add_alias(tx, id, alias)?;
             }
         }
         for pair in &interview.pairs {
-            let ids = pair.turns.iter().map(|t| speakers.resolve(tx, &t.speaker)).collect::<Result<Vec<_>>>()?;
+            let mut ids = Vec::with_capacity(pair.turns.len());
+            for turn in &pair.turns {
+                let key = normalize(&turn.speaker);
+                let id = match declared.get(&key) {
+                    Some(&id) => id,
+                    None => speakers.resolve(tx, &turn.speaker)?,
+                };
+                let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
+                if normalize(&canonical) != key && !attributed.iter().any(|(label, _)| label == &turn.speaker) {
+                    attributed.push((turn.speaker.clone(), canonical));
+                }
+                ids.push(id);
+            }
             speaker_ids.push(ids);
         }
     }
-    Ok(Plan { action, interview_id, hash, speaker_ids, new_speakers: speakers.created[before..].to_vec() })
+    let new_speakers = speakers.created[before..].to_vec();
+    Ok(Plan { action, interview_id, hash, speaker_ids, new_speakers, attributed })
 }
 
 /// An interview's index terms, worked out away from the database.
@@ -373,54 +459,7 @@ fn insert_interview(
                 (global, impact)
             })
             .collect();
-        builder.add(*pair_id, &impacts);
+        builder.add(*pair_id, &impacts)?;
     }
     Ok(interview_id)
-}
-
-/// Speaker names and aliases by normalised form, for the length of one load.
-struct SpeakerResolver {
-    by_key: HashMap<String, i64>,
-    created: Vec<String>,
-}
-
-impl SpeakerResolver {
-    fn new(conn: &Connection) -> Result<SpeakerResolver> {
-        let mut by_key = HashMap::new();
-        let mut stmt =
-            conn.prepare("SELECT id, name FROM speakers UNION ALL SELECT speaker_id, alias FROM speaker_aliases")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (id, name) = row?;
-            by_key.entry(normalize(&name)).or_insert(id);
-        }
-        Ok(SpeakerResolver { by_key, created: Vec::new() })
-    }
-
-    fn find(&self, name: &str) -> Option<i64> {
-        self.by_key.get(&normalize(name)).copied()
-    }
-
-    /// The speaker called `name`, created if new.
-    fn resolve(&mut self, conn: &Connection, name: &str) -> Result<i64> {
-        if let Some(id) = self.find(name) {
-            return Ok(id);
-        }
-        conn.execute("INSERT INTO speakers(name) VALUES (?1)", [name])?;
-        let id = conn.last_insert_rowid();
-        self.by_key.insert(normalize(name), id);
-        self.created.push(name.to_owned());
-        Ok(id)
-    }
-
-    fn add_alias(&mut self, conn: &Connection, speaker_id: i64, alias: &str) -> Result<()> {
-        if self.find(alias).is_none() {
-            conn.execute(
-                "INSERT OR IGNORE INTO speaker_aliases(alias, speaker_id) VALUES (?1, ?2)",
-                params![alias, speaker_id],
-            )?;
-            self.by_key.insert(normalize(alias), speaker_id);
-        }
-        Ok(())
-    }
 }

@@ -9,8 +9,8 @@ use anyhow::{bail, Result};
 use rusqlite::{params, Connection, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
+use super::speakers::SpeakerResolver;
 use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
-use crate::search::normalize;
 use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
 
 /// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
@@ -67,52 +67,14 @@ fn refresh_builtin_vocabulary(conn: &Connection) -> Result<()> {
             insert.execute(params![first_group + i as i64, term])?;
         }
     }
+    let mut speakers = SpeakerResolver::new(conn)?;
     for (name, aliases) in parse_speaker_file(BUILTIN_SPEAKERS) {
-        let id = ensure_speaker(conn, &name)?;
+        let id = speakers.resolve(conn, &name)?;
         for alias in aliases {
-            add_alias(conn, id, &alias)?;
+            speakers.add_alias(conn, id, &alias)?;
         }
     }
     super::set_meta(conn, "builtin_data_hash", &hash)
-}
-
-/// The id of the speaker called `name` (by name or alias, ignoring case, width and script),
-/// creating the speaker when nobody has that name.
-pub fn ensure_speaker(conn: &Connection, name: &str) -> Result<i64> {
-    if let Some(id) = find_speaker(conn, name)? {
-        return Ok(id);
-    }
-    conn.execute("INSERT INTO speakers(name) VALUES (?1)", [name])?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// The speaker whose name or an alias normalises like `name`.
-pub fn find_speaker(conn: &Connection, name: &str) -> Result<Option<i64>> {
-    let key = normalize(name);
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name FROM speakers UNION ALL SELECT speaker_id, alias FROM speaker_aliases")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (id, candidate) = row?;
-        if normalize(&candidate) == key {
-            return Ok(Some(id));
-        }
-    }
-    Ok(None)
-}
-
-/// Record `alias` for a speaker unless the alias is already taken (by them or someone else).
-pub fn add_alias(conn: &Connection, speaker_id: i64, alias: &str) -> Result<()> {
-    match find_speaker(conn, alias)? {
-        Some(_) => Ok(()),
-        None => {
-            conn.execute(
-                "INSERT OR IGNORE INTO speaker_aliases(alias, speaker_id) VALUES (?1, ?2)",
-                params![alias, speaker_id],
-            )?;
-            Ok(())
-        }
-    }
 }
 
 /// Lower-case hexadecimal.

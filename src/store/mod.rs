@@ -10,6 +10,7 @@ mod index;
 mod load;
 mod migrate;
 mod read;
+mod speakers;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,7 +78,11 @@ impl Store {
         if created && seed == Seed::Bundled {
             store.load_bundled()?;
         }
-        index::process_queue(&mut store.conn)?;
+        // Edits made with SQL are indexed now; if that fails (another writer holds the lock, a
+        // broken row), the database is still usable and the queue is retried next time.
+        if let Err(e) = index::process_queue(&mut store.conn) {
+            log::warn!("could not index pending SQL edits: {e:#}");
+        }
         Ok(store)
     }
 

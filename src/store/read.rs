@@ -1,7 +1,7 @@
 //! Read queries for the front ends, and the query log.
 
 use anyhow::Result;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::Store;
 use crate::transcript::{Interview, Pair, Speaker, Turn};
@@ -86,26 +86,7 @@ pub struct Miss {
 impl Store {
     /// A pair by id, or `None` if there is no such pair (any more).
     pub fn pair(&self, id: i64) -> Result<Option<PairRecord>> {
-        let head = self
-            .conn
-            .prepare_cached(
-                "SELECT p.interview_id, i.title, i.source, i.date, p.position, p.question
-                   FROM pairs p JOIN interviews i ON i.id = p.interview_id WHERE p.id = ?1",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .optional()?;
-        let Some((interview_id, interview_title, source, date, position, question)) = head else {
-            return Ok(None);
-        };
-        let turns = self
-            .conn
-            .prepare_cached(
-                "SELECT s.name, t.text FROM turns t JOIN speakers s ON s.id = t.speaker_id
-                  WHERE t.pair_id = ?1 ORDER BY t.position",
-            )?
-            .query_map([id], |r| Ok(TurnRecord { speaker: r.get(0)?, text: r.get(1)? }))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(Some(PairRecord { id, interview_id, interview_title, source, date, position, question, turns }))
+        pair_record(&self.conn, id)
     }
 
     /// Just the stored question of a pair.
@@ -123,7 +104,7 @@ impl Store {
             "SELECT i.id, i.slug, i.title, i.date, (SELECT count(*) FROM pairs WHERE interview_id = i.id),
                     (SELECT group_concat(name, char(31)) FROM (
                         SELECT s.name FROM pairs p JOIN turns t ON t.pair_id = p.id JOIN speakers s ON s.id = t.speaker_id
-                         WHERE p.interview_id = i.id GROUP BY s.id ORDER BY min(p.position * 1000 + t.position)))
+                         WHERE p.interview_id = i.id GROUP BY s.id ORDER BY min(printf('%010d%010d', p.position, t.position))))
                FROM interviews i ORDER BY i.id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -171,6 +152,18 @@ impl Store {
         }
     }
 
+    /// Up to `n` stored questions chosen at random: (pair id, question).
+    pub fn random_questions(&self, n: usize) -> Result<Vec<(i64, String)>> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT p.id, p.question FROM pairs p JOIN interviews i ON i.id = p.interview_id ORDER BY random() LIMIT ?1",
+            )?
+            .query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// Number of stored pairs.
     pub fn pair_total(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?)
@@ -199,11 +192,12 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT l.query, count(*), sum(l.answered), max(l.confidence),
                     (SELECT p.question FROM query_log l2 JOIN pairs p ON p.id = l2.pair_id
-                      WHERE l2.query = l.query ORDER BY l2.confidence DESC LIMIT 1),
+                      WHERE replace(l2.query, ' ', '') = replace(l.query, ' ', '')
+                      ORDER BY l2.confidence DESC LIMIT 1),
                     max(l.asked_at)
                FROM query_log l
               WHERE l.answered = 0 OR l.confidence < ?1
-              GROUP BY l.query
+              GROUP BY replace(l.query, ' ', '')
               ORDER BY count(*) DESC, max(l.asked_at) DESC
               LIMIT ?2",
         )?;
@@ -222,74 +216,99 @@ impl Store {
 
     /// Every stored interview in the interchange format (see [`crate::transcript::json`]).
     pub fn export(&self) -> Result<Vec<Interview>> {
-        let heads: Vec<(i64, Interview)> = self
+        // One read transaction: a consistent snapshot even while another process loads.
+        let _snapshot = self.conn.unchecked_transaction()?;
+        let ids: Vec<i64> = self
             .conn
-            .prepare("SELECT id, slug, title, source, date, interviewer, notes FROM interviews ORDER BY id")?
-            .query_map([], |r| {
-                let notes: String = r.get(6)?;
-                Ok((
-                    r.get(0)?,
-                    Interview {
-                        title: r.get(2)?,
-                        slug: Some(r.get(1)?),
-                        source: r.get(3)?,
-                        date: r.get(4)?,
-                        interviewer: r.get(5)?,
-                        notes: notes.split('\n').filter(|n| !n.is_empty()).map(String::from).collect(),
-                        speakers: Vec::new(),
-                        pairs: Vec::new(),
-                    },
-                ))
-            })?
+            .prepare("SELECT id FROM interviews ORDER BY id")?
+            .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut out = Vec::with_capacity(heads.len());
-        for (id, mut interview) in heads {
-            let pair_ids: Vec<i64> = self
-                .conn
-                .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1 ORDER BY position")?
-                .query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut pairs = Vec::with_capacity(pair_ids.len());
-            for pair_id in pair_ids {
-                let record = self.pair(pair_id)?.expect("pair listed a moment ago");
-                let alternates = self
-                    .conn
-                    .prepare_cached("SELECT text FROM alternates WHERE pair_id = ?1 ORDER BY id")?
-                    .query_map([pair_id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                pairs.push(Pair {
-                    question: record.question,
-                    alternates,
-                    turns: record.turns.into_iter().map(|t| Turn { speaker: t.speaker, text: t.text }).collect(),
-                    line: None,
-                });
-            }
-            interview.speakers = self.interview_speakers(id)?;
-            interview.pairs = pairs;
-            out.push(interview);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(interview_content(&self.conn, id)?);
         }
         Ok(out)
     }
+}
 
-    /// Answering speakers of an interview with their aliases, for export.
-    fn interview_speakers(&self, interview_id: i64) -> Result<Vec<Speaker>> {
-        let rows: Vec<(i64, String)> = self
-            .conn
-            .prepare_cached(
-                "SELECT s.id, s.name FROM speakers s JOIN turns t ON t.speaker_id = s.id JOIN pairs p ON p.id = t.pair_id
-                  WHERE p.interview_id = ?1 GROUP BY s.id ORDER BY min(p.position * 1000 + t.position)",
-            )?
-            .query_map([interview_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+/// A stored interview in the interchange format, as `qabot export` writes it.
+pub(super) fn interview_content(conn: &Connection, id: i64) -> Result<Option<Interview>> {
+    let head = conn
+        .prepare_cached("SELECT slug, title, source, date, interviewer, notes FROM interviews WHERE id = ?1")?
+        .query_row([id], |r| {
+            let notes: String = r.get(5)?;
+            Ok(Interview {
+                title: r.get(1)?,
+                slug: Some(r.get(0)?),
+                source: r.get(2)?,
+                date: r.get(3)?,
+                interviewer: r.get(4)?,
+                notes: notes.split('\n').filter(|n| !n.is_empty()).map(String::from).collect(),
+                speakers: Vec::new(),
+                pairs: Vec::new(),
+            })
+        })
+        .optional()?;
+    let Some(mut interview) = head else { return Ok(None) };
+    let pair_ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1 ORDER BY position")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for pair_id in pair_ids {
+        let Some(record) = pair_record(conn, pair_id)? else { continue };
+        let alternates = conn
+            .prepare_cached("SELECT text FROM alternates WHERE pair_id = ?1 ORDER BY id")?
+            .query_map([pair_id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, name) in rows {
-            let aliases = self
-                .conn
-                .prepare_cached("SELECT alias FROM speaker_aliases WHERE speaker_id = ?1 ORDER BY rowid")?
-                .query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            out.push(Speaker { name, aliases });
-        }
-        Ok(out)
+        interview.pairs.push(Pair {
+            question: record.question,
+            alternates,
+            turns: record.turns.into_iter().map(|t| Turn { speaker: t.speaker, text: t.text }).collect(),
+            line: None,
+        });
     }
+    interview.speakers = interview_speakers(conn, id)?;
+    Ok(Some(interview))
+}
+
+/// Answering speakers of an interview with their aliases, in order of first appearance.
+fn interview_speakers(conn: &Connection, interview_id: i64) -> Result<Vec<Speaker>> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT s.id, s.name FROM speakers s JOIN turns t ON t.speaker_id = s.id JOIN pairs p ON p.id = t.pair_id
+                  WHERE p.interview_id = ?1 GROUP BY s.id ORDER BY min(printf('%010d%010d', p.position, t.position))",
+        )?
+        .query_map([interview_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, name) in rows {
+        let aliases = conn
+            .prepare_cached("SELECT alias FROM speaker_aliases WHERE speaker_id = ?1 ORDER BY rowid")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        out.push(Speaker { name, aliases });
+    }
+    Ok(out)
+}
+
+/// A pair with its interview and turns, or `None` if there is no such pair (any more).
+pub(super) fn pair_record(conn: &Connection, id: i64) -> Result<Option<PairRecord>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT p.interview_id, i.title, i.source, i.date, p.position, p.question
+                   FROM pairs p JOIN interviews i ON i.id = p.interview_id WHERE p.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .optional()?;
+    let Some((interview_id, interview_title, source, date, position, question)) = head else {
+        return Ok(None);
+    };
+    let turns = conn
+        .prepare_cached(
+            "SELECT s.name, t.text FROM turns t JOIN speakers s ON s.id = t.speaker_id
+                  WHERE t.pair_id = ?1 ORDER BY t.position",
+        )?
+        .query_map([id], |r| Ok(TurnRecord { speaker: r.get(0)?, text: r.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(PairRecord { id, interview_id, interview_title, source, date, position, question, turns }))
 }

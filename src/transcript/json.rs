@@ -198,6 +198,18 @@ mod tests {
     }
 
     #[test]
+    fn unknown_keys_are_errors_at_every_level() {
+        for json in [
+            r#"{"title":"T","pairs":[{"question":"Q?","turns":[{"speaker":"甲","txt":"答。"}]}]}"#,
+            r#"{"title":"T","speakers":[{"name":"甲","alias":["乙"]}],"pairs":[{"question":"Q?","turns":[{"speaker":"甲","text":"答。"}]}]}"#,
+            r#"{"title":"T","pairs":[{"question":"Q?","answer":"x","turns":[{"speaker":"甲","text":"答。"}]}]}"#,
+        ] {
+            let err = parse_one(json).unwrap_err();
+            assert!(err.message.contains("unknown field"), "{}", err.message);
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_errors() {
         let err = parse_one(r#"{"titel":"T","pairs":[]}"#).unwrap_err();
         assert!(err.message.contains("unknown field `titel`"), "{}", err.message);

@@ -68,6 +68,7 @@ pub struct Interview {
 
 /// A person and the other names they are called by in questions and transcripts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Speaker {
     /// Canonical display name.
     pub name: String,
@@ -93,6 +94,7 @@ pub struct Pair {
 
 /// One speaker's contribution to an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Turn {
     /// Who said it, as named in the file (resolved to a canonical speaker on load).
     pub speaker: String,

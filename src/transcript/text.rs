@@ -1023,7 +1023,16 @@ fn bare_layout(paras: &[Para], kinds: &[Kind]) -> Result<Layout, ParseError> {
             run.push(p);
             continue;
         };
-        let starts_pair = current.is_none() || run.last().is_some_and(|q| ends_with_question(&q.text));
+        // A new question: the text before this turn ends in a question mark, or the same
+        // speaker takes the floor again after unlabelled text (`请谈谈…。` / `张三:…` / `再说说
+        //教育。` / `张三:…`): someone else spoke in between, and only the interviewer is unlabelled.
+        let same_speaker_again = !run.is_empty()
+            && current
+                .as_ref()
+                .and_then(|c| c.turns.last())
+                .is_some_and(|t| &t.speaker == speaker && !t.text.is_empty());
+        let starts_pair =
+            current.is_none() || same_speaker_again || run.last().is_some_and(|q| ends_with_question(&q.text));
         if starts_pair {
             let previous_has_text = current.as_ref().is_none_or(|c| c.turns.iter().all(|t| !t.text.is_empty()));
             let keep = if previous_has_text { 0 } else { 1 };
