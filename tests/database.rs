@@ -319,3 +319,22 @@ fn a_pair_id_beyond_the_index_range_is_reported_not_fatal() {
     let mut store = db.store();
     assert!(ask(&mut store, "将来算力会过剩吗", DEFAULT_THRESHOLD).unwrap().answered);
 }
+
+#[test]
+fn synonyms_added_with_sql_change_matching() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let question = "GPU农场够不够用";
+    let before = ask(&mut store, question, DEFAULT_THRESHOLD).unwrap();
+    let curator = rusqlite::Connection::open(&db.path).unwrap();
+    curator
+        .execute_batch(
+            "INSERT INTO synonyms(group_id, term, origin) VALUES (5000, 'GPU农场', 'user'), (5000, '算力', 'user');",
+        )
+        .unwrap();
+    drop(curator);
+    let after = ask(&mut store, question, DEFAULT_THRESHOLD).unwrap();
+    assert!(after.confidence > before.confidence, "{} -> {}", before.confidence, after.confidence);
+    assert!(after.answered);
+    assert!(after.matched.unwrap().question.contains("算力"));
+}
