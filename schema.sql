@@ -22,6 +22,10 @@ CREATE TABLE interviews (
     content_hash TEXT    NOT NULL,          -- SHA-256 of the parsed content; detects unchanged reloads
     loaded_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
+-- The same content under another identity (a renamed or re-encoded copy) is recognised, not
+-- duplicated; an interview whose identity changed in the same file (a `source` added) is replaced.
+CREATE INDEX interviews_content_hash ON interviews(content_hash);
+CREATE INDEX interviews_origin ON interviews(origin, title);
 
 -- A person who answers (or asks). Shared across interviews: the same name or alias is the same person.
 CREATE TABLE speakers (
@@ -61,12 +65,15 @@ CREATE TABLE turns (
 CREATE INDEX turns_speaker ON turns(speaker_id);
 
 -- Extra phrasings of a pair's question, matched like the question itself. Curators add them in
--- interview files ("alternates" in JSON) or with SQL:
+-- interview files ("alternates" in JSON; origin 'file') or with SQL (origin 'user'):
 --   INSERT INTO alternates(pair_id, text) VALUES (3, '非营利基金会的钱花在哪里');
+-- When a changed version of the interview is loaded, 'user' alternates move to the new pair with
+-- the same question; 'file' ones are replaced by what the new file says.
 CREATE TABLE alternates (
     id      INTEGER PRIMARY KEY,
     pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
     text    TEXT    NOT NULL,
+    origin  TEXT    NOT NULL DEFAULT 'user',
     UNIQUE (pair_id, text)
 );
 
@@ -246,4 +253,4 @@ SELECT s.id, s.name,
        (SELECT count(*) FROM turns WHERE speaker_id = s.id) AS turns
   FROM speakers AS s;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

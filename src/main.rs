@@ -165,7 +165,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = cli.db.clone().unwrap_or_else(store::default_path);
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
-    let open = || Store::open(&db, seed);
+    let open = || -> anyhow::Result<Store> {
+        let store = Store::open(&db, seed)?;
+        // A mistyped --db would otherwise quietly answer from (or export) a fresh database.
+        if store.created() {
+            let content = if seed == Seed::Bundled { "with the bundled interview" } else { "empty" };
+            eprintln!("note: created a new database at {} ({content})", db.display());
+        }
+        Ok(store)
+    };
     match cli.command {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
@@ -186,7 +194,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Speakers => commands::info::speakers(&open()?)?,
         Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json)?,
         Command::Export { out } => commands::info::export(&open()?, out.as_deref())?,
-        Command::Remove { slug } => commands::info::remove(&mut open()?, &slug)?,
+        Command::Remove { slug } => {
+            if !db.exists() {
+                anyhow::bail!("no database at {}: nothing to remove", db.display());
+            }
+            commands::info::remove(&mut open()?, &slug)?
+        }
         Command::Serve { api_url, no_log, threshold } => {
             qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold })?
         }

@@ -35,13 +35,41 @@ fn schema_is_versioned_with_foreign_keys_and_wal() {
     let store = db.store();
     let conn = store.connection();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
     assert_eq!(fk, 1);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let problems: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
     assert_eq!(problems, 0);
+}
+
+#[test]
+fn a_version_1_database_is_migrated_forward_keeping_its_alternates() {
+    let db = TempDb::new();
+    drop(db.store());
+    // Turn the new database back into what version 1 wrote.
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX interviews_content_hash;
+         DROP INDEX interviews_origin;
+         ALTER TABLE alternates DROP COLUMN origin;
+         INSERT INTO alternates(pair_id, text) VALUES (1, '一个旧版本留下的问法');
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&db.path, Seed::Bundled).unwrap();
+    let conn = store.connection();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
+    let origin: String =
+        conn.query_row("SELECT origin FROM alternates WHERE text = '一个旧版本留下的问法'", [], |r| r.get(0)).unwrap();
+    assert_eq!(origin, "user");
+    let indexed: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'interviews_content_hash'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, 1);
 }
 
 #[test]

@@ -29,9 +29,17 @@ pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions) -> R
         Some(q) => print(&mut out, &ask_one(store, q, options)?, options)?,
         None => {
             let mut first = true;
-            for line in std::io::stdin().lock().lines() {
+            for (number, line) in questions(std::io::stdin().lock()).enumerate() {
                 let line = line.context("cannot read questions from standard input")?;
-                let q = line.trim();
+                let q = match std::str::from_utf8(&line) {
+                    Ok(q) => std::borrow::Cow::Borrowed(q),
+                    // One bad line must not cost the rest of a batch its answers.
+                    Err(_) => {
+                        eprintln!("warning: standard input line {}: not valid UTF-8; bad bytes replaced", number + 1);
+                        String::from_utf8_lossy(&line)
+                    }
+                };
+                let q = q.trim_start_matches('\u{feff}').trim();
                 if q.is_empty() {
                     continue;
                 }
@@ -45,6 +53,31 @@ pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions) -> R
         }
     }
     Ok(())
+}
+
+/// Lines of raw bytes, ended by LF, CRLF or a lone CR (old Mac files), without the ending.
+fn questions(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
+    let mut pending: std::collections::VecDeque<Vec<u8>> = Default::default();
+    std::iter::from_fn(move || loop {
+        if let Some(line) = pending.pop_front() {
+            return Some(Ok(line));
+        }
+        let mut buf = Vec::new();
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                }
+                // A CR before LF ends the same line; any other CR ends one more.
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+                pending.extend(buf.split(|&b| b == b'\r').map(<[u8]>::to_vec));
+            }
+            Err(e) => return Some(Err(e)),
+        }
+    })
 }
 
 fn ask_one(store: &mut Store, question: &str, options: &AskOptions) -> Result<Answer> {

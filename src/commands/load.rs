@@ -50,7 +50,9 @@ struct Ready {
 pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
-    if options.strict && summary.failed > 0 {
+    // A strict dry run goes on, to list every problem at once.
+    let stop_at_failure = options.strict && !options.dry_run;
+    if stop_at_failure && summary.failed > 0 {
         eprintln!("error: nothing loaded (--strict stops at the first failure)");
         return Ok(summary);
     }
@@ -70,7 +72,7 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
             Err(e) => {
                 summary.failed += 1;
                 bar.suspend(|| eprintln!("error: {e}"));
-                if options.strict {
+                if stop_at_failure {
                     bar.finish_and_clear();
                     eprintln!("error: nothing loaded (--strict stops at the first failure)");
                     return Ok(summary);
@@ -101,8 +103,18 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
     }
     bar.finish_and_clear();
     let batch: Vec<(&[Interview], &Origin)> = ready.iter().map(|f| (f.interviews.as_slice(), &f.origin)).collect();
-    if options.strict && summary.failed == 0 && !batch.is_empty() {
-        match store.load_files(&batch, options.dry_run) {
+    if options.dry_run && !batch.is_empty() {
+        for (file, outcome) in ready.iter().zip(store.simulate_files(&batch)?) {
+            match outcome {
+                Ok(reports) => report(&file.path, &reports, options, &mut summary, &mut seen_slugs),
+                Err(e) => {
+                    summary.failed += 1;
+                    eprintln!("error: {}: {e:#}", file.path.display());
+                }
+            }
+        }
+    } else if options.strict && summary.failed == 0 && !batch.is_empty() {
+        match store.load_files(&batch, false) {
             Ok(all) => {
                 for (file, reports) in ready.iter().zip(all) {
                     report(&file.path, &reports, options, &mut summary, &mut seen_slugs);
@@ -115,16 +127,9 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
                 return Ok(summary);
             }
         }
-    } else if options.dry_run && !options.strict && !batch.is_empty() {
-        for (file, outcome) in ready.iter().zip(store.simulate_files(&batch)?) {
-            match outcome {
-                Ok(reports) => report(&file.path, &reports, options, &mut summary, &mut seen_slugs),
-                Err(e) => {
-                    summary.failed += 1;
-                    eprintln!("error: {}: {e:#}", file.path.display());
-                }
-            }
-        }
+    }
+    if options.strict && options.dry_run && summary.failed > 0 {
+        eprintln!("error: with --strict, nothing would be loaded");
     }
     print_summary(&summary, options);
     Ok(summary)
@@ -169,10 +174,20 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         if hidden {
             continue;
         }
-        if path.is_dir() {
+        // Symbolic links to folders are not followed (as with ripgrep and find): they can lead
+        // out of the folder the curator named, or round in a loop. Name the folder itself to
+        // load it. Links to files are read; a broken link is skipped with a warning.
+        let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if link && path.is_dir() {
+            eprintln!("warning: {}: symbolic link to a folder, not followed", path.display());
+        } else if path.is_dir() {
             walk(&path, files);
         } else if Format::of(&path).is_some() {
-            files.push(path);
+            if link && !path.exists() {
+                eprintln!("warning: {}: broken symbolic link, skipped", path.display());
+            } else {
+                files.push(path);
+            }
         }
     }
 }
@@ -218,16 +233,46 @@ fn report(
         }
         summary.speakers += r.new_speakers.len();
         if let Some(previous) = seen.insert(r.slug.clone(), path.to_path_buf()) {
+            let what = if r.action == LoadAction::Unchanged { "and the same content" } else { "and replaced it" };
             eprintln!(
-                "warning: {} has the same identity `{}` as {}, which it replaced; give one a `slug:` to keep both",
+                "warning: {} has the same identity `{}` as {}, {what}; give one a `slug:` to keep both",
                 path.display(),
                 r.slug,
                 previous.display()
             );
         }
+        if let Some((old_slug, old_title)) = r.replaced.as_ref().filter(|(old, _)| old == &r.slug) {
+            eprintln!(
+                "warning: {}: \u{300C}{}\u{300D} replaces \u{300C}{old_title}\u{300D} because both have the identity \
+                 `{old_slug}`; if they are different interviews, give each its own `slug:` and load both again",
+                path.display(),
+                r.title,
+            );
+        }
         let verb =
             if options.dry_run { format!("would be {}", r.action.as_str()) } else { r.action.as_str().to_owned() };
         let _ = writeln!(out, "{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs", path.display(), r.title, r.pairs);
+        if let Some((old_slug, _)) = r.replaced.as_ref().filter(|(old, _)| old != &r.slug) {
+            let _ =
+                writeln!(out, "           replaces `{old_slug}` from the same file (its identity is now `{}`)", r.slug);
+        }
+        if let Some(other) = &r.duplicate_of {
+            let _ = writeln!(out, "           same content as the stored interview `{other}`: not loaded twice");
+        }
+        for (alias, name) in &r.new_aliases {
+            let _ = writeln!(out, "           new alias: {alias} for {name}");
+        }
+        if r.alternates_kept > 0 {
+            let _ = writeln!(out, "           kept {} alternate(s) added with SQL", r.alternates_kept);
+        }
+        if !r.alternates_dropped.is_empty() {
+            eprintln!(
+                "warning: {}: dropped {} alternate(s) added with SQL whose question is no longer in the interview: {}",
+                path.display(),
+                r.alternates_dropped.len(),
+                r.alternates_dropped.join(" | ")
+            );
+        }
         if !r.new_speakers.is_empty() {
             let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
         }

@@ -42,7 +42,8 @@ impl Store {
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        // Keyed by the version read before reading: a load that commits meanwhile bumps it again
+        // and is picked up on the next call, not hidden under the newer number.
         self.cache = Some(Cached {
             data_version: version,
             pair_count: pair_count as u64,

@@ -64,6 +64,16 @@ pub struct LoadReport {
     pub new_speakers: Vec<String>,
     /// Turn labels attributed to a speaker known by another name: (label, canonical name).
     pub attributed: Vec<(String, String)>,
+    /// Aliases declared by the file that were not known before: (alias, canonical name).
+    pub new_aliases: Vec<(String, String)>,
+    /// When unchanged because another stored interview has exactly this content: its identity.
+    pub duplicate_of: Option<String>,
+    /// When replaced: the replaced interview's identity and title, if either differs.
+    pub replaced: Option<(String, String)>,
+    /// Alternates added with SQL that moved to the new version of their pair.
+    pub alternates_kept: usize,
+    /// Alternates added with SQL that were dropped because their question is gone.
+    pub alternates_dropped: Vec<String>,
 }
 
 impl Store {
@@ -93,13 +103,9 @@ impl Store {
         let mut builder = SegmentBuilder::default();
         let mut all = Vec::with_capacity(files.len());
         for (interviews, origin) in files {
-            let slugs = slugs(interviews, origin)?;
-            let mut reports = Vec::with_capacity(interviews.len());
-            // In batches, so the analysis of many interviews runs on every core while memory
-            // stays bounded.
-            for (batch, batch_slugs) in interviews.chunks(BATCH).zip(slugs.chunks(BATCH)) {
-                reports.extend(load_batch(&tx, batch, batch_slugs, origin, &mut speakers, &mut builder)?);
-            }
+            let reports = load_file(&tx, interviews, origin, &mut speakers, &mut builder);
+            // With several files in one transaction, say which one failed.
+            let reports = if files.len() > 1 { reports.map_err(|e| e.context(origin.path.clone()))? } else { reports? };
             all.push(reports);
         }
         index::write_segment(&tx, builder)?;
@@ -125,15 +131,8 @@ impl Store {
             let savepoint = tx.savepoint()?;
             // Postings are not needed to report what would happen.
             let mut builder = SegmentBuilder::default();
-            let outcome = (|| {
-                let mut speakers = SpeakerResolver::new(&savepoint)?;
-                let slugs = slugs(interviews, origin)?;
-                let mut reports = Vec::with_capacity(interviews.len());
-                for (batch, batch_slugs) in interviews.chunks(BATCH).zip(slugs.chunks(BATCH)) {
-                    reports.extend(load_batch(&savepoint, batch, batch_slugs, origin, &mut speakers, &mut builder)?);
-                }
-                Ok(reports)
-            })();
+            let outcome = SpeakerResolver::new(&savepoint)
+                .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
             if outcome.is_ok() {
                 savepoint.commit()?;
             }
@@ -157,6 +156,30 @@ impl Store {
         self.invalidate();
         Ok(id.is_some())
     }
+}
+
+/// Store the interviews of one file inside the caller's transaction.
+fn load_file(
+    tx: &Connection,
+    interviews: &[Interview],
+    origin: &Origin,
+    speakers: &mut SpeakerResolver,
+    builder: &mut SegmentBuilder,
+) -> Result<Vec<LoadReport>> {
+    let slugs = slugs(interviews, origin)?;
+    let file = FileContext { origin, slugs: slugs.iter().map(String::as_str).collect() };
+    let mut reports = Vec::with_capacity(interviews.len());
+    // In batches, so the analysis of many interviews runs on every core while memory stays bounded.
+    for (batch, batch_slugs) in interviews.chunks(BATCH).zip(slugs.chunks(BATCH)) {
+        reports.extend(load_batch(tx, batch, batch_slugs, &file, speakers, builder)?);
+    }
+    Ok(reports)
+}
+
+/// The file being loaded: where it came from and the identities of all its interviews.
+struct FileContext<'a> {
+    origin: &'a Origin,
+    slugs: HashSet<&'a str>,
 }
 
 /// The identity of each interview in a file: front-matter/JSON `slug`, else `source`, else the
@@ -209,6 +232,12 @@ struct Plan {
     new_speakers: Vec<String>,
     /// Labels attributed to a speaker known by another name: (label, canonical name).
     attributed: Vec<(String, String)>,
+    new_aliases: Vec<(String, String)>,
+    duplicate_of: Option<String>,
+    replaced: Option<(String, String)>,
+    /// Alternates added with SQL to the replaced version, pair by pair of the new one.
+    kept_alternates: Vec<Vec<String>>,
+    dropped_alternates: Vec<String>,
 }
 
 /// Store a batch of interviews inside the caller's transaction: insert, replace, or leave
@@ -218,13 +247,13 @@ fn load_batch(
     tx: &Connection,
     interviews: &[Interview],
     slugs: &[String],
-    origin: &Origin,
+    file: &FileContext,
     speakers: &mut SpeakerResolver,
     builder: &mut SegmentBuilder,
 ) -> Result<Vec<LoadReport>> {
     let mut plans = Vec::with_capacity(interviews.len());
     for (interview, slug) in interviews.iter().zip(slugs) {
-        plans.push(plan(tx, interview, slug, origin, speakers)?);
+        plans.push(plan(tx, interview, slug, file, speakers)?);
     }
     let to_write: Vec<(&Interview, &Plan)> =
         interviews.iter().zip(&plans).filter(|(_, p)| p.action != LoadAction::Unchanged).collect();
@@ -236,7 +265,7 @@ fn load_batch(
             plan.interview_id
         } else {
             let analysis = analysed.next().expect("one analysis per interview written");
-            insert_interview(tx, interview, slug, origin, &plan, analysis, builder)?
+            insert_interview(tx, interview, slug, file.origin, &plan, analysis, builder)?
         };
         reports.push(LoadReport {
             action: plan.action,
@@ -246,6 +275,11 @@ fn load_batch(
             pairs: interview.pairs.len(),
             new_speakers: plan.new_speakers,
             attributed: plan.attributed,
+            new_aliases: plan.new_aliases,
+            duplicate_of: plan.duplicate_of,
+            replaced: plan.replaced,
+            alternates_kept: plan.kept_alternates.iter().map(Vec::len).sum(),
+            alternates_dropped: plan.dropped_alternates,
         });
     }
     Ok(reports)
@@ -256,62 +290,63 @@ fn plan(
     tx: &Connection,
     interview: &Interview,
     slug: &str,
-    origin: &Origin,
+    file: &FileContext,
     speakers: &mut SpeakerResolver,
 ) -> Result<Plan> {
     let hash = content_hash(interview);
-    let existing: Option<(i64, String, String, Option<String>)> = tx
-        .query_row("SELECT id, content_hash, title, origin FROM interviews WHERE slug = ?1", [slug], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    // Edits made with SQL since the last load (an alternate added) change what is stored without
-    // changing the recorded hash: compare with the stored content itself before replacing.
-    let same_as_stored = |id: i64| -> Result<bool> {
-        Ok(super::read::interview_content(tx, id)?.is_some_and(|stored| content_hash(&stored) == hash))
+    let mut plan = Plan {
+        action: LoadAction::Loaded,
+        interview_id: 0,
+        hash,
+        speaker_ids: Vec::new(),
+        new_speakers: Vec::new(),
+        attributed: Vec::new(),
+        new_aliases: Vec::new(),
+        duplicate_of: None,
+        replaced: None,
+        kept_alternates: vec![Vec::new(); interview.pairs.len()],
+        dropped_alternates: Vec::new(),
     };
-    let (action, interview_id) = match existing {
-        Some((id, stored, _, _)) if stored == hash => (LoadAction::Unchanged, id),
-        Some((id, _, _, _)) if same_as_stored(id)? => {
-            tx.execute("UPDATE interviews SET content_hash = ?2 WHERE id = ?1", params![id, hash])?;
-            (LoadAction::Unchanged, id)
+    match find_stored(tx, interview, &plan.hash, slug, file)? {
+        Some(stored) if stored.hash == plan.hash => {
+            (plan.action, plan.interview_id) = (LoadAction::Unchanged, stored.id);
+            plan.duplicate_of = (stored.slug != slug).then_some(stored.slug);
         }
-        Some((id, _, title, old_origin)) => {
-            // An identity taken from a file name is weak: two folders may both hold
-            // `interview.txt`. Replace only what is recognisably the same interview.
-            let explicit = interview.slug.is_some() || interview.source.is_some();
-            let same_file = old_origin.as_deref() == Some(origin.path.as_str());
-            if !(explicit || same_file || title == interview.title) {
-                bail!(
-                    "\u{300C}{}\u{300D} has the identity `{slug}` of the stored interview \u{300C}{title}\u{300D} (from {}): \
-                     give one of them a `slug` (front matter or JSON) to keep both, or load it under the \
-                     same title or from the same file to replace the old one",
-                    interview.title,
-                    old_origin.as_deref().unwrap_or("an unknown file"),
-                );
+        // Edits made with SQL since the last load (an alternate added) change what is stored
+        // without changing the recorded hash: compare with the stored content itself.
+        Some(stored) if same_as_stored(tx, stored.id, &plan.hash)? => {
+            tx.execute("UPDATE interviews SET content_hash = ?2 WHERE id = ?1", params![stored.id, plan.hash])?;
+            (plan.action, plan.interview_id) = (LoadAction::Unchanged, stored.id);
+        }
+        Some(stored) => {
+            check_replaceable(interview, slug, file, &stored)?;
+            (plan.kept_alternates, plan.dropped_alternates) = user_alternates(tx, stored.id, interview)?;
+            remove_interview(tx, stored.id)?;
+            plan.action = LoadAction::Replaced;
+            if stored.slug != slug || stored.title != interview.title {
+                plan.replaced = Some((stored.slug, stored.title));
             }
-            remove_interview(tx, id)?;
-            (LoadAction::Replaced, 0)
         }
-        None => (LoadAction::Loaded, 0),
-    };
+        None => {}
+    }
     let before = speakers.created.len();
-    let mut speaker_ids = Vec::new();
-    let mut attributed = Vec::new();
-    if action != LoadAction::Unchanged {
-        // A declared speaker is identified by full name only, and this file's own names and
-        // aliases win over the database's: two people may share a short name (`Sam`), and an
-        // alias of someone elsewhere must never take their words.
-        let mut declared: HashMap<String, i64> = HashMap::new();
-        for speaker in &interview.speakers {
-            let id = speakers.resolve(tx, &speaker.name)?;
-            for name in std::iter::once(&speaker.name).chain(&speaker.aliases) {
-                declared.insert(normalize(name), id);
-            }
-            for alias in &speaker.aliases {
-                speakers.add_alias(tx, id, alias)?;
+    // A declared speaker is identified by full name only, and this file's own names and aliases
+    // win over the database's: two people may share a short name (`Sam`), and an alias of someone
+    // elsewhere must never take their words. Aliases are recorded even when the content is
+    // unchanged, since they are not part of it.
+    let mut declared: HashMap<String, i64> = HashMap::new();
+    for speaker in &interview.speakers {
+        let id = speakers.resolve(tx, &speaker.name)?;
+        for name in std::iter::once(&speaker.name).chain(&speaker.aliases) {
+            declared.insert(normalize(name), id);
+        }
+        for alias in &speaker.aliases {
+            if speakers.add_alias(tx, id, alias)? {
+                plan.new_aliases.push((alias.clone(), speaker.name.clone()));
             }
         }
+    }
+    if plan.action != LoadAction::Unchanged {
         for pair in &interview.pairs {
             let mut ids = Vec::with_capacity(pair.turns.len());
             for turn in &pair.turns {
@@ -321,16 +356,105 @@ fn plan(
                     None => speakers.resolve(tx, &turn.speaker)?,
                 };
                 let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
-                if normalize(&canonical) != key && !attributed.iter().any(|(label, _)| label == &turn.speaker) {
-                    attributed.push((turn.speaker.clone(), canonical));
+                if normalize(&canonical) != key && !plan.attributed.iter().any(|(label, _)| label == &turn.speaker) {
+                    plan.attributed.push((turn.speaker.clone(), canonical));
                 }
                 ids.push(id);
             }
-            speaker_ids.push(ids);
+            plan.speaker_ids.push(ids);
         }
     }
-    let new_speakers = speakers.created[before..].to_vec();
-    Ok(Plan { action, interview_id, hash, speaker_ids, new_speakers, attributed })
+    plan.new_speakers = speakers.created[before..].to_vec();
+    Ok(plan)
+}
+
+/// A stored interview that a loaded one may be a version of.
+struct Stored {
+    id: i64,
+    slug: String,
+    hash: String,
+    title: String,
+    origin: Option<String>,
+}
+
+/// The stored interview this one is a version of: the one with its identity; else one loaded
+/// from the same file under the same title (its identity changed, say a `source` was added);
+/// else one with exactly this content (a renamed or re-encoded copy of a file).
+fn find_stored(
+    tx: &Connection,
+    interview: &Interview,
+    hash: &str,
+    slug: &str,
+    file: &FileContext,
+) -> Result<Option<Stored>> {
+    const COLUMNS: &str = "SELECT id, slug, content_hash, title, origin FROM interviews";
+    let row = |r: &rusqlite::Row| {
+        Ok(Stored { id: r.get(0)?, slug: r.get(1)?, hash: r.get(2)?, title: r.get(3)?, origin: r.get(4)? })
+    };
+    if let Some(stored) = tx.prepare_cached(&format!("{COLUMNS} WHERE slug = ?1"))?.query_row([slug], row).optional()? {
+        return Ok(Some(stored));
+    }
+    let renamed: Vec<Stored> = tx
+        .prepare_cached(&format!("{COLUMNS} WHERE origin = ?1 AND title = ?2"))?
+        .query_map([file.origin.path.as_str(), interview.title.as_str()], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    // Only when unambiguous, and never one that another interview of this file claims.
+    if let [stored] = renamed.as_slice() {
+        if !file.slugs.contains(stored.slug.as_str()) {
+            return Ok(renamed.into_iter().next());
+        }
+    }
+    Ok(tx.prepare_cached(&format!("{COLUMNS} WHERE content_hash = ?1 LIMIT 1"))?.query_row([hash], row).optional()?)
+}
+
+fn same_as_stored(tx: &Connection, id: i64, hash: &str) -> Result<bool> {
+    Ok(super::read::interview_content(tx, id)?.is_some_and(|stored| content_hash(&stored) == hash))
+}
+
+/// An identity taken from a file name is weak: two folders may both hold `interview.txt`.
+/// Replace only what is recognisably the same interview.
+fn check_replaceable(interview: &Interview, slug: &str, file: &FileContext, stored: &Stored) -> Result<()> {
+    let explicit = interview.slug.is_some() || interview.source.is_some();
+    let same_file = stored.origin.as_deref() == Some(file.origin.path.as_str());
+    if explicit || same_file || stored.title == interview.title {
+        return Ok(());
+    }
+    bail!(
+        "\u{300C}{}\u{300D} has the identity `{slug}` of the interview \u{300C}{}\u{300D} (from {}): give one of \
+         them a `slug` (front matter or JSON) to keep both, or load it under the same title or from the same \
+         file to replace the old one",
+        interview.title,
+        stored.title,
+        stored.origin.as_deref().unwrap_or("an unknown file"),
+    )
+}
+
+/// Alternates a curator added with SQL to the version being replaced, moved to the new pair with
+/// the same question (pair by pair), and those whose question is gone.
+fn user_alternates(
+    tx: &Connection,
+    interview_id: i64,
+    interview: &Interview,
+) -> Result<(Vec<Vec<String>>, Vec<String>)> {
+    let mut kept = vec![Vec::new(); interview.pairs.len()];
+    let mut dropped = Vec::new();
+    let by_question: HashMap<String, usize> =
+        interview.pairs.iter().enumerate().map(|(i, p)| (normalize(&p.question), i)).collect();
+    let rows: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT p.question, a.text FROM alternates a JOIN pairs p ON p.id = a.pair_id
+             WHERE p.interview_id = ?1 AND a.origin <> 'file' ORDER BY p.position, a.id",
+        )?
+        .query_map([interview_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (question, text) in rows {
+        match by_question.get(&normalize(&question)) {
+            Some(&i) if !interview.pairs[i].alternates.contains(&text) => kept[i].push(text),
+            Some(_) => {}
+            None => dropped.push(text),
+        }
+    }
+    Ok((kept, dropped))
 }
 
 /// An interview's index terms, worked out away from the database.
@@ -365,10 +489,11 @@ fn analyse(interview: &Interview, plan: &Plan) -> Analysis {
         .pairs
         .iter()
         .zip(&plan.speaker_ids)
-        .map(|(pair, ids)| {
+        .zip(&plan.kept_alternates)
+        .map(|((pair, ids), kept)| {
             let text = PairText {
                 question: pair.question.clone(),
-                alternates: pair.alternates.clone(),
+                alternates: pair.alternates.iter().chain(kept).cloned().collect(),
                 turns: ids.iter().zip(&pair.turns).map(|(&id, t)| (id, t.text.clone())).collect(),
                 notes: Vec::new(),
             };
@@ -426,16 +551,20 @@ fn insert_interview(
     let mut insert_turn =
         conn.prepare_cached("INSERT INTO turns(pair_id, position, speaker_id, text) VALUES (?1, ?2, ?3, ?4)")?;
     let mut insert_alternate =
-        conn.prepare_cached("INSERT OR IGNORE INTO alternates(pair_id, text) VALUES (?1, ?2)")?;
+        conn.prepare_cached("INSERT OR IGNORE INTO alternates(pair_id, text, origin) VALUES (?1, ?2, ?3)")?;
     let mut pair_ids = Vec::with_capacity(interview.pairs.len());
-    for (i, (pair, speaker_ids)) in interview.pairs.iter().zip(&plan.speaker_ids).enumerate() {
+    let pairs = interview.pairs.iter().zip(&plan.speaker_ids).zip(&plan.kept_alternates);
+    for (i, ((pair, speaker_ids), kept)) in pairs.enumerate() {
         insert_pair.execute(params![interview_id, i as i64 + 1, pair.question, pair.line.map(|l| l as i64)])?;
         let pair_id = conn.last_insert_rowid();
         for (j, (turn, speaker_id)) in pair.turns.iter().zip(speaker_ids).enumerate() {
             insert_turn.execute(params![pair_id, j as i64 + 1, speaker_id, turn.text])?;
         }
         for alternate in &pair.alternates {
-            insert_alternate.execute(params![pair_id, alternate])?;
+            insert_alternate.execute(params![pair_id, alternate, "file"])?;
+        }
+        for alternate in kept {
+            insert_alternate.execute(params![pair_id, alternate, "user"])?;
         }
         pair_ids.push(pair_id);
     }

@@ -14,12 +14,19 @@ use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
 use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
 
 /// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Forward migrations: `(version reached, SQL)`, applied in order to databases below it.
-/// Empty while version 1 is the only one; a new version appends its step here and updates
-/// schema.sql so that new databases get the same result in one go.
-const MIGRATIONS: &[(i64, &str)] = &[];
+/// A new version appends its step here and updates schema.sql so that new databases get the same
+/// result in one go.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    // Version 1 did not record where an alternate came from; calling them all the curator's keeps
+    // them through the next replacing load (losing one would be worse than keeping a stale one).
+    "ALTER TABLE alternates ADD COLUMN origin TEXT NOT NULL DEFAULT 'user';
+     CREATE INDEX interviews_content_hash ON interviews(content_hash);
+     CREATE INDEX interviews_origin ON interviews(origin, title);",
+)];
 
 /// Bring the database to [`SCHEMA_VERSION`]. Returns true when the database was new.
 pub fn migrate(conn: &mut Connection) -> Result<bool> {

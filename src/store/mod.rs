@@ -45,6 +45,8 @@ pub struct Store {
     path: PathBuf,
     /// Cached per data version: pair count and vocabulary.
     cache: Option<Cached>,
+    /// Whether opening created the database.
+    created: bool,
 }
 
 struct Cached {
@@ -71,13 +73,14 @@ impl Store {
                 .with_context(|| format!("cannot create the folder {}", parent.display()))?;
         }
         let conn = Connection::open(path).with_context(|| format!("cannot open database {}", path.display()))?;
-        let mut store = Store { conn, path: path.to_path_buf(), cache: None };
+        let mut store = Store { conn, path: path.to_path_buf(), cache: None, created: false };
         store.configure().with_context(|| format!("cannot use database {}", path.display()))?;
         let created =
             migrate::migrate(&mut store.conn).with_context(|| format!("cannot migrate {}", path.display()))?;
         if created && seed == Seed::Bundled {
             store.load_bundled()?;
         }
+        store.created = created;
         // Edits made with SQL are indexed now; if that fails (another writer holds the lock, a
         // broken row), the database is still usable and the queue is retried next time.
         if let Err(e) = index::process_queue(&mut store.conn) {
@@ -92,7 +95,7 @@ impl Store {
         let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("cannot open database {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(Store { conn, path: path.to_path_buf(), cache: None })
+        Ok(Store { conn, path: path.to_path_buf(), cache: None, created: false })
     }
 
     fn configure(&mut self) -> Result<()> {
@@ -116,6 +119,11 @@ impl Store {
             self.load(&items, &origin, false)?;
         }
         Ok(())
+    }
+
+    /// Whether [`Store::open`] created the database (it did not exist or was empty).
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// The database file.

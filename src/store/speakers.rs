@@ -58,14 +58,16 @@ impl SpeakerResolver {
     }
 
     /// Record `alias` for a speaker unless the alias is taken already (by them or anyone else).
-    pub fn add_alias(&mut self, conn: &Connection, speaker_id: i64, alias: &str) -> Result<()> {
-        if self.find(alias).is_none() {
-            conn.execute(
-                "INSERT OR IGNORE INTO speaker_aliases(alias, speaker_id) VALUES (?1, ?2)",
-                params![alias, speaker_id],
-            )?;
-            self.by_key.insert(normalize(alias), speaker_id);
+    /// Returns whether it was new.
+    pub fn add_alias(&mut self, conn: &Connection, speaker_id: i64, alias: &str) -> Result<bool> {
+        if self.find(alias).is_some() {
+            return Ok(false);
         }
-        Ok(())
+        conn.execute(
+            "INSERT OR IGNORE INTO speaker_aliases(alias, speaker_id) VALUES (?1, ?2)",
+            params![alias, speaker_id],
+        )?;
+        self.by_key.insert(normalize(alias), speaker_id);
+        Ok(true)
     }
 }
