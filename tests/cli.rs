@@ -127,6 +127,12 @@ fn sql_prints_a_table_and_refuses_writes() {
     assert_eq!(db.store().pair_total().unwrap(), 14);
     let out = db.qabot(&["sql", "--json", "SELECT position FROM qa WHERE position = 1"]);
     assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap(), serde_json::json!([{"position": 1}]));
+    // Keys keep the SELECT's column order, not alphabetical order.
+    let out = db.qabot(&["sql", "--json", "SELECT question, position, interview FROM qa WHERE position = 1"]);
+    let text = stdout(&out);
+    let (q, p, i) =
+        (text.find("\"question\"").unwrap(), text.find("\"position\"").unwrap(), text.find("\"interview\"").unwrap());
+    assert!(q < p && p < i, "{text}");
 }
 
 #[test]
