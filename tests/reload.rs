@@ -270,3 +270,39 @@ fn stdin_questions_survive_bad_bytes_a_bom_and_old_line_ends() {
     let out = ask_bytes(&db, "\u{feff}微软亏了多少\r算力够吗\r\n电力够吗\r".as_bytes());
     assert_eq!(queries(&out), vec!["微软亏了多少", "算力够吗", "电力够吗"]);
 }
+
+#[test]
+fn a_surname_label_is_not_given_to_a_famous_namesake_the_title_rules_out() {
+    let db = TempDb::new();
+    let file = db.file(
+        "gates.txt",
+        "Robert Gates on Leading the Pentagon\n\n\
+         Interviewer: What was the hardest part of the job?\n\n\
+         GATES: Budgets. Every service wanted more than the country could pay for.\n\n\
+         Interviewer: Would you do it again?\n\n\
+         GATES: Yes, but I would start the reforms in the first year.\n",
+    );
+    let out = load(&db, &[&file], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("比尔·盖茨"), "{}", stdout(&out));
+    let v: Value = serde_json::from_str(&stdout(&db.qabot(&[
+        "ask",
+        "--json",
+        "--no-log",
+        "What was the hardest part of the job?",
+    ])))
+    .unwrap();
+    assert_eq!(v["match"]["turns"][0]["speaker"], "Robert Gates", "{v}");
+
+    // The namesake the alias means is still recognised when nothing says otherwise.
+    let bill = db.file(
+        "bill.txt",
+        "On Vaccines and Philanthropy\n\n\
+         Interviewer: Why vaccines?\n\n\
+         GATES: Because they save the most lives per dollar.\n\n\
+         Interviewer: What comes next?\n\n\
+         GATES: Malaria.\n",
+    );
+    let out = load(&db, &[&bill], &[]);
+    assert!(stdout(&out).contains("is 比尔·盖茨 (known alias)"), "{}", stdout(&out));
+}

@@ -353,7 +353,10 @@ fn plan(
                 let key = normalize(&turn.speaker);
                 let id = match declared.get(&key) {
                     Some(&id) => id,
-                    None => speakers.resolve(tx, &turn.speaker)?,
+                    None => match fuller_name(interview, &turn.speaker, speakers) {
+                        Some(full) => speakers.resolve(tx, &full)?,
+                        None => speakers.resolve(tx, &turn.speaker)?,
+                    },
                 };
                 let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
                 if normalize(&canonical) != key && !plan.attributed.iter().any(|(label, _)| label == &turn.speaker) {
@@ -366,6 +369,35 @@ fn plan(
     }
     plan.new_speakers = speakers.created[before..].to_vec();
     Ok(plan)
+}
+
+/// A surname label (`GATES:`) is someone else than the known person it is an alias of when the
+/// interview's title or notes name a different person of that surname (`Robert Gates`, while
+/// `Gates` is Bill Gates): that full name, so their words are not cited as the famous one's.
+fn fuller_name(interview: &Interview, label: &str, speakers: &SpeakerResolver) -> Option<String> {
+    let known = speakers.find(label)?;
+    let latin_word = !label.is_empty() && label.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '\'');
+    if !latin_word || speakers.name(known).is_some_and(|n| normalize(n) == normalize(label)) {
+        return None;
+    }
+    let texts = std::iter::once(interview.title.as_str()).chain(interview.notes.iter().map(String::as_str));
+    for text in texts {
+        let words: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphabetic() || c == '-' || c == '\''))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            let (given, surname) = (pair[0], pair[1]);
+            let capitalised = given.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+            if capitalised && surname.eq_ignore_ascii_case(label) {
+                let full = format!("{given} {surname}");
+                if speakers.find(&full) != Some(known) {
+                    return Some(full);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// A stored interview that a loaded one may be a version of.
