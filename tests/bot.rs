@@ -524,6 +524,36 @@ async fn long_answers_are_split_within_telegrams_limit() {
     assert!(r.sent_messages_text.iter().all(|m| m.bot_request.parse_mode == Some(ParseMode::Html)));
 }
 
+/// A pair whose first turn is 6000 characters: the first message (and the one message of an
+/// inline result) carries the question and the start of the answer, not the question alone.
+#[tokio::test]
+async fn long_first_turns_start_in_the_first_message_and_the_inline_result() {
+    let fx = fixture();
+    let sentence = "第一位发言人在这里详细解释了很多事情。";
+    let json = serde_json::json!({
+        "title": "长首段", "slug": "long-first-turn",
+        "pairs": [{"question": "长首段回答的第一条消息里有回答吗?", "turns": [
+            {"speaker": "甲先生", "text": sentence.repeat(6000 / sentence.chars().count())},
+            {"speaker": "乙女士", "text": "简短的补充。"}
+        ]}]
+    });
+    fx.load_json(&json.to_string());
+    let r = fx.run(MockMessageText::new().text("长首段回答的第一条消息里有回答吗?")).await;
+    let texts = visible(&r);
+    assert!(texts.len() >= 2, "{texts:?}");
+    assert!(texts[0].starts_with("❓ 长首段回答的第一条消息里有回答吗?\n\n甲先生:\n"), "{}", texts[0]);
+    assert!(texts[0].matches(sentence).count() > 100, "the first message carries the answer: {}", texts[0]);
+    assert!(texts.iter().all(|t| utf16_len(t) <= TELEGRAM_LIMIT));
+
+    let mut store = fx.store();
+    let (results, _) =
+        replies::inline_results(&mut store, "长首段回答的第一条消息里有回答吗?", 0.5, "test_bot").unwrap();
+    let text = telegram_visible_text(article(&results[0]).3).expect("well-formed");
+    assert!(utf16_len(&text) <= TELEGRAM_LIMIT, "{}", utf16_len(&text));
+    assert!(text.matches(sentence).count() > 100, "the inline result carries the answer: {text}");
+    assert!(text.contains("ask @test_bot for all of it"), "{text}");
+}
+
 const HOSTILE: &str = r#"{
   "title": "<b>Bold</b> & <script>alert(1)</script>",
   "slug": "hostile",
