@@ -404,6 +404,47 @@ async fn start_and_help_explain_with_examples_from_the_data() {
     }
 }
 
+/// Commands as people type them: any case, the question right after the command (no space, as is
+/// natural in Chinese), on the next line, after a full-width space; with the bot's name in any case.
+#[tokio::test]
+async fn ask_accepts_every_natural_form_in_private_and_groups() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let forms = [
+        format!("/Ask {question}"),
+        format!("/ASK {question}"),
+        format!("/ask{question}"),
+        format!("/ask\n{question}"),
+        format!("/ask\u{3000}{question}\u{3000}"),
+        format!("/ask@Test_Bot {question}"),
+        format!("/Ask@test_bot{question}"),
+    ];
+    for form in &forms {
+        for chat in [None, Some(group())] {
+            let mut message = MockMessageText::new().text(form);
+            if let Some(chat) = chat.clone() {
+                message = message.chat(chat);
+            }
+            let r = fx.run(message).await;
+            let text = visible(&r).join("\n\n");
+            assert!(text.contains(&format!("(pair #{id})")), "{form:?} in {chat:?}: {text}");
+        }
+    }
+    let rows = fx.log_rows();
+    assert_eq!(rows.len(), forms.len() * 2);
+    assert!(rows.iter().all(|(_, query, _)| !query.contains("ask")), "{rows:?}");
+
+    // Other commands in any case too; a longer word is not /ask.
+    let r = fx.run(MockMessageText::new().text("/HELP")).await;
+    assert!(visible(&r)[0].contains("How to ask"), "{:?}", visible(&r));
+    let r = fx.run(MockMessageText::new().text("/Interviews@TEST_BOT").chat(group())).await;
+    assert!(visible(&r)[0].starts_with("Interviews (1)"), "{:?}", visible(&r));
+    let r = fx.run(MockMessageText::new().text(format!("/asking {question}"))).await;
+    assert!(visible(&r)[0].contains("I don't know that command"), "{:?}", visible(&r));
+    let r = fx.run(MockMessageText::new().text(format!("/ASK@other_bot {question}")).chat(group())).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+}
+
 #[tokio::test]
 async fn interviews_speakers_and_random() {
     let fx = fixture();

@@ -22,7 +22,7 @@ pub type HandlerResult = Result<(), Error>;
 pub trait BotLike: Requester<Err: std::error::Error + Send + Sync + 'static> + Clone + Send + Sync + 'static {}
 impl<T> BotLike for T where T: Requester<Err: std::error::Error + Send + Sync + 'static> + Clone + Send + Sync + 'static {}
 
-/// The bot's commands (`/ask@botname` works too).
+/// The bot's commands, as read by [`parse_command`] (the derive gives the menu descriptions).
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
@@ -44,6 +44,47 @@ pub enum Command {
     /// A random pair.
     #[command(description = "a random question and its answer")]
     Random,
+}
+
+/// What the text of a message means as a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// One of ours.
+    Command(Command),
+    /// Starts with `/` but names no command of ours.
+    Unknown,
+    /// A command addressed to another bot (`/ask@other_bot`).
+    OtherBot,
+    /// Not a command.
+    NotCommand,
+}
+
+/// Read `text` as a command the way people type them: `/` and the command word in any case, which
+/// ends at the first character that is not an ASCII letter, digit or `_` (`/ask为什么`, `/ask`
+/// and a line break or a full-width space all work), optionally `@` and this bot's name in any
+/// case; the rest, trimmed of any whitespace, is the argument.
+pub fn parse_command(text: &str, username: &str) -> Parsed {
+    let Some(rest) = text.strip_prefix('/') else { return Parsed::NotCommand };
+    let word_end = |s: &str| s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+    let (word, mut rest) = rest.split_at(word_end(rest));
+    if let Some(after) = rest.strip_prefix('@') {
+        let (name, after) = after.split_at(word_end(after));
+        if !name.eq_ignore_ascii_case(username) {
+            return Parsed::OtherBot;
+        }
+        rest = after;
+    }
+    let argument = rest.trim().to_owned();
+    let command = match word.to_ascii_lowercase().as_str() {
+        "start" => Command::Start(argument),
+        "help" => Command::Help,
+        "ask" => Command::Ask(argument),
+        "interviews" => Command::Interviews,
+        "speakers" => Command::Speakers,
+        "random" => Command::Random,
+        _ => return Parsed::Unknown,
+    };
+    Parsed::Command(command)
 }
 
 /// The commands shown in Telegram's command menu (`setMyCommands`): all but /start, which
@@ -129,7 +170,13 @@ fn without_mentions(msg: &Message, me: &Me) -> Option<String> {
 /// The handler tree.
 pub fn handler_tree<B: BotLike>() -> UpdateHandler<Error> {
     let messages = Update::filter_message()
-        .branch(dptree::entry().filter_command::<Command>().endpoint(on_command::<B>))
+        .branch(
+            dptree::filter_map(|msg: Message, me: Me| match parse_command(msg.text()?, me.username()) {
+                Parsed::Command(command) => Some(command),
+                _ => None,
+            })
+            .endpoint(on_command::<B>),
+        )
         .branch(dptree::filter_map(|msg: Message, me: Me| question_in(&msg, &me)).endpoint(on_question::<B>))
         .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_private_other::<B>));
     // Anything else (group chatter, non-text in groups, channel posts, edits) gets no reply.
@@ -322,12 +369,40 @@ mod tests {
 
     #[test]
     fn commands_parse_with_and_without_mention() {
-        let parse = |text: &str| Command::parse(text, "qa_bot").ok();
-        assert_eq!(parse("/ask 为什么"), Some(Command::Ask("为什么".into())));
-        assert_eq!(parse("/ask@qa_bot 为什么"), Some(Command::Ask("为什么".into())));
-        assert_eq!(parse("/ask"), Some(Command::Ask(String::new())));
-        assert_eq!(parse("/start deep-link"), Some(Command::Start("deep-link".into())));
-        assert_eq!(parse("/start"), Some(Command::Start(String::new())));
-        assert!(Command::parse("/ask@other_bot 为什么", "qa_bot").is_err());
+        let parse = |text: &str| parse_command(text, "qa_bot");
+        let ask = |q: &str| Parsed::Command(Command::Ask(q.into()));
+        assert_eq!(parse("/ask 为什么"), ask("为什么"));
+        assert_eq!(parse("/ask@qa_bot 为什么"), ask("为什么"));
+        assert_eq!(parse("/ask"), ask(""));
+        assert_eq!(parse("/start deep-link"), Parsed::Command(Command::Start("deep-link".into())));
+        assert_eq!(parse("/start"), Parsed::Command(Command::Start(String::new())));
+        assert_eq!(parse("/ask@other_bot 为什么"), Parsed::OtherBot);
+    }
+
+    #[test]
+    fn commands_parse_in_any_case_and_without_a_space() {
+        let parse = |text: &str| parse_command(text, "qa_bot");
+        let ask = |q: &str| Parsed::Command(Command::Ask(q.into()));
+        for text in [
+            "/Ask 为什么",
+            "/ASK 为什么",
+            "/ask为什么",
+            "/ask\n为什么\n",
+            "/ask\u{3000}为什么\u{3000}",
+            "/ask\t 为什么",
+        ] {
+            assert_eq!(parse(text), ask("为什么"), "{text:?}");
+        }
+        assert_eq!(parse("/ASK@QA_Bot为什么"), ask("为什么"));
+        assert_eq!(parse("/ask@qa_bot\u{3000}两个 词"), ask("两个 词"));
+        assert_eq!(parse("/Help"), Parsed::Command(Command::Help));
+        assert_eq!(parse("/help me"), Parsed::Command(Command::Help));
+        assert_eq!(parse("/RANDOM@qa_bot"), Parsed::Command(Command::Random));
+        assert_eq!(parse("/asking x"), Parsed::Unknown);
+        assert_eq!(parse("/frobnicate"), Parsed::Unknown);
+        assert_eq!(parse("/"), Parsed::Unknown);
+        assert_eq!(parse("/ask@qa_bot2 x"), Parsed::OtherBot);
+        assert_eq!(parse("ask x"), Parsed::NotCommand);
+        assert_eq!(parse(" /ask x"), Parsed::NotCommand);
     }
 }
