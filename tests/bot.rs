@@ -404,6 +404,26 @@ async fn start_and_help_explain_with_examples_from_the_data() {
     }
 }
 
+/// Plain group messages are not read, so /help in a group says how to ask there.
+#[tokio::test]
+async fn help_says_how_to_ask_in_the_chat_it_is_asked_in() {
+    let fx = fixture();
+    let r = fx.run(MockMessageText::new().text("/help")).await;
+    let text = &visible(&r)[0];
+    assert!(text.contains("In this chat: just send your question"), "{text}");
+
+    for chat in [group(), MockSupergroupChat::new().build()] {
+        let r = fx.run(MockMessageText::new().text("/help@test_bot").chat(chat)).await;
+        let text = &visible(&r)[0];
+        assert!(!text.contains("In this chat: just send"), "{text}");
+        assert!(
+            text.contains("In this group: /ask your question, reply to one of my messages, or mention @test_bot"),
+            "{text}"
+        );
+        assert!(text.contains("In a private chat with me: just send your question"), "{text}");
+    }
+}
+
 /// Commands as people type them: any case, the question right after the command (no space, as is
 /// natural in Chinese), on the next line, after a full-width space; with the bot's name in any case.
 #[tokio::test]

@@ -243,9 +243,10 @@ async fn apologise<B: BotLike>(bot: &B, target: Target, error: anyhow::Error) ->
 async fn on_command<B: BotLike>(bot: B, msg: Message, cmd: Command, me: Me, ctx: Context) -> HandlerResult {
     let target = Target::of(&msg);
     let reply = match cmd {
-        Command::Start(_) | Command::Help => {
-            ctx.with_store(|store| Overview::read(store)).await.map(|o| vec![replies::help(&o, me.username())])
-        }
+        Command::Start(_) | Command::Help => ctx
+            .with_store(|store| Overview::read(store))
+            .await
+            .map(|o| vec![replies::help(&o, me.username(), !msg.chat.is_private())]),
         Command::Ask(question) => {
             // A bare /ask in reply to someone's message asks that message's text.
             let question = match question.trim() {

@@ -140,9 +140,10 @@ impl Overview {
     }
 }
 
-/// /start and /help: what the bot knows, how to ask (here, in groups, inline), example questions
-/// (also as buttons), the other commands.
-pub fn help(overview: &Overview, username: &str) -> Outgoing {
+/// /start and /help: what the bot knows, how to ask (in this chat first: a group only hears
+/// /ask, replies and mentions; elsewhere; inline), example questions (also as buttons), the other
+/// commands.
+pub fn help(overview: &Overview, username: &str, in_group: bool) -> Outgoing {
     let mut html = String::from(
         "<b>向访谈提问 · Ask the interviews</b>\n\
          I answer questions with what was actually said in interview transcripts, quoting the \
@@ -176,13 +177,26 @@ pub fn help(overview: &Overview, username: &str) -> Outgoing {
         html.push('\n');
     }
     let bot = escape_html(username);
-    html.push_str(&format!(
-        "<b>How to ask</b>\n\
-         • In this chat: just send your question, in Chinese or English.\n\
-         • In groups: <code>/ask your question</code>, reply to one of my messages, or mention @{bot}.\n\
-         • In any chat: type <code>@{bot} your question</code> and pick an answer.\n\
-         When nothing stored is close enough I say so and offer the closest questions instead.\n"
-    ));
+    let in_groups = format!("<code>/ask your question</code>, reply to one of my messages, or mention @{bot}");
+    html.push_str("<b>How to ask</b>\n");
+    if in_group {
+        html.push_str(&format!(
+            "• In this group: {in_groups}. Other messages here are not for me.\n\
+             • In a private chat with me: just send your question, in Chinese or English.\n"
+        ));
+    } else {
+        html.push_str(&format!(
+            "• In this chat: just send your question, in Chinese or English.\n\
+             • In groups: {in_groups}.\n"
+        ));
+    }
+    html.push_str(&format!("• In any chat: type <code>@{bot} your question</code> and pick an answer.\n"));
+    html.push_str(if in_group {
+        "When nothing stored is close enough I stay quiet, except for /ask, where I say so and offer the \
+         closest questions instead.\n"
+    } else {
+        "When nothing stored is close enough I say so and offer the closest questions instead.\n"
+    });
     if !overview.examples.is_empty() {
         html.push_str("\n<b>Try</b>\n");
         for (_, question) in &overview.examples {
@@ -345,14 +359,14 @@ mod tests {
             speakers: vec!["甲 <i>".into()],
             examples: vec![(1, "Why <x>?".into()), (2, "How & when?".into())],
         };
-        let reply = help(&overview, "test_bot");
+        let reply = help(&overview, "test_bot", false);
         let visible = render::telegram_visible_text(&reply.html).expect("well-formed");
         assert!(visible.contains("A <b> & B (2)"), "{visible}");
         assert!(visible.contains("answered by 甲 <i>"), "{visible}");
         assert!(visible.contains("• Why <x>?\n• How & when?"), "{visible}");
         assert!(visible.contains("mention @test_bot"), "{visible}");
         assert_eq!(reply.keyboard.unwrap().inline_keyboard.len(), 2);
-        let empty = help(&Overview::default(), "b");
+        let empty = help(&Overview::default(), "b", true);
         assert!(render::telegram_visible_text(&empty.html).unwrap().contains("No interviews are loaded yet"));
         assert!(empty.keyboard.is_none());
     }
