@@ -17,13 +17,16 @@ use qabot::transcript::{parse_bytes, Format};
 use teloxide::dptree::deps;
 use teloxide::prelude::*;
 use teloxide::types::{
-    InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult, InputMessageContent, MessageEntity,
-    MessageEntityKind, ParseMode, UpdateId, UpdateKind,
+    InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult, InputMessageContent, MaybeInaccessibleMessage,
+    MessageAutoDeleteTimerChanged, MessageEntity, MessageEntityKind, MessageKind, MessageMessageAutoDeleteTimerChanged,
+    MessagePinned, ParseMode, Seconds, UpdateId, UpdateKind,
 };
 use teloxide_tests::server::Responses;
 use teloxide_tests::{
-    IntoUpdate, MockBot, MockCallbackQuery, MockGroupChat, MockMe, MockMessagePhoto, MockMessageSticker,
-    MockMessageText, MockSupergroupChat, MockUser,
+    IntoUpdate, MockBot, MockCallbackQuery, MockEditedMessage, MockGroupChat, MockMe, MockMessageAnimation,
+    MockMessageAudio, MockMessageContact, MockMessageDocument, MockMessageLocation, MockMessagePhoto, MockMessagePoll,
+    MockMessageSticker, MockMessageText, MockMessageVideo, MockMessageVideoNote, MockMessageVoice, MockSupergroupChat,
+    MockUser,
 };
 use tempfile::TempDir;
 
@@ -249,6 +252,74 @@ async fn non_text_and_unknown_commands_get_a_hint_in_private() {
     assert!(texts[1].contains("I can only read text"), "{texts:?}");
     assert!(texts[2].contains("/help"), "{texts:?}");
     assert!(fx.log_rows().is_empty());
+}
+
+/// Every kind of real non-text content gets the hint in private; service messages (a pin, a
+/// change of the auto-delete timer), which the user did not write, get nothing.
+#[tokio::test]
+async fn only_real_non_text_content_gets_the_text_hint() {
+    let fx = fixture();
+    let updates: Vec<Update> = vec![
+        MockMessageVoice::new().build(),
+        MockMessageVideo::new().build(),
+        MockMessageDocument::new().build(),
+        MockMessageAudio::new().build(),
+        MockMessageAnimation::new().build(),
+        MockMessageVideoNote::new().build(),
+        MockMessageLocation::new().build(),
+        MockMessageContact::new().build(),
+        MockMessagePoll::new().build(),
+    ]
+    .into_iter()
+    .map(message_update)
+    .collect();
+    let count = updates.len();
+    let texts = visible(&fx.run(updates).await);
+    assert_eq!(texts.len(), count, "{texts:?}");
+    assert!(texts.iter().all(|t| t.contains("I can only read text")), "{texts:?}");
+
+    let mut pinned = MockMessageText::new().id(31).build();
+    pinned.kind = MessageKind::Pinned(MessagePinned {
+        pinned: Box::new(MaybeInaccessibleMessage::Regular(Box::new(MockMessageText::new().id(30).build()))),
+    });
+    let mut timer = MockMessageText::new().id(32).build();
+    timer.kind = MessageKind::MessageAutoDeleteTimerChanged(MessageMessageAutoDeleteTimerChanged {
+        message_auto_delete_timer_changed: MessageAutoDeleteTimerChanged {
+            message_auto_delete_time: Seconds::from_seconds(86400),
+        },
+    });
+    let r = fx.run(vec![message_update(pinned), message_update(timer)]).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+}
+
+/// An edited message is a new question in private, and follows the group rules in groups.
+#[tokio::test]
+async fn edited_messages_are_answered_like_new_ones() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let edit = |message: Message| Update { id: UpdateId(1), kind: UpdateKind::EditedMessage(message) };
+
+    let r = fx.run(MockEditedMessage::new(MockMessageText::new().text(&question).build())).await;
+    assert!(visible(&r).join("").contains(&format!("(pair #{id})")), "{:?}", visible(&r));
+    let r = fx.run(MockEditedMessage::new(MockMessageText::new().text(format!("/Ask{question}")).build())).await;
+    assert!(visible(&r).join("").contains(&format!("(pair #{id})")), "{:?}", visible(&r));
+
+    // Groups: chatter edited into more chatter stays unanswered; edited into /ask, it is answered.
+    let first = MockMessageText::new().id(78).text("hello").chat(group()).build();
+    let mut chatter = first.clone();
+    chatter.kind = MockMessageText::new().text(&question).build().kind;
+    let mut asked = first.clone();
+    asked.kind = MockMessageText::new().text(format!("/ask {question}")).build().kind;
+    let r = fx.run(vec![message_update(first.clone()), edit(chatter)]).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+    let r = fx.run(vec![message_update(first), edit(asked)]).await;
+    assert_eq!(r.sent_messages_text.len(), 1, "{:?}", visible(&r));
+    assert!(visible(&r)[0].contains(&format!("(pair #{id})")), "{:?}", visible(&r));
+    assert_eq!(r.sent_messages_text[0].bot_request.reply_parameters.as_ref().map(|p| p.message_id.0), Some(78));
+
+    // A photo whose caption is edited already had its hint.
+    let r = fx.run(MockEditedMessage::new(MockMessagePhoto::new().caption("新的说明").build())).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
 }
 
 #[tokio::test]

@@ -167,9 +167,14 @@ fn without_mentions(msg: &Message, me: &Me) -> Option<String> {
     Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// The handler tree.
+/// Whether a message update is an edit of an earlier message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edited(pub bool);
+
+/// The handler tree. New and edited messages go through the same rules: an edited question is
+/// answered as a new one.
 pub fn handler_tree<B: BotLike>() -> UpdateHandler<Error> {
-    let messages = Update::filter_message()
+    let messages = dptree::entry()
         .branch(
             dptree::filter_map(|msg: Message, me: Me| match parse_command(msg.text()?, me.username()) {
                 Parsed::Command(command) => Some(command),
@@ -179,9 +184,10 @@ pub fn handler_tree<B: BotLike>() -> UpdateHandler<Error> {
         )
         .branch(dptree::filter_map(|msg: Message, me: Me| question_in(&msg, &me)).endpoint(on_question::<B>))
         .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_private_other::<B>));
-    // Anything else (group chatter, non-text in groups, channel posts, edits) gets no reply.
+    // Anything else (group chatter, non-text in groups, channel posts) gets no reply.
     dptree::entry()
-        .branch(messages)
+        .branch(Update::filter_message().map(|| Edited(false)).chain(messages.clone()))
+        .branch(Update::filter_edited_message().map(|| Edited(true)).chain(messages))
         .branch(Update::filter_callback_query().endpoint(on_callback::<B>))
         .branch(Update::filter_inline_query().endpoint(on_inline::<B>))
 }
@@ -300,13 +306,46 @@ async fn on_question<B: BotLike>(bot: B, msg: Message, question: Question, ctx: 
     }
 }
 
-/// Private messages that are neither commands nor text: unknown commands, stickers, photos,
-/// voice notes…
-async fn on_private_other<B: BotLike>(bot: B, msg: Message, me: Me) -> HandlerResult {
+/// Whether `msg` carries something the user sent that is not text (a sticker, photo, voice note,
+/// file, place, contact, poll…), as opposed to a service message (a pin, a timer change…).
+fn is_non_text_content(msg: &Message) -> bool {
+    use teloxide::types::{MediaKind as M, MessageKind};
+    match &msg.kind {
+        MessageKind::Common(common) => matches!(
+            common.media_kind,
+            M::Animation(_)
+                | M::Audio(_)
+                | M::Contact(_)
+                | M::Document(_)
+                | M::PaidMedia(_)
+                | M::Game(_)
+                | M::Venue(_)
+                | M::Location(_)
+                | M::Photo(_)
+                | M::Poll(_)
+                | M::Checklist(_)
+                | M::Sticker(_)
+                | M::Story(_)
+                | M::Video(_)
+                | M::VideoNote(_)
+                | M::Voice(_)
+        ),
+        MessageKind::Dice(_) => true,
+        _ => false,
+    }
+}
+
+/// Private messages that are neither commands nor questions: unknown commands get a pointer to
+/// /help, non-text content (stickers, photos, voice notes…) a hint to type; service messages and
+/// edits of non-text messages (which had their hint) nothing.
+async fn on_private_other<B: BotLike>(bot: B, msg: Message, me: Me, edited: Edited) -> HandlerResult {
     let html = match msg.text() {
         Some(_) if msg.via_bot.as_ref().is_some_and(|b| b.id == me.id) => return Ok(()),
         Some(_) => "我不认识这个命令。/help 列出我能做的事。\nI don't know that command; /help lists what I can do.",
-        None => "我只能读文字。请用文字发送你的问题。\nI can only read text: please type your question.",
+        None if is_non_text_content(&msg) && edited == Edited(false) => {
+            "我只能读文字。请用文字发送你的问题。\nI can only read text: please type your question."
+        }
+        None => return Ok(()),
     };
     send(&bot, Target::of(&msg), vec![Outgoing { html: html.to_owned(), keyboard: None }]).await
 }
