@@ -811,6 +811,25 @@ fn inline_results_offer_top_matches() {
     assert!(results.iter().all(|r| article(r).2.unwrap().contains("closest match")));
 }
 
+/// A query nothing stored resembles gets one result saying so, not random example answers
+/// labelled "closest match".
+#[test]
+fn inline_query_with_nothing_close_says_so_instead_of_offering_examples() {
+    let fx = fixture();
+    let mut store = fx.store();
+    let (results, answer) = replies::inline_results(&mut store, "qqqzzz <b>xxyyzz</b>", 0.5, "test_bot").unwrap();
+    let answer = answer.unwrap();
+    assert!(answer.examples && !answer.answered, "the query is unrelated: {answer:?}");
+    assert_eq!(results.len(), 1, "{results:?}");
+    let (id, title, description, html) = article(&results[0]);
+    assert!(parse_callback(id).is_none(), "not a stored pair: {id}");
+    assert!(title.contains("No close answer"), "{title}");
+    assert!(!description.unwrap_or("").contains("closest match"), "{description:?}");
+    let text = telegram_visible_text(html).expect("well-formed");
+    assert!(text.contains("No stored answer is close enough to qqqzzz <b>xxyyzz</b>"), "{text}");
+    assert!(text.contains("@test_bot"), "{text}");
+}
+
 #[test]
 fn inline_results_fit_in_one_message() {
     let fx = fixture();

@@ -263,7 +263,8 @@ pub fn speakers(list: &[SpeakerInfo]) -> Vec<String> {
 
 /// The answer to an inline query: results (title = stored question, description = speakers,
 /// message = the rendered answer in one message) and the answer to log (`None` for an empty
-/// query, which offers a random sample of stored questions).
+/// query, which offers a random sample of stored questions). A query nothing stored resembles
+/// gets one result that says so.
 pub fn inline_results(
     store: &mut Store,
     query: &str,
@@ -288,6 +289,10 @@ pub fn inline_results(
         return Ok((results, None));
     }
     let answer = answer::ask(store, query, threshold)?;
+    if answer.matched.is_none() && (answer.examples || answer.suggestions.is_empty()) {
+        // Nothing stored resembles the query: the suggestions are examples, not answers to offer.
+        return Ok((vec![inline_no_answer(&answer, username)], Some(answer)));
+    }
     let mut results = Vec::new();
     if let Some(record) = &answer.matched {
         results.push(inline_article(record, Some(answer.confidence), speakers_of(record), &note));
@@ -302,6 +307,25 @@ pub fn inline_results(
         }
     }
     Ok((results, Some(answer)))
+}
+
+/// The one inline result for a query nothing stored resembles: says so, and where to see what the
+/// bot knows (sent as is if picked).
+fn inline_no_answer(answer: &Answer, username: &str) -> InlineQueryResult {
+    let query = shorten(&answer.query, 60);
+    let html = format!(
+        "没有足够接近的答案。\nNo stored answer is close enough to <i>{}</i>.\n\n\
+         To see what I know, send /help to @{}.",
+        escape_html(&shorten(&answer.query, 200)),
+        escape_html(username)
+    );
+    let content = InputMessageContent::Text(
+        InputMessageContentText::new(html).parse_mode(ParseMode::Html).link_preview_options(no_preview()),
+    );
+    InlineQueryResult::Article(
+        InlineQueryResultArticle::new("none", "没有接近的答案 · No close answer", content)
+            .description(format!("Nothing stored resembles \u{201C}{query}\u{201D}: try other words")),
+    )
 }
 
 fn speakers_of(record: &PairRecord) -> String {
