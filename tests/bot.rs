@@ -7,6 +7,7 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qabot::bot::replies::{self, parse_callback};
@@ -920,4 +921,198 @@ async fn inline_log_keeps_only_the_last_query_of_a_burst() {
     let mut expected: Vec<String> = ["微软投资", "算力", "电力"].iter().map(|q| ask(q).normalized).collect();
     expected.sort();
     assert_eq!(logged, expected);
+}
+
+// ---------------------------------------------------------------- a scripted Bot API (handler level)
+
+/// A tiny Bot API on 127.0.0.1 for what teloxide_tests cannot do: refuse answerCallbackQuery,
+/// answer 429 Too Many Requests, or look at the database while a reply is being sent. `script`
+/// gets the method (lowercase), the JSON body and how many earlier calls of that method there were,
+/// and returns Telegram's JSON reply. The handler tree is dispatched directly with a `Bot` on it.
+struct ScriptedApi {
+    url: String,
+    calls: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+type Script = dyn Fn(&str, &serde_json::Value, usize) -> serde_json::Value + Send + Sync;
+
+impl ScriptedApi {
+    fn start(script: impl Fn(&str, &serde_json::Value, usize) -> serde_json::Value + Send + Sync + 'static) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let script: Arc<Script> = Arc::new(script);
+        let recorded = calls.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (script, recorded) = (script.clone(), recorded.clone());
+                std::thread::spawn(move || scripted_connection(stream, &*script, &recorded));
+            }
+        });
+        ScriptedApi { url, calls }
+    }
+
+    fn bot(&self) -> Bot {
+        Bot::new("1:x").set_api_url(self.url.parse().unwrap())
+    }
+
+    fn methods(&self) -> Vec<String> {
+        self.calls.lock().unwrap().iter().map(|(m, _)| m.clone()).collect()
+    }
+
+    fn sent_texts(&self) -> Vec<String> {
+        let calls = self.calls.lock().unwrap();
+        calls.iter().filter(|(m, _)| m == "sendmessage").map(|(_, b)| b["text"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+fn scripted_connection(stream: std::net::TcpStream, script: &Script, calls: &Mutex<Vec<(String, serde_json::Value)>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let method =
+            request_line.split_whitespace().nth(1).unwrap_or("").rsplit('/').next().unwrap_or("").to_lowercase();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let earlier = {
+            let mut calls = calls.lock().unwrap();
+            let earlier = calls.iter().filter(|(m, _)| *m == method).count();
+            calls.push((method.clone(), body.clone()));
+            earlier
+        };
+        let reply = script(&method, &body, earlier);
+        let status = match reply["error_code"].as_u64() {
+            Some(429) => "429 Too Many Requests",
+            Some(_) => "400 Bad Request",
+            None => "200 OK",
+        };
+        let reply = reply.to_string();
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn api_ok(result: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"ok": true, "result": result})
+}
+
+/// What sendMessage returns for `body`.
+fn api_sent(body: &serde_json::Value) -> serde_json::Value {
+    api_ok(serde_json::json!({
+        "message_id": 900, "date": 1_700_000_001,
+        "chat": {"id": body["chat_id"], "type": "private", "first_name": "Ann"},
+        "text": body["text"]
+    }))
+}
+
+fn api_refused(description: &str) -> serde_json::Value {
+    serde_json::json!({"ok": false, "error_code": 400, "description": description})
+}
+
+fn api_too_many(seconds: u32) -> serde_json::Value {
+    serde_json::json!({
+        "ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {seconds}"),
+        "parameters": {"retry_after": seconds}
+    })
+}
+
+const TOO_OLD: &str = "Bad Request: query is too old and response timeout expired or query ID is invalid";
+
+fn tap_update(pair_id: i64) -> Update {
+    let keyboard_message = MockMessageText::new().text("no close answer").from(me_user()).build();
+    let tap = MockCallbackQuery::new().data(replies::callback_data(pair_id)).message(keyboard_message).build();
+    Update { id: UpdateId(0), kind: UpdateKind::CallbackQuery(tap) }
+}
+
+/// Run `update` through the handler tree with a bot on `api`: `Break(result)` when a handler ran.
+async fn dispatch_scripted(api: &ScriptedApi, update: Update, ctx: &Context) -> ControlFlow<HandlerResult> {
+    match handler_tree::<Bot>().dispatch(deps![update, api.bot(), MockMe::new().build(), ctx.clone()]).await {
+        ControlFlow::Break(result) => ControlFlow::Break(result),
+        ControlFlow::Continue(_) => ControlFlow::Continue(()),
+    }
+}
+
+type HandlerResult = Result<(), qabot::bot::handlers::Error>;
+
+/// Telegram refuses late answers to a tap ("query is too old"); the user still gets the pair.
+#[tokio::test]
+async fn a_tap_is_answered_even_when_telegram_refuses_the_callback_answer() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let api = ScriptedApi::start(|method, body, _| match method {
+        "answercallbackquery" => api_refused(TOO_OLD),
+        "sendmessage" => api_sent(body),
+        _ => api_refused("unexpected"),
+    });
+    let result = dispatch_scripted(&api, tap_update(id), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    assert_eq!(api.methods()[0], "answercallbackquery");
+    let sent = api.sent_texts();
+    assert!(!sent.is_empty() && sent[0].contains(&question), "{sent:?}");
+}
+
+/// 429 on answerCallbackQuery and answerInlineQuery (which Throttle does not retry) is waited out
+/// and retried, a bounded number of times.
+#[tokio::test]
+async fn callback_and_inline_answers_are_retried_after_too_many_requests() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let api = ScriptedApi::start(|method, body, earlier| match (method, earlier) {
+        ("answercallbackquery" | "answerinlinequery", 0) => api_too_many(1),
+        ("answercallbackquery" | "answerinlinequery", _) => api_ok(serde_json::json!(true)),
+        ("sendmessage", _) => api_sent(body),
+        _ => api_refused("unexpected"),
+    });
+    let started = std::time::Instant::now();
+    let result = dispatch_scripted(&api, tap_update(id), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    assert_eq!(api.methods(), ["answercallbackquery", "answercallbackquery", "sendmessage"]);
+    let result = dispatch_scripted(&api, inline_update(&question, 42), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    assert_eq!(api.methods()[3..], ["answerinlinequery", "answerinlinequery"]);
+    assert!(started.elapsed() >= Duration::from_secs(2), "Telegram's wait was respected");
+
+    // Never more than two retries.
+    let api = ScriptedApi::start(|method, body, _| match method {
+        "sendmessage" => api_sent(body),
+        _ => api_too_many(1),
+    });
+    let result = dispatch_scripted(&api, inline_update(&question, 42), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Err(_))), "{result:?}");
+    assert_eq!(api.methods(), ["answerinlinequery"; 3]);
+    let result = dispatch_scripted(&api, tap_update(id), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "the pair is still sent: {result:?}");
+    assert_eq!(
+        api.methods()[3..],
+        ["answercallbackquery", "answercallbackquery", "answercallbackquery", "sendmessage"]
+    );
 }

@@ -5,10 +5,13 @@
 //! limits respected, `RetryAfter` waited out) and tests with the plain `Bot` that the fake server
 //! of `teloxide_tests` injects.
 
+use std::time::Duration;
+
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, ChatKind, Me, MessageEntityKind, MessageId, ParseMode, ReplyParameters, ThreadId};
 use teloxide::utils::command::BotCommands;
+use teloxide::RequestError;
 
 use super::context::{Context, FRONTEND};
 use super::replies::{self, Outgoing, Overview};
@@ -19,8 +22,35 @@ pub type Error = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type HandlerResult = Result<(), Error>;
 
 /// Any requester the handlers can use: `Bot` in tests, `Throttle<Bot>` in production.
-pub trait BotLike: Requester<Err: std::error::Error + Send + Sync + 'static> + Clone + Send + Sync + 'static {}
-impl<T> BotLike for T where T: Requester<Err: std::error::Error + Send + Sync + 'static> + Clone + Send + Sync + 'static {}
+pub trait BotLike: Requester<Err = RequestError> + Clone + Send + Sync + 'static {}
+impl<T> BotLike for T where T: Requester<Err = RequestError> + Clone + Send + Sync + 'static {}
+
+/// How many times a request that Telegram answered with "retry after N s" is sent again.
+const RETRIES: usize = 2;
+/// Longest wait for such a retry: an answer to a tap or an inline query that comes much later is
+/// useless (and refused).
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// Send a request again when Telegram asks to wait (429 Too Many Requests), at most [`RETRIES`]
+/// times, waiting as asked. `Throttle` already does this for requests tied to a chat
+/// (sendMessage), not for answers to taps and inline queries, which use this.
+async fn retrying<T, F, Fut>(what: &str, mut request: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RequestError>>,
+{
+    let mut retries = 0;
+    loop {
+        match request().await {
+            Err(RequestError::RetryAfter(wait)) if retries < RETRIES && wait.duration() <= MAX_RETRY_WAIT => {
+                retries += 1;
+                log::info!("{what}: Telegram asks to wait {}s; retrying", wait.seconds());
+                tokio::time::sleep(wait.duration()).await;
+            }
+            result => return result,
+        }
+    }
+}
 
 /// The bot's commands, as read by [`parse_command`] (the derive gives the menu descriptions).
 #[derive(BotCommands, Clone, Debug, PartialEq)]
@@ -359,17 +389,16 @@ async fn on_callback<B: BotLike>(bot: B, query: CallbackQuery, ctx: Context) -> 
     let record = match pair {
         Ok(Some(record)) => record,
         Ok(None) => {
-            bot.answer_callback_query(query.id.clone())
-                .text("这个问题已不在资料库中,请重新提问。\nThat question is no longer stored; please ask again.")
-                .await?;
+            let stale = "这个问题已不在资料库中,请重新提问。\nThat question is no longer stored; please ask again.";
+            answer_callback(&bot, &query, Some(stale)).await;
             return Ok(());
         }
         Err(e) => {
-            bot.answer_callback_query(query.id.clone()).text("Sorry, something went wrong. Please try again.").await?;
+            answer_callback(&bot, &query, Some("Sorry, something went wrong. Please try again.")).await;
             return Err(e.into());
         }
     };
-    bot.answer_callback_query(query.id.clone()).await?;
+    answer_callback(&bot, &query, None).await;
     let target = match &query.message {
         Some(message) => Target {
             chat: message.chat().id,
@@ -380,6 +409,22 @@ async fn on_callback<B: BotLike>(bot: B, query: CallbackQuery, ctx: Context) -> 
         None => Target { chat: query.from.id.into(), thread: None, reply_to: None },
     };
     send(&bot, target, replies::pair_messages(&record, None, None)).await
+}
+
+/// Stop the spinner of a tap, with `text` as a notice. A failure is only logged: Telegram refuses
+/// answers that come late ("query is too old"), and the tap must still get its reply.
+async fn answer_callback<B: BotLike>(bot: &B, query: &CallbackQuery, text: Option<&str>) {
+    let answered = retrying("answerCallbackQuery", || {
+        let mut request = bot.answer_callback_query(query.id.clone());
+        if let Some(text) = text {
+            request = request.text(text);
+        }
+        request.send()
+    })
+    .await;
+    if let Err(e) = answered {
+        log::warn!("could not answer a button tap (answerCallbackQuery): {e}");
+    }
 }
 
 /// `@bot question` in any chat: offer the top matches.
@@ -393,7 +438,8 @@ async fn on_inline<B: BotLike>(bot: B, query: InlineQuery, me: Me, ctx: Context)
         ctx.log_inline_later(query.from.id.0, answer).await;
     }
     // Short cache: interviews loaded while the bot runs show up within seconds.
-    bot.answer_inline_query(query.id, results).cache_time(10).await?;
+    retrying("answerInlineQuery", || bot.answer_inline_query(query.id.clone(), results.clone()).cache_time(10).send())
+        .await?;
     Ok(())
 }
 
