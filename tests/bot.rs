@@ -1116,3 +1116,33 @@ async fn callback_and_inline_answers_are_retried_after_too_many_requests() {
         ["answercallbackquery", "answercallbackquery", "answercallbackquery", "sendmessage"]
     );
 }
+
+/// The query log is written after the reply is sent, so a busy database (`qabot load` writing)
+/// never holds a reply back.
+#[tokio::test]
+async fn the_reply_is_sent_before_the_question_is_logged() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let path = fx.path.clone();
+    let rows_when_sent = Arc::new(Mutex::new(Vec::new()));
+    let seen = rows_when_sent.clone();
+    let api = ScriptedApi::start(move |method, body, _| match method {
+        "sendmessage" => {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            let rows: i64 = conn.query_row("SELECT count(*) FROM query_log", [], |r| r.get(0)).unwrap();
+            seen.lock().unwrap().push(rows);
+            api_sent(body)
+        }
+        _ => api_refused("unexpected"),
+    });
+    for text in [question.clone(), format!("/ask {question}")] {
+        let update = message_update(MockMessageText::new().text(&text).build());
+        let result = dispatch_scripted(&api, update, &fx.ctx).await;
+        assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    }
+    assert!(api.sent_texts().iter().all(|t| t.contains(&format!("(pair #{id})"))), "{:?}", api.sent_texts());
+    let seen = rows_when_sent.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&0), "nothing logged before the first reply: {seen:?}");
+    assert!(seen.contains(&1), "the first question was logged before the second reply: {seen:?}");
+    assert_eq!(fx.log_rows().len(), 2);
+}

@@ -300,7 +300,10 @@ async fn on_command<B: BotLike>(bot: B, msg: Message, cmd: Command, me: Me, ctx:
                     .await
                     .map(|example| vec![replies::ask_usage(example.as_deref())])
             } else {
-                ctx.ask(question, FRONTEND).await.map(|answer| replies::answer_messages(&answer))
+                return match ctx.ask(question).await {
+                    Ok(answer) => reply_and_log(&bot, &ctx, target, answer, true).await,
+                    Err(e) => apologise(&bot, target, e).await,
+                };
             }
         }
         Command::Interviews => {
@@ -328,12 +331,29 @@ async fn on_question<B: BotLike>(bot: B, msg: Message, question: Question, ctx: 
         // Just "@bot" in a group: say how to ask.
         return send(&bot, target, vec![replies::ask_usage(None)]).await;
     }
-    match ctx.ask(question.text, FRONTEND).await {
-        // Not sure enough, and not asked with /ask: a group hears nothing.
-        Ok(answer) if !answer.answered && question.asked == Asked::Addressed => Ok(()),
-        Ok(answer) => send(&bot, target, replies::answer_messages(&answer)).await,
+    match ctx.ask(question.text).await {
+        Ok(answer) => {
+            // Not sure enough, and not asked with /ask: a group hears nothing (the question is
+            // still logged, for curators).
+            let reply = answer.answered || question.asked == Asked::Private;
+            reply_and_log(&bot, &ctx, target, answer, reply).await
+        }
         Err(e) => apologise(&bot, target, e).await,
     }
+}
+
+/// Send the answer (unless `reply` is false), then log the question: the reply never waits for
+/// the log write.
+async fn reply_and_log<B: BotLike>(
+    bot: &B,
+    ctx: &Context,
+    target: Target,
+    answer: crate::answer::Answer,
+    reply: bool,
+) -> HandlerResult {
+    let sent = if reply { send(bot, target, replies::answer_messages(&answer)).await } else { Ok(()) };
+    ctx.log(FRONTEND, answer).await;
+    sent
 }
 
 /// Whether `msg` carries something the user sent that is not text (a sticker, photo, voice note,
