@@ -171,29 +171,292 @@ fn utf16_len(text: &str) -> usize {
 }
 
 /// A pair as Telegram HTML messages, each within [`TELEGRAM_LIMIT`]: the quoted stored question,
-/// each turn with the speaker in bold, the citation in italics. Long turns are split at paragraph,
-/// then sentence boundaries, never inside a tag or a character.
+/// each turn with the speaker in bold, the citation in italics. Messages are filled in order (the
+/// first holds the question and the start of the answer); a turn goes on in the next message at a
+/// line break or sentence end, and a sentence longer than a message is cut after a space or clause
+/// mark, else between characters; never inside a tag or a character.
 pub fn telegram_pair(record: &PairRecord, confidence: Option<f64>) -> Vec<String> {
     telegram_pair_with_limit(record, confidence, TELEGRAM_LIMIT)
 }
 
 fn telegram_pair_with_limit(record: &PairRecord, confidence: Option<f64>, limit: usize) -> Vec<String> {
-    // The question and citation are short in practice; split them like answers if they are not.
-    let wrapped = |tag: &str, text: &str, room: usize| -> Vec<Block> {
-        pieces(text, room.max(1)).iter().map(|p| Block::wrapped(tag, p)).collect()
-    };
-    let mut question = wrapped("i", &record.question, limit.saturating_sub(2));
-    question[0] = Block::join(vec![Block::text("❓ "), std::mem::replace(&mut question[0], Block::text(""))]);
-    let mut blocks = question;
-    for turn in &record.turns {
-        let header = Block::join(vec![Block::wrapped("b", &turn.speaker), Block::text(":")]);
-        let mut pieces = pieces(&turn.text, limit.saturating_sub(header.visible + 2).max(1));
-        let first = pieces.remove(0);
-        blocks.push(Block::join(vec![header, Block::text("\n"), Block::text(&first)]));
-        blocks.extend(pieces.iter().map(|p| Block::text(p)));
+    let mut layout = Layout::new(limit);
+    layout.push("", &Block::text("❓ "));
+    // Cut rather than leave "❓" alone in a message.
+    layout.flow("", &record.question, Some("i"), true);
+    for (i, turn) in record.turns.iter().enumerate() {
+        let header = Block::join(vec![Block::wrapped("b", &shorten(&turn.speaker, SPEAKER_CHARS)), Block::text(":")]);
+        let first = turn.text.split('\n').next().and_then(|p| sentences(p).first().copied()).unwrap_or("");
+        let first = utf16_len(first);
+        let before = layout.sep_len("\n\n") + header.visible + 1;
+        let room = layout.room();
+        let here = if i == 0 {
+            // The first turn starts next to the question whenever a little of it fits there (its
+            // first sentence is cut if need be): a first message holding only the question says
+            // nothing, and it is all an inline result shows.
+            before + first.min(MIN_CUT) <= room
+        } else {
+            // Later turns start in a new message rather than cut their first sentence, unless it
+            // is cut anyway (longer than a message).
+            before + first <= room || (header.visible + 1 + first > limit && before + MIN_CUT <= room)
+        };
+        if !here {
+            layout.new_message();
+        }
+        layout.push("\n\n", &header);
+        layout.flow("\n", &turn.text, None, i == 0);
     }
-    blocks.extend(wrapped("i", &format!("— {}", citation(record, confidence)), limit));
-    pack(blocks, limit)
+    let cite = format!("— {}", citation(record, confidence));
+    if utf16_len(&cite) <= limit {
+        layout.block("\n\n", &Block::wrapped("i", &cite));
+    } else {
+        layout.flow("\n\n", &cite, Some("i"), false);
+    }
+    layout.finish()
+}
+
+/// When a turn's first sentence is cut (longer than a message, or the first turn), at least this
+/// much of it goes next to the turn's header, else the turn starts in a new message.
+const MIN_CUT: usize = 32;
+/// Longest speaker name shown in a turn header, in characters.
+const SPEAKER_CHARS: usize = 200;
+
+/// Messages being filled in order, each within `limit` visible UTF-16 units.
+struct Layout {
+    limit: usize,
+    messages: Vec<String>,
+    html: String,
+    visible: usize,
+}
+
+/// Text being placed in the current message (plain; escaped and wrapped when flushed), and the
+/// separator before it when the message already holds something.
+struct Run<'a> {
+    sep: &'a str,
+    text: String,
+    len: usize,
+}
+
+impl Run<'_> {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.len += utf16_len(text);
+    }
+}
+
+impl Layout {
+    fn new(limit: usize) -> Layout {
+        Layout { limit, messages: Vec::new(), html: String::new(), visible: 0 }
+    }
+
+    /// Units left in the current message.
+    fn room(&self) -> usize {
+        self.limit.saturating_sub(self.visible)
+    }
+
+    /// Length of `sep` before the next thing in the current message (none at its start).
+    fn sep_len(&self, sep: &str) -> usize {
+        if self.html.is_empty() {
+            0
+        } else {
+            utf16_len(sep)
+        }
+    }
+
+    fn new_message(&mut self) {
+        if !self.html.is_empty() {
+            self.messages.push(std::mem::take(&mut self.html));
+            self.visible = 0;
+        }
+    }
+
+    /// Append `block` after `sep` (no separator at the start of a message).
+    fn push(&mut self, sep: &str, block: &Block) {
+        if !self.html.is_empty() {
+            self.html.push_str(sep);
+            self.visible += utf16_len(sep);
+        }
+        self.html.push_str(&block.html);
+        self.visible += block.visible;
+    }
+
+    /// Append `block` whole: here if it fits, else at the start of a new message.
+    fn block(&mut self, sep: &str, block: &Block) {
+        if self.sep_len(sep) + block.visible > self.room() {
+            self.new_message();
+        }
+        self.push(sep, block);
+    }
+
+    /// Append plain `text` after `sep`, going on in new messages as needed, each message's part
+    /// wrapped in `tag` (if any). Paragraphs keep their line breaks; a paragraph split between
+    /// messages simply goes on in the next one. Sentences are kept whole when they fit in a
+    /// message (`cut_first`: except the first, which fills what is left of this one).
+    fn flow(&mut self, sep: &str, text: &str, tag: Option<&str>, cut_first: bool) {
+        let mut run = Run { sep, text: String::new(), len: 0 };
+        let mut cut = cut_first;
+        for (p, para) in text.split('\n').enumerate() {
+            let lead = if p == 0 { "" } else { "\n" };
+            let units = sentences(para);
+            if units.is_empty() {
+                // An empty line is kept (except at the start of a message).
+                self.place(&mut run, lead, "", tag, false);
+            }
+            for (s, unit) in units.into_iter().enumerate() {
+                self.place(&mut run, if s == 0 { lead } else { "" }, unit, tag, std::mem::take(&mut cut));
+            }
+        }
+        self.flush(&mut run, tag);
+    }
+
+    /// Units left for the run.
+    fn avail(&self, run: &Run) -> usize {
+        self.room().saturating_sub(self.sep_len(run.sep) + run.len)
+    }
+
+    /// Put the run into the current message.
+    fn flush(&mut self, run: &mut Run, tag: Option<&str>) {
+        if !run.text.is_empty() {
+            let block = match tag {
+                Some(tag) => Block::wrapped(tag, &run.text),
+                None => Block::text(&run.text),
+            };
+            self.push(run.sep, &block);
+        }
+        run.text.clear();
+        run.len = 0;
+    }
+
+    fn place(&mut self, run: &mut Run, lead: &str, unit: &str, tag: Option<&str>, cut: bool) {
+        // A line break at the start of a message is the message break itself.
+        let lead = if run.text.is_empty() { "" } else { lead };
+        let len = utf16_len(unit);
+        if utf16_len(lead) + len <= self.avail(run) {
+            run.push(lead);
+            run.push(unit);
+            return;
+        }
+        if len <= self.limit && !cut {
+            self.flush(run, tag);
+            self.new_message();
+            run.push(unit);
+            return;
+        }
+        // Cut: fill this message, go on in the next ones.
+        if utf16_len(lead) < self.avail(run) {
+            run.push(lead);
+        }
+        let mut rest = unit;
+        while !rest.is_empty() {
+            let avail = self.avail(run);
+            if utf16_len(rest) <= avail {
+                run.push(rest);
+                break;
+            }
+            let mut at = cut_point(rest, avail);
+            if at == 0 && run.text.is_empty() && self.html.is_empty() {
+                // Not one character fits in an empty message (a limit below 2): take one anyway.
+                at = rest.chars().next().map_or(rest.len(), char::len_utf8);
+            }
+            run.push(&rest[..at]);
+            rest = &rest[at..];
+            self.flush(run, tag);
+            self.new_message();
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        self.new_message();
+        self.messages
+    }
+}
+
+/// Where to cut `text` to fit `room` UTF-16 units (a byte offset on a character boundary): after
+/// the last space or clause mark (,、:;) in the part that fits, unless that wastes more than
+/// half of it; else after the last character that fits.
+fn cut_point(text: &str, room: usize) -> usize {
+    let (mut end, mut end_units, mut soft, mut soft_units) = (0, 0, 0, 0);
+    for (i, c) in text.char_indices() {
+        if end_units + c.len_utf16() > room {
+            break;
+        }
+        end = i + c.len_utf8();
+        end_units += c.len_utf16();
+        if c.is_whitespace() || matches!(c, '\u{FF0C}' | '\u{3001}' | '\u{FF1A}' | '\u{FF1B}') {
+            (soft, soft_units) = (end, end_units);
+        }
+    }
+    if soft > 0 && soft_units * 2 >= end_units {
+        soft
+    } else {
+        end
+    }
+}
+
+/// Sentence ends: 。! ? ; in full width always, and in ASCII (with `.`) only before whitespace or
+/// at the end of the paragraph, so "3.5", "openai.com" and "Yahoo!News" are not cut.
+fn is_wide_end(c: char) -> bool {
+    matches!(c, '。' | '\u{FF01}' | '\u{FF1F}' | '\u{FF0E}' | '\u{FF1B}' | '\u{FF61}')
+}
+
+fn is_ascii_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | ';')
+}
+
+/// Closing quotes and brackets, which belong to the sentence they close.
+fn is_closer(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | ')'
+            | ']'
+            | '\u{2019}'
+            | '\u{201D}'
+            | '\u{300D}'
+            | '\u{300F}'
+            | '\u{FF09}'
+            | '\u{300B}'
+            | '\u{3009}'
+            | '\u{3011}'
+            | '\u{3015}'
+            | '\u{FF3D}'
+            | '\u{FF02}'
+            | '\u{FF07}'
+    )
+}
+
+/// A paragraph as sentences (joined, they give it back): each ends after its end marks, the
+/// closing quotes or brackets right after them, and any spaces.
+fn sentences(para: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = para.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if !is_wide_end(c) && !is_ascii_end(c) {
+            continue;
+        }
+        let mut wide = is_wide_end(c);
+        while let Some(&(_, n)) = chars.peek() {
+            if !(is_wide_end(n) || is_ascii_end(n) || is_closer(n)) {
+                break;
+            }
+            wide |= is_wide_end(n);
+            chars.next();
+        }
+        if !wide && chars.peek().is_some_and(|&(_, n)| !n.is_whitespace()) {
+            continue;
+        }
+        while chars.peek().is_some_and(|&(_, n)| n.is_whitespace()) {
+            chars.next();
+        }
+        let end = chars.peek().map_or(para.len(), |&(i, _)| i);
+        out.push(&para[start..end]);
+        start = end;
+    }
+    if start < para.len() {
+        out.push(&para[start..]);
+    }
+    out
 }
 
 /// A pair as one Telegram HTML message within [`TELEGRAM_LIMIT`] (inline results carry exactly
@@ -249,71 +512,6 @@ fn pack(blocks: Vec<Block>, limit: usize) -> Vec<String> {
         messages.push(html);
     }
     messages
-}
-
-/// Split text into pieces of at most `limit` UTF-16 units: at paragraph breaks, else after
-/// sentence ends (`。!?.!?` and full-width forms), else at a character boundary.
-fn pieces(text: &str, limit: usize) -> Vec<String> {
-    if utf16_len(text) <= limit {
-        return vec![text.to_owned()];
-    }
-    let mut out: Vec<String> = Vec::new();
-    for para in text.split('\n') {
-        for (i, unit) in sentences_within(para, limit).into_iter().enumerate() {
-            // Sentences of one paragraph join directly; paragraphs join with a line break.
-            let sep = if i == 0 { "\n" } else { "" };
-            match out.last_mut() {
-                Some(last) if utf16_len(last) + sep.len() + utf16_len(&unit) <= limit => {
-                    last.push_str(sep);
-                    last.push_str(&unit);
-                }
-                _ => out.push(unit),
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push(String::new());
-    }
-    out
-}
-
-/// A paragraph as units of at most `limit`: whole if it fits, else sentence runs, else hard cuts.
-fn sentences_within(para: &str, limit: usize) -> Vec<String> {
-    if utf16_len(para) <= limit {
-        return vec![para.to_owned()];
-    }
-    let mut sentences: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for c in para.chars() {
-        current.push(c);
-        if matches!(c, '。' | '!' | '?' | '.' | '\u{FF01}' | '\u{FF1F}' | '\u{FF0E}' | ';' | '\u{FF1B}') {
-            sentences.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        sentences.push(current);
-    }
-    let mut out: Vec<String> = Vec::new();
-    let mut chunk = String::new();
-    for sentence in sentences {
-        if utf16_len(&chunk) + utf16_len(&sentence) > limit && !chunk.is_empty() {
-            out.push(std::mem::take(&mut chunk));
-        }
-        if utf16_len(&sentence) > limit {
-            for c in sentence.chars() {
-                if utf16_len(&chunk) + c.len_utf16() > limit {
-                    out.push(std::mem::take(&mut chunk));
-                }
-                chunk.push(c);
-            }
-        } else {
-            chunk.push_str(&sentence);
-        }
-    }
-    if !chunk.is_empty() {
-        out.push(chunk);
-    }
-    out
 }
 
 /// The "no close answer" message (suggestion buttons are added by the bot).
@@ -440,8 +638,8 @@ mod tests {
         let messages = telegram_pair_with_limit(&record("第一句话。第二句话。第三句话。第四句话。"), None, 24);
         let visible: Vec<String> = messages.iter().map(|m| telegram_visible_text(m).unwrap()).collect();
         assert!(visible.iter().all(|v| utf16_len(v) <= 24), "{visible:?}");
-        assert!(visible.iter().any(|v| v.ends_with("第一句话。第二句话。第三句话。")), "{visible:?}");
-        assert!(visible.iter().any(|v| v == "第四句话。"), "{visible:?}");
+        assert_eq!(visible[0], "❓ Q <b>?\n\n甲 & 乙:\n第一句话。", "{visible:?}");
+        assert!(visible[1].starts_with("第二句话。第三句话。第四句话。"), "{visible:?}");
     }
 
     #[test]
@@ -454,6 +652,108 @@ mod tests {
         assert!(utf16_len(&visible) <= TELEGRAM_LIMIT, "{}", utf16_len(&visible));
         assert!(visible.starts_with("❓ Q <b>?"), "{visible}");
         assert!(visible.ends_with("(continued)\n\n— T <&> · question 3 (pair #7) · confidence 0.90"), "{visible}");
+    }
+
+    fn visible_messages(messages: &[String]) -> Vec<String> {
+        messages
+            .iter()
+            .map(|m| {
+                let v = telegram_visible_text(m).unwrap_or_else(|| panic!("malformed HTML: {m}"));
+                assert!(utf16_len(&v) <= TELEGRAM_LIMIT, "{}", utf16_len(&v));
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_first_message_holds_the_question_and_the_start_of_a_long_answer() {
+        let sentence = "这是一个很长的回答里的一句话,用来测试第一条消息。";
+        let mut long = record(&sentence.repeat(6000 / sentence.chars().count() + 1));
+        long.question = "请问".repeat(60);
+        let visible = visible_messages(&telegram_pair(&long, Some(0.9)));
+        assert!(visible.len() >= 2);
+        assert!(visible[0].starts_with(&format!("❓ {}\n\n甲 & 乙:\n{sentence}", long.question)), "{}", visible[0]);
+        assert!(
+            utf16_len(&visible[0]) > TELEGRAM_LIMIT - 100,
+            "the first message is filled: {}",
+            utf16_len(&visible[0])
+        );
+
+        let single = telegram_pair_single(&long, Some(0.9), "(continued)");
+        let single = telegram_visible_text(&single).expect("well-formed HTML");
+        assert!(utf16_len(&single) <= TELEGRAM_LIMIT);
+        assert!(single.matches(sentence).count() > 50, "the inline result carries the answer: {single}");
+        assert!(single.ends_with("(continued)\n\n— T <&> · question 3 (pair #7) · confidence 0.90"), "{single}");
+    }
+
+    #[test]
+    fn ascii_periods_end_sentences_only_before_whitespace() {
+        let text = "GPT-3.5 came from openai.com, e.g. in 2023. It was fine! Really? Yes. ".repeat(8);
+        for limit in 40..90 {
+            let visible: Vec<String> = telegram_pair_with_limit(&record(text.trim_end()), None, limit)
+                .iter()
+                .map(|m| telegram_visible_text(m).unwrap())
+                .collect();
+            assert!(visible.iter().all(|v| utf16_len(v) <= limit), "{limit}: {visible:?}");
+            // Counted message by message: a split inside a word shows as a missing word.
+            let count = |word: &str| visible.iter().map(|v| v.matches(word).count()).sum::<usize>();
+            assert_eq!(count("GPT-3.5"), 8, "{limit}: {visible:?}");
+            assert_eq!(count("openai.com"), 8, "{limit}: {visible:?}");
+        }
+    }
+
+    #[test]
+    fn closing_quotes_and_brackets_stay_with_their_sentence() {
+        let text = "他说\u{FF1A}\u{201C}今天很好。\u{201D}我们走吧\u{FF01}\u{FF08}注释。\u{FF09}「好的\u{FF1F}」\"对。\"『行\u{FF01}』《书。》".repeat(6);
+        for limit in 20..60 {
+            let visible: Vec<String> = telegram_pair_with_limit(&record(&text), None, limit)
+                .iter()
+                .map(|m| telegram_visible_text(m).unwrap())
+                .collect();
+            for v in &visible {
+                assert!(utf16_len(v) <= limit, "{limit}: {visible:?}");
+                let first = v.chars().next().unwrap();
+                assert!(!"\u{201D}\u{300D}\u{300F})\u{FF09}\u{300B}\"'".contains(first), "{limit}: {visible:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_paragraph_continues_in_the_next_message_without_a_blank_line() {
+        let text = "第一句话比较长一点。第二句。".repeat(30);
+        for limit in 24..120 {
+            let visible: Vec<String> = telegram_pair_with_limit(&record(&text), None, limit)
+                .iter()
+                .map(|m| telegram_visible_text(m).unwrap())
+                .collect();
+            assert!(visible.concat().contains(&text), "{limit}: {visible:?}");
+        }
+    }
+
+    #[test]
+    fn every_layout_keeps_all_text_in_order_within_the_limit() {
+        let texts = [
+            "短。".to_owned(),
+            format!("{}\n\n{}", "Hello there, world. ".repeat(20), "😀a".repeat(90)),
+            format!("<b>&amp;</b> {}\n{}", "很长很长没有标点的句子".repeat(40), "x".repeat(300)),
+            "\n\n开头是空行。结尾也是。\n\n".to_owned(),
+            String::new(),
+        ];
+        let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        for text in &texts {
+            let mut pair = record(text);
+            pair.turns.push(TurnRecord { speaker: "丙".into(), text: text.clone() });
+            for limit in (30..400).step_by(7) {
+                let messages = telegram_pair_with_limit(&pair, Some(0.5), limit);
+                let visible: Vec<String> = messages
+                    .iter()
+                    .map(|m| telegram_visible_text(m).unwrap_or_else(|| panic!("malformed: {m}")))
+                    .collect();
+                assert!(visible.iter().all(|v| utf16_len(v) <= limit && !v.trim().is_empty()), "{limit}: {visible:?}");
+                let expected = format!("❓ Q <b>?甲 & 乙:{text}丙:{text}— {}", citation(&pair, Some(0.5)));
+                assert_eq!(squeeze(&visible.concat()), squeeze(&expected), "{limit}: {visible:?}");
+            }
+        }
     }
 
     #[test]

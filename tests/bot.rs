@@ -7,6 +7,7 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qabot::bot::replies::{self, parse_callback};
@@ -17,13 +18,16 @@ use qabot::transcript::{parse_bytes, Format};
 use teloxide::dptree::deps;
 use teloxide::prelude::*;
 use teloxide::types::{
-    InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult, InputMessageContent, MessageEntity,
-    MessageEntityKind, ParseMode, UpdateId, UpdateKind,
+    InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult, InputMessageContent, MaybeInaccessibleMessage,
+    MessageAutoDeleteTimerChanged, MessageEntity, MessageEntityKind, MessageKind, MessageMessageAutoDeleteTimerChanged,
+    MessagePinned, ParseMode, Seconds, UpdateId, UpdateKind,
 };
 use teloxide_tests::server::Responses;
 use teloxide_tests::{
-    IntoUpdate, MockBot, MockCallbackQuery, MockGroupChat, MockMe, MockMessagePhoto, MockMessageSticker,
-    MockMessageText, MockSupergroupChat, MockUser,
+    IntoUpdate, MockBot, MockCallbackQuery, MockEditedMessage, MockGroupChat, MockMe, MockMessageAnimation,
+    MockMessageAudio, MockMessageContact, MockMessageDocument, MockMessageLocation, MockMessagePhoto, MockMessagePoll,
+    MockMessageSticker, MockMessageText, MockMessageVideo, MockMessageVideoNote, MockMessageVoice, MockSupergroupChat,
+    MockUser,
 };
 use tempfile::TempDir;
 
@@ -251,6 +255,74 @@ async fn non_text_and_unknown_commands_get_a_hint_in_private() {
     assert!(fx.log_rows().is_empty());
 }
 
+/// Every kind of real non-text content gets the hint in private; service messages (a pin, a
+/// change of the auto-delete timer), which the user did not write, get nothing.
+#[tokio::test]
+async fn only_real_non_text_content_gets_the_text_hint() {
+    let fx = fixture();
+    let updates: Vec<Update> = vec![
+        MockMessageVoice::new().build(),
+        MockMessageVideo::new().build(),
+        MockMessageDocument::new().build(),
+        MockMessageAudio::new().build(),
+        MockMessageAnimation::new().build(),
+        MockMessageVideoNote::new().build(),
+        MockMessageLocation::new().build(),
+        MockMessageContact::new().build(),
+        MockMessagePoll::new().build(),
+    ]
+    .into_iter()
+    .map(message_update)
+    .collect();
+    let count = updates.len();
+    let texts = visible(&fx.run(updates).await);
+    assert_eq!(texts.len(), count, "{texts:?}");
+    assert!(texts.iter().all(|t| t.contains("I can only read text")), "{texts:?}");
+
+    let mut pinned = MockMessageText::new().id(31).build();
+    pinned.kind = MessageKind::Pinned(MessagePinned {
+        pinned: Box::new(MaybeInaccessibleMessage::Regular(Box::new(MockMessageText::new().id(30).build()))),
+    });
+    let mut timer = MockMessageText::new().id(32).build();
+    timer.kind = MessageKind::MessageAutoDeleteTimerChanged(MessageMessageAutoDeleteTimerChanged {
+        message_auto_delete_timer_changed: MessageAutoDeleteTimerChanged {
+            message_auto_delete_time: Seconds::from_seconds(86400),
+        },
+    });
+    let r = fx.run(vec![message_update(pinned), message_update(timer)]).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+}
+
+/// An edited message is a new question in private, and follows the group rules in groups.
+#[tokio::test]
+async fn edited_messages_are_answered_like_new_ones() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let edit = |message: Message| Update { id: UpdateId(1), kind: UpdateKind::EditedMessage(message) };
+
+    let r = fx.run(MockEditedMessage::new(MockMessageText::new().text(&question).build())).await;
+    assert!(visible(&r).join("").contains(&format!("(pair #{id})")), "{:?}", visible(&r));
+    let r = fx.run(MockEditedMessage::new(MockMessageText::new().text(format!("/Ask{question}")).build())).await;
+    assert!(visible(&r).join("").contains(&format!("(pair #{id})")), "{:?}", visible(&r));
+
+    // Groups: chatter edited into more chatter stays unanswered; edited into /ask, it is answered.
+    let first = MockMessageText::new().id(78).text("hello").chat(group()).build();
+    let mut chatter = first.clone();
+    chatter.kind = MockMessageText::new().text(&question).build().kind;
+    let mut asked = first.clone();
+    asked.kind = MockMessageText::new().text(format!("/ask {question}")).build().kind;
+    let r = fx.run(vec![message_update(first.clone()), edit(chatter)]).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+    let r = fx.run(vec![message_update(first), edit(asked)]).await;
+    assert_eq!(r.sent_messages_text.len(), 1, "{:?}", visible(&r));
+    assert!(visible(&r)[0].contains(&format!("(pair #{id})")), "{:?}", visible(&r));
+    assert_eq!(r.sent_messages_text[0].bot_request.reply_parameters.as_ref().map(|p| p.message_id.0), Some(78));
+
+    // A photo whose caption is edited already had its hint.
+    let r = fx.run(MockEditedMessage::new(MockMessagePhoto::new().caption("新的说明").build())).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+}
+
 #[tokio::test]
 async fn own_inline_results_sent_to_the_bot_are_not_questions() {
     let fx = fixture();
@@ -404,6 +476,67 @@ async fn start_and_help_explain_with_examples_from_the_data() {
     }
 }
 
+/// Plain group messages are not read, so /help in a group says how to ask there.
+#[tokio::test]
+async fn help_says_how_to_ask_in_the_chat_it_is_asked_in() {
+    let fx = fixture();
+    let r = fx.run(MockMessageText::new().text("/help")).await;
+    let text = &visible(&r)[0];
+    assert!(text.contains("In this chat: just send your question"), "{text}");
+
+    for chat in [group(), MockSupergroupChat::new().build()] {
+        let r = fx.run(MockMessageText::new().text("/help@test_bot").chat(chat)).await;
+        let text = &visible(&r)[0];
+        assert!(!text.contains("In this chat: just send"), "{text}");
+        assert!(
+            text.contains("In this group: /ask your question, reply to one of my messages, or mention @test_bot"),
+            "{text}"
+        );
+        assert!(text.contains("In a private chat with me: just send your question"), "{text}");
+    }
+}
+
+/// Commands as people type them: any case, the question right after the command (no space, as is
+/// natural in Chinese), on the next line, after a full-width space; with the bot's name in any case.
+#[tokio::test]
+async fn ask_accepts_every_natural_form_in_private_and_groups() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let forms = [
+        format!("/Ask {question}"),
+        format!("/ASK {question}"),
+        format!("/ask{question}"),
+        format!("/ask\n{question}"),
+        format!("/ask\u{3000}{question}\u{3000}"),
+        format!("/ask@Test_Bot {question}"),
+        format!("/Ask@test_bot{question}"),
+    ];
+    for form in &forms {
+        for chat in [None, Some(group())] {
+            let mut message = MockMessageText::new().text(form);
+            if let Some(chat) = chat.clone() {
+                message = message.chat(chat);
+            }
+            let r = fx.run(message).await;
+            let text = visible(&r).join("\n\n");
+            assert!(text.contains(&format!("(pair #{id})")), "{form:?} in {chat:?}: {text}");
+        }
+    }
+    let rows = fx.log_rows();
+    assert_eq!(rows.len(), forms.len() * 2);
+    assert!(rows.iter().all(|(_, query, _)| !query.contains("ask")), "{rows:?}");
+
+    // Other commands in any case too; a longer word is not /ask.
+    let r = fx.run(MockMessageText::new().text("/HELP")).await;
+    assert!(visible(&r)[0].contains("How to ask"), "{:?}", visible(&r));
+    let r = fx.run(MockMessageText::new().text("/Interviews@TEST_BOT").chat(group())).await;
+    assert!(visible(&r)[0].starts_with("Interviews (1)"), "{:?}", visible(&r));
+    let r = fx.run(MockMessageText::new().text(format!("/asking {question}"))).await;
+    assert!(visible(&r)[0].contains("I don't know that command"), "{:?}", visible(&r));
+    let r = fx.run(MockMessageText::new().text(format!("/ASK@other_bot {question}")).chat(group())).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", visible(&r));
+}
+
 #[tokio::test]
 async fn interviews_speakers_and_random() {
     let fx = fixture();
@@ -522,6 +655,36 @@ async fn long_answers_are_split_within_telegrams_limit() {
     assert!(texts[0].starts_with("❓ 请详细讲讲长篇大论的回答是怎样的"));
     assert!(texts.last().unwrap().contains("长回答测试 · question 1"));
     assert!(r.sent_messages_text.iter().all(|m| m.bot_request.parse_mode == Some(ParseMode::Html)));
+}
+
+/// A pair whose first turn is 6000 characters: the first message (and the one message of an
+/// inline result) carries the question and the start of the answer, not the question alone.
+#[tokio::test]
+async fn long_first_turns_start_in_the_first_message_and_the_inline_result() {
+    let fx = fixture();
+    let sentence = "第一位发言人在这里详细解释了很多事情。";
+    let json = serde_json::json!({
+        "title": "长首段", "slug": "long-first-turn",
+        "pairs": [{"question": "长首段回答的第一条消息里有回答吗?", "turns": [
+            {"speaker": "甲先生", "text": sentence.repeat(6000 / sentence.chars().count())},
+            {"speaker": "乙女士", "text": "简短的补充。"}
+        ]}]
+    });
+    fx.load_json(&json.to_string());
+    let r = fx.run(MockMessageText::new().text("长首段回答的第一条消息里有回答吗?")).await;
+    let texts = visible(&r);
+    assert!(texts.len() >= 2, "{texts:?}");
+    assert!(texts[0].starts_with("❓ 长首段回答的第一条消息里有回答吗?\n\n甲先生:\n"), "{}", texts[0]);
+    assert!(texts[0].matches(sentence).count() > 100, "the first message carries the answer: {}", texts[0]);
+    assert!(texts.iter().all(|t| utf16_len(t) <= TELEGRAM_LIMIT));
+
+    let mut store = fx.store();
+    let (results, _) =
+        replies::inline_results(&mut store, "长首段回答的第一条消息里有回答吗?", 0.5, "test_bot").unwrap();
+    let text = telegram_visible_text(article(&results[0]).3).expect("well-formed");
+    assert!(utf16_len(&text) <= TELEGRAM_LIMIT, "{}", utf16_len(&text));
+    assert!(text.matches(sentence).count() > 100, "the inline result carries the answer: {text}");
+    assert!(text.contains("ask @test_bot for all of it"), "{text}");
 }
 
 const HOSTILE: &str = r#"{
@@ -649,6 +812,25 @@ fn inline_results_offer_top_matches() {
     assert!(results.iter().all(|r| article(r).2.unwrap().contains("closest match")));
 }
 
+/// A query nothing stored resembles gets one result saying so, not random example answers
+/// labelled "closest match".
+#[test]
+fn inline_query_with_nothing_close_says_so_instead_of_offering_examples() {
+    let fx = fixture();
+    let mut store = fx.store();
+    let (results, answer) = replies::inline_results(&mut store, "qqqzzz <b>xxyyzz</b>", 0.5, "test_bot").unwrap();
+    let answer = answer.unwrap();
+    assert!(answer.examples && !answer.answered, "the query is unrelated: {answer:?}");
+    assert_eq!(results.len(), 1, "{results:?}");
+    let (id, title, description, html) = article(&results[0]);
+    assert!(parse_callback(id).is_none(), "not a stored pair: {id}");
+    assert!(title.contains("No close answer"), "{title}");
+    assert!(!description.unwrap_or("").contains("closest match"), "{description:?}");
+    let text = telegram_visible_text(html).expect("well-formed");
+    assert!(text.contains("No stored answer is close enough to qqqzzz <b>xxyyzz</b>"), "{text}");
+    assert!(text.contains("@test_bot"), "{text}");
+}
+
 #[test]
 fn inline_results_fit_in_one_message() {
     let fx = fixture();
@@ -739,4 +921,228 @@ async fn inline_log_keeps_only_the_last_query_of_a_burst() {
     let mut expected: Vec<String> = ["微软投资", "算力", "电力"].iter().map(|q| ask(q).normalized).collect();
     expected.sort();
     assert_eq!(logged, expected);
+}
+
+// ---------------------------------------------------------------- a scripted Bot API (handler level)
+
+/// A tiny Bot API on 127.0.0.1 for what teloxide_tests cannot do: refuse answerCallbackQuery,
+/// answer 429 Too Many Requests, or look at the database while a reply is being sent. `script`
+/// gets the method (lowercase), the JSON body and how many earlier calls of that method there were,
+/// and returns Telegram's JSON reply. The handler tree is dispatched directly with a `Bot` on it.
+struct ScriptedApi {
+    url: String,
+    calls: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+type Script = dyn Fn(&str, &serde_json::Value, usize) -> serde_json::Value + Send + Sync;
+
+impl ScriptedApi {
+    fn start(script: impl Fn(&str, &serde_json::Value, usize) -> serde_json::Value + Send + Sync + 'static) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let script: Arc<Script> = Arc::new(script);
+        let recorded = calls.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (script, recorded) = (script.clone(), recorded.clone());
+                std::thread::spawn(move || scripted_connection(stream, &*script, &recorded));
+            }
+        });
+        ScriptedApi { url, calls }
+    }
+
+    fn bot(&self) -> Bot {
+        Bot::new("1:x").set_api_url(self.url.parse().unwrap())
+    }
+
+    fn methods(&self) -> Vec<String> {
+        self.calls.lock().unwrap().iter().map(|(m, _)| m.clone()).collect()
+    }
+
+    fn sent_texts(&self) -> Vec<String> {
+        let calls = self.calls.lock().unwrap();
+        calls.iter().filter(|(m, _)| m == "sendmessage").map(|(_, b)| b["text"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+fn scripted_connection(stream: std::net::TcpStream, script: &Script, calls: &Mutex<Vec<(String, serde_json::Value)>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let method =
+            request_line.split_whitespace().nth(1).unwrap_or("").rsplit('/').next().unwrap_or("").to_lowercase();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let earlier = {
+            let mut calls = calls.lock().unwrap();
+            let earlier = calls.iter().filter(|(m, _)| *m == method).count();
+            calls.push((method.clone(), body.clone()));
+            earlier
+        };
+        let reply = script(&method, &body, earlier);
+        let status = match reply["error_code"].as_u64() {
+            Some(429) => "429 Too Many Requests",
+            Some(_) => "400 Bad Request",
+            None => "200 OK",
+        };
+        let reply = reply.to_string();
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn api_ok(result: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"ok": true, "result": result})
+}
+
+/// What sendMessage returns for `body`.
+fn api_sent(body: &serde_json::Value) -> serde_json::Value {
+    api_ok(serde_json::json!({
+        "message_id": 900, "date": 1_700_000_001,
+        "chat": {"id": body["chat_id"], "type": "private", "first_name": "Ann"},
+        "text": body["text"]
+    }))
+}
+
+fn api_refused(description: &str) -> serde_json::Value {
+    serde_json::json!({"ok": false, "error_code": 400, "description": description})
+}
+
+fn api_too_many(seconds: u32) -> serde_json::Value {
+    serde_json::json!({
+        "ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {seconds}"),
+        "parameters": {"retry_after": seconds}
+    })
+}
+
+const TOO_OLD: &str = "Bad Request: query is too old and response timeout expired or query ID is invalid";
+
+fn tap_update(pair_id: i64) -> Update {
+    let keyboard_message = MockMessageText::new().text("no close answer").from(me_user()).build();
+    let tap = MockCallbackQuery::new().data(replies::callback_data(pair_id)).message(keyboard_message).build();
+    Update { id: UpdateId(0), kind: UpdateKind::CallbackQuery(tap) }
+}
+
+/// Run `update` through the handler tree with a bot on `api`: `Break(result)` when a handler ran.
+async fn dispatch_scripted(api: &ScriptedApi, update: Update, ctx: &Context) -> ControlFlow<HandlerResult> {
+    match handler_tree::<Bot>().dispatch(deps![update, api.bot(), MockMe::new().build(), ctx.clone()]).await {
+        ControlFlow::Break(result) => ControlFlow::Break(result),
+        ControlFlow::Continue(_) => ControlFlow::Continue(()),
+    }
+}
+
+type HandlerResult = Result<(), qabot::bot::handlers::Error>;
+
+/// Telegram refuses late answers to a tap ("query is too old"); the user still gets the pair.
+#[tokio::test]
+async fn a_tap_is_answered_even_when_telegram_refuses_the_callback_answer() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let api = ScriptedApi::start(|method, body, _| match method {
+        "answercallbackquery" => api_refused(TOO_OLD),
+        "sendmessage" => api_sent(body),
+        _ => api_refused("unexpected"),
+    });
+    let result = dispatch_scripted(&api, tap_update(id), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    assert_eq!(api.methods()[0], "answercallbackquery");
+    let sent = api.sent_texts();
+    assert!(!sent.is_empty() && sent[0].contains(&question), "{sent:?}");
+}
+
+/// 429 on answerCallbackQuery and answerInlineQuery (which Throttle does not retry) is waited out
+/// and retried, a bounded number of times.
+#[tokio::test]
+async fn callback_and_inline_answers_are_retried_after_too_many_requests() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let api = ScriptedApi::start(|method, body, earlier| match (method, earlier) {
+        ("answercallbackquery" | "answerinlinequery", 0) => api_too_many(1),
+        ("answercallbackquery" | "answerinlinequery", _) => api_ok(serde_json::json!(true)),
+        ("sendmessage", _) => api_sent(body),
+        _ => api_refused("unexpected"),
+    });
+    let started = std::time::Instant::now();
+    let result = dispatch_scripted(&api, tap_update(id), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    assert_eq!(api.methods(), ["answercallbackquery", "answercallbackquery", "sendmessage"]);
+    let result = dispatch_scripted(&api, inline_update(&question, 42), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    assert_eq!(api.methods()[3..], ["answerinlinequery", "answerinlinequery"]);
+    assert!(started.elapsed() >= Duration::from_secs(2), "Telegram's wait was respected");
+
+    // Never more than two retries.
+    let api = ScriptedApi::start(|method, body, _| match method {
+        "sendmessage" => api_sent(body),
+        _ => api_too_many(1),
+    });
+    let result = dispatch_scripted(&api, inline_update(&question, 42), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Err(_))), "{result:?}");
+    assert_eq!(api.methods(), ["answerinlinequery"; 3]);
+    let result = dispatch_scripted(&api, tap_update(id), &fx.ctx).await;
+    assert!(matches!(result, ControlFlow::Break(Ok(()))), "the pair is still sent: {result:?}");
+    assert_eq!(
+        api.methods()[3..],
+        ["answercallbackquery", "answercallbackquery", "answercallbackquery", "sendmessage"]
+    );
+}
+
+/// The query log is written after the reply is sent, so a busy database (`qabot load` writing)
+/// never holds a reply back.
+#[tokio::test]
+async fn the_reply_is_sent_before_the_question_is_logged() {
+    let fx = fixture();
+    let (id, question) = fx.known();
+    let path = fx.path.clone();
+    let rows_when_sent = Arc::new(Mutex::new(Vec::new()));
+    let seen = rows_when_sent.clone();
+    let api = ScriptedApi::start(move |method, body, _| match method {
+        "sendmessage" => {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            let rows: i64 = conn.query_row("SELECT count(*) FROM query_log", [], |r| r.get(0)).unwrap();
+            seen.lock().unwrap().push(rows);
+            api_sent(body)
+        }
+        _ => api_refused("unexpected"),
+    });
+    for text in [question.clone(), format!("/ask {question}")] {
+        let update = message_update(MockMessageText::new().text(&text).build());
+        let result = dispatch_scripted(&api, update, &fx.ctx).await;
+        assert!(matches!(result, ControlFlow::Break(Ok(()))), "{result:?}");
+    }
+    assert!(api.sent_texts().iter().all(|t| t.contains(&format!("(pair #{id})"))), "{:?}", api.sent_texts());
+    let seen = rows_when_sent.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&0), "nothing logged before the first reply: {seen:?}");
+    assert!(seen.contains(&1), "the first question was logged before the second reply: {seen:?}");
+    assert_eq!(fx.log_rows().len(), 2);
 }

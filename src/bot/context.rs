@@ -78,18 +78,19 @@ impl Context {
         tokio::task::spawn_blocking(move || f(&mut lock(&inner.store))).await.context("a database task failed")?
     }
 
-    /// Ask `question` (reading interviews loaded since the last question), and log it under
-    /// `frontend` unless logging is off.
-    pub async fn ask(&self, question: String, frontend: &'static str) -> Result<Answer> {
-        let Settings { threshold, log, .. } = *self.settings();
-        self.with_store(move |store| {
-            let answer = answer::ask(store, &question, threshold)?;
-            if log {
-                answer::log(store, frontend, &answer);
-            }
-            Ok(answer)
-        })
-        .await
+    /// Ask `question` (reading interviews loaded since the last question). Not logged: see
+    /// [`Context::log`].
+    pub async fn ask(&self, question: String) -> Result<Answer> {
+        let threshold = self.settings().threshold;
+        self.with_store(move |store| answer::ask(store, &question, threshold)).await
+    }
+
+    /// Log `answer` under `frontend` unless logging is off. Called once the reply is sent: the
+    /// write may wait for another writer of the database (`qabot load`), a reply must not.
+    pub async fn log(&self, frontend: &'static str, answer: Answer) {
+        if self.settings().log {
+            self.write_log(frontend, vec![answer]).await;
+        }
     }
 
     /// Log an inline query once `user` stops typing (see [`Settings::inline_log_delay`]); a newer
@@ -121,7 +122,7 @@ impl Context {
             }
         };
         if let Some(answer) = answer {
-            self.write_log(vec![answer]).await;
+            self.write_log(FRONTEND_INLINE, vec![answer]).await;
         }
     }
 
@@ -129,15 +130,15 @@ impl Context {
     pub async fn flush_inline_log(&self) {
         let answers: Vec<Answer> = lock(&self.inner.pending_inline).drain().map(|(_, (_, a))| a).collect();
         if !answers.is_empty() {
-            self.write_log(answers).await;
+            self.write_log(FRONTEND_INLINE, answers).await;
         }
     }
 
-    async fn write_log(&self, answers: Vec<Answer>) {
+    async fn write_log(&self, frontend: &'static str, answers: Vec<Answer>) {
         let written = self
             .with_store(move |store| {
                 for answer in &answers {
-                    answer::log(store, FRONTEND_INLINE, answer);
+                    answer::log(store, frontend, answer);
                 }
                 Ok(())
             })

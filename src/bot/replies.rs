@@ -140,9 +140,10 @@ impl Overview {
     }
 }
 
-/// /start and /help: what the bot knows, how to ask (here, in groups, inline), example questions
-/// (also as buttons), the other commands.
-pub fn help(overview: &Overview, username: &str) -> Outgoing {
+/// /start and /help: what the bot knows, how to ask (in this chat first: a group only hears
+/// /ask, replies and mentions; elsewhere; inline), example questions (also as buttons), the other
+/// commands.
+pub fn help(overview: &Overview, username: &str, in_group: bool) -> Outgoing {
     let mut html = String::from(
         "<b>向访谈提问 · Ask the interviews</b>\n\
          I answer questions with what was actually said in interview transcripts, quoting the \
@@ -176,13 +177,26 @@ pub fn help(overview: &Overview, username: &str) -> Outgoing {
         html.push('\n');
     }
     let bot = escape_html(username);
-    html.push_str(&format!(
-        "<b>How to ask</b>\n\
-         • In this chat: just send your question, in Chinese or English.\n\
-         • In groups: <code>/ask your question</code>, reply to one of my messages, or mention @{bot}.\n\
-         • In any chat: type <code>@{bot} your question</code> and pick an answer.\n\
-         When nothing stored is close enough I say so and offer the closest questions instead.\n"
-    ));
+    let in_groups = format!("<code>/ask your question</code>, reply to one of my messages, or mention @{bot}");
+    html.push_str("<b>How to ask</b>\n");
+    if in_group {
+        html.push_str(&format!(
+            "• In this group: {in_groups}. Other messages here are not for me.\n\
+             • In a private chat with me: just send your question, in Chinese or English.\n"
+        ));
+    } else {
+        html.push_str(&format!(
+            "• In this chat: just send your question, in Chinese or English.\n\
+             • In groups: {in_groups}.\n"
+        ));
+    }
+    html.push_str(&format!("• In any chat: type <code>@{bot} your question</code> and pick an answer.\n"));
+    html.push_str(if in_group {
+        "When nothing stored is close enough I stay quiet, except for /ask, where I say so and offer the \
+         closest questions instead.\n"
+    } else {
+        "When nothing stored is close enough I say so and offer the closest questions instead.\n"
+    });
     if !overview.examples.is_empty() {
         html.push_str("\n<b>Try</b>\n");
         for (_, question) in &overview.examples {
@@ -249,7 +263,8 @@ pub fn speakers(list: &[SpeakerInfo]) -> Vec<String> {
 
 /// The answer to an inline query: results (title = stored question, description = speakers,
 /// message = the rendered answer in one message) and the answer to log (`None` for an empty
-/// query, which offers a random sample of stored questions).
+/// query, which offers a random sample of stored questions). A query nothing stored resembles
+/// gets one result that says so.
 pub fn inline_results(
     store: &mut Store,
     query: &str,
@@ -274,6 +289,10 @@ pub fn inline_results(
         return Ok((results, None));
     }
     let answer = answer::ask(store, query, threshold)?;
+    if answer.matched.is_none() && (answer.examples || answer.suggestions.is_empty()) {
+        // Nothing stored resembles the query: the suggestions are examples, not answers to offer.
+        return Ok((vec![inline_no_answer(&answer, username)], Some(answer)));
+    }
     let mut results = Vec::new();
     if let Some(record) = &answer.matched {
         results.push(inline_article(record, Some(answer.confidence), speakers_of(record), &note));
@@ -288,6 +307,25 @@ pub fn inline_results(
         }
     }
     Ok((results, Some(answer)))
+}
+
+/// The one inline result for a query nothing stored resembles: says so, and where to see what the
+/// bot knows (sent as is if picked).
+fn inline_no_answer(answer: &Answer, username: &str) -> InlineQueryResult {
+    let query = shorten(&answer.query, 60);
+    let html = format!(
+        "没有足够接近的答案。\nNo stored answer is close enough to <i>{}</i>.\n\n\
+         To see what I know, send /help to @{}.",
+        escape_html(&shorten(&answer.query, 200)),
+        escape_html(username)
+    );
+    let content = InputMessageContent::Text(
+        InputMessageContentText::new(html).parse_mode(ParseMode::Html).link_preview_options(no_preview()),
+    );
+    InlineQueryResult::Article(
+        InlineQueryResultArticle::new("none", "没有接近的答案 · No close answer", content)
+            .description(format!("Nothing stored resembles \u{201C}{query}\u{201D}: try other words")),
+    )
 }
 
 fn speakers_of(record: &PairRecord) -> String {
@@ -345,14 +383,14 @@ mod tests {
             speakers: vec!["甲 <i>".into()],
             examples: vec![(1, "Why <x>?".into()), (2, "How & when?".into())],
         };
-        let reply = help(&overview, "test_bot");
+        let reply = help(&overview, "test_bot", false);
         let visible = render::telegram_visible_text(&reply.html).expect("well-formed");
         assert!(visible.contains("A <b> & B (2)"), "{visible}");
         assert!(visible.contains("answered by 甲 <i>"), "{visible}");
         assert!(visible.contains("• Why <x>?\n• How & when?"), "{visible}");
         assert!(visible.contains("mention @test_bot"), "{visible}");
         assert_eq!(reply.keyboard.unwrap().inline_keyboard.len(), 2);
-        let empty = help(&Overview::default(), "b");
+        let empty = help(&Overview::default(), "b", true);
         assert!(render::telegram_visible_text(&empty.html).unwrap().contains("No interviews are loaded yet"));
         assert!(empty.keyboard.is_none());
     }
