@@ -634,6 +634,44 @@ fn question_without_an_answer() {
 }
 
 #[test]
+fn two_question_markers_in_a_row_are_an_unanswered_question() {
+    // `问:` starts a new question each time: a second `问:` before any answer means the first
+    // question has none. The error names the line of the unanswered question.
+    let wenda = "---\nspeakers: 李四\n---\n访谈\n\n问\u{FF1A}没有答案的问题\u{FF1F}\n\
+                 问\u{FF1A}第二个\u{FF1F}\n答\u{FF1A}好的。\n";
+    let (line, message) = error_of(wenda, Format::Text);
+    assert_eq!(line, Some(6), "{message}");
+    assert!(message.contains("no answer") && message.contains("line 7") && message.contains("expected"), "{message}");
+    // The second question and its answer on one line.
+    let inline = wenda.replace("第二个\u{FF1F}\n答", "第二个\u{FF1F} 答");
+    assert_eq!(error_of(&inline, Format::Text).0, Some(6));
+    // Even when the first question is not phrased as one.
+    let statement = wenda.replace("没有答案的问题\u{FF1F}", "先说背景。");
+    assert_eq!(error_of(&statement, Format::Text).0, Some(6));
+    let qa = "---\nspeakers: Jane Park\n---\nTalk\n\nQ: First, unanswered?\n\nQ: Second?\n\nA: Fine.\n";
+    let (line, message) = error_of(qa, Format::Text);
+    assert_eq!(line, Some(6), "{message}");
+    assert!(message.contains("`Q:`"), "{message}");
+
+    // The error names the file and the line, like every other parse error.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wenda.txt");
+    std::fs::write(&path, wenda).unwrap();
+    let err = transcript::read_file(&path).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("{}:6: ", path.display())), "{err}");
+}
+
+#[test]
+fn an_interviewer_label_twice_in_a_row_is_one_question_in_two_paragraphs() {
+    // `主持人:` names a person, not a new question: two paragraphs of the same host before the
+    // answer are one question (a remark, then the question itself).
+    let text = "访谈\n\n主持人:欢迎来到节目。\n主持人:第一个问题,你为什么创业?\n甲:因为喜欢。\n\
+                主持人:第二个问题?\n甲:没有了。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("欢迎来到节目.\n第一个问题,你为什么创业?", &["甲"]), ("第二个问题?", &["甲"])]);
+}
+
+#[test]
 fn file_without_pairs() {
     let (line, message) = error_of("一篇文章\n\n只是一段介绍。\n\n没有问答。\n", Format::Text);
     assert_eq!(line, Some(1));

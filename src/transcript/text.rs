@@ -41,6 +41,10 @@ pub struct ParsedText {
 /// Labels that always mean "the interviewer speaks".
 const ASKER_ROLES: &[&str] =
     &["问", "提问", "主持人", "主持", "记者", "采访者", "q", "question", "interviewer", "host", "moderator"];
+/// Interviewer labels that mark a question rather than name a person: each one starts a new
+/// question, so two in a row without an answer between are an unanswered question. (Two turns of
+/// `主持人:` or of a name in a row are one question in two paragraphs.)
+const QUESTION_MARKERS: &[&str] = &["问", "提问", "q", "question"];
 /// Labels that always mean "the (single) interviewee answers".
 const ANSWER_ROLES: &[&str] = &["答", "回答", "a", "answer"];
 /// Words that end a line like a label but are discourse markers, not people.
@@ -944,7 +948,19 @@ fn labelled_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<Warning>) 
     for (i, (p, kind)) in paras.iter().zip(kinds).enumerate().skip(first_ask) {
         match kind {
             Kind::Ask(rest) => match current.as_mut() {
-                Some(pair) if pair.turns.is_empty() => push_paragraph(&mut pair.question, rest),
+                Some(pair) if pair.turns.is_empty() => {
+                    if let Some(marker) = question_marker(&p.text) {
+                        return Err(ParseError::at(
+                            pair.line.unwrap_or(p.line),
+                            format!(
+                                "this question has no answer: `{marker}:` on line {} starts another \
+                                 question; expected an answer turn (`答:`, `A:` or `Name: …`) before it",
+                                p.line
+                            ),
+                        ));
+                    }
+                    push_paragraph(&mut pair.question, rest)
+                }
                 _ => {
                     layout.pairs.extend(current.take());
                     current = Some(Pair {
@@ -997,6 +1013,11 @@ fn labelled_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<Warning>) 
         }
     }
     Ok(layout)
+}
+
+/// The label of an interviewer turn that marks a new question (`问:`, `Q:`), as written.
+fn question_marker(text: &str) -> Option<String> {
+    split_label(text).map(|(label, _)| label).filter(|label| QUESTION_MARKERS.contains(&label_key(label).as_str()))
 }
 
 /// Short line without closing punctuation: a section heading between exchanges.
