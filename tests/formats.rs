@@ -672,6 +672,18 @@ fn an_interviewer_label_twice_in_a_row_is_one_question_in_two_paragraphs() {
 }
 
 #[test]
+fn wen_da_answers_may_all_be_on_the_question_line() {
+    // `答:` only ever after the question mark on the `问:` line still names the answerer.
+    let text = "---\nspeakers: 李四\n---\n访谈\n\n问:你好吗?答:很好。\n问:然后呢? 答:没了。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("你好吗?", &["李四"]), ("然后呢?", &["李四"])]);
+    // Without a known answerer it is the usual error, at the first `答:`.
+    let (line, message) = error_of("访谈\n\n问:你好吗?答:很好。\n问:然后呢?答:没了。\n", Format::Text);
+    assert_eq!(line, Some(3), "{message}");
+    assert!(message.contains("who answers"), "{message}");
+}
+
+#[test]
 fn file_without_pairs() {
     let (line, message) = error_of("一篇文章\n\n只是一段介绍。\n\n没有问答。\n", Format::Text);
     assert_eq!(line, Some(1));

@@ -619,8 +619,18 @@ impl Roles {
         if roles.askers.is_empty() {
             roles.infer_interviewer(&labelled);
         }
-        let answer_role_used = labelled.iter().find(|(_, l, _)| ANSWER_ROLES.contains(&label_key(l).as_str()));
-        if let Some((line, label, _)) = answer_role_used {
+        // `答:` at the start of a paragraph, or after the question mark of an interviewer turn
+        // (`问:…?答:…`).
+        let answer_role_used = labelled.iter().find_map(|(line, label, rest)| {
+            if ANSWER_ROLES.contains(&label_key(label).as_str()) {
+                Some((line, label.clone()))
+            } else if roles.askers.contains(&roles.key(label)) {
+                inline_answer_role(rest).map(|l| (line, l))
+            } else {
+                None
+            }
+        });
+        if let Some((line, label)) = answer_role_used {
             let answerer = resolve_answerer(paras, names).ok_or_else(|| {
                 ParseError::at(
                     *line,
@@ -852,6 +862,14 @@ fn find_inline_answer(text: &str, roles: &Roles) -> Option<usize> {
         }
     }
     None
+}
+
+/// An answer-role label (`答:`, `A:`) right after a question mark inside `text`, as written.
+fn inline_answer_role(text: &str) -> Option<String> {
+    text.char_indices().filter(|&(_, c)| ascii_fold(c) == '?').find_map(|(i, c)| {
+        let (label, _) = split_label(text[i + c.len_utf8()..].trim_start())?;
+        ANSWER_ROLES.contains(&label_key(&label).as_str()).then_some(label)
+    })
 }
 
 /// A speaker label with nothing after it must be followed by the text it introduces.
