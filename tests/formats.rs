@@ -404,6 +404,66 @@ fn layout5_podcast_with_timestamps_and_a_surname_label() {
 }
 
 #[test]
+fn layout5_list_labels_under_capital_speaker_labels_are_text() {
+    let iv = load("layout5_caps_list_labels.en.txt");
+    let (baker, lee) = ("Baker", "Lee");
+    expect_shape(
+        &iv,
+        &[
+            ("Why did you pick Macs for the high schools?", &[baker, lee]),
+            ("And Chromebooks for the primary schools?", &[baker, lee]),
+            ("What would you buy today?", &[baker]),
+        ],
+    );
+    assert_eq!(
+        iv.pairs[1].turns[0].text,
+        "Cheaper, but they break.\nPros: Cheap to replace.\nCons: Short support window.\n\
+         Budget: half of the Mac budget.\nStep 1: Pilot in two schools.\nStep 2: Roll out if breakage stays low."
+    );
+    assert_eq!(iv.turn_speakers(), [baker, lee]);
+}
+
+#[test]
+fn layout4_ordinal_and_everyday_word_labels_are_text() {
+    let iv = load("layout4_numbered_steps.zh.txt");
+    let (zhang, li) = ("张伟", "李娜");
+    expect_shape(
+        &iv,
+        &[("高中的电脑是怎么选的?", &[zhang, li]), ("小学呢?", &[zhang, li]), ("明年还会换吗?", &[zhang])],
+    );
+    assert_eq!(
+        turn_text(&iv, 2, 0),
+        "小学也差不多.\n步骤一:开会讨论.\n第一步:选定型号.\n第二步:在两所学校试用.\n预算:高中的一半."
+    );
+    assert_eq!(iv.turn_speakers(), [zhang, li]);
+}
+
+#[test]
+fn a_guest_who_never_answers_first_is_still_a_speaker() {
+    // Mixed-case labels: a second guest is not held to the capitals rule.
+    let text = "Panel\n\nWhy remote?\n\nPriya Raman: Hiring.\n\nTom Becker: Focus.\n\nWhy not?\n\n\
+                Priya Raman: Mentoring.\n\nTom Becker: Culture.\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(
+        &ivs[0].1,
+        &[("Why remote?", &["Priya Raman", "Tom Becker"]), ("Why not?", &["Priya Raman", "Tom Becker"])],
+    );
+    // A guest whose name is also an everyday word (高峰, "peak") must be declared when they
+    // never answer first; declared, they are a speaker.
+    let text = "圆桌\n\n第一个问题?\n\n张伟:先说两句。\n\n高峰:我补充。\n\n第二个问题?\n\n张伟:好。\n\n高峰:同意。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ivs[0].1.turn_speakers(), ["张伟"]);
+    let ivs =
+        parse_as(&format!("---\nspeakers: 张伟, 高峰\n---\n{text}"), Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("第一个问题?", &["张伟", "高峰"]), ("第二个问题?", &["张伟", "高峰"])]);
+    // A declared guest who speaks once, after another guest, is a speaker too.
+    let text = "---\nspeakers: 张伟, 李娜\n---\n圆桌\n\n第一个问题?\n\n张伟:先说两句。\n\n李娜:我补充。\n\n\
+                第二个问题?\n\n张伟:好。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("第一个问题?", &["张伟", "李娜"]), ("第二个问题?", &["张伟"])]);
+}
+
+#[test]
 fn timestamps_before_the_label() {
     let text =
         "Episode 12: Building Rockets\n\n[00:00:05] Host: Welcome. Why rockets?\n\n[00:00:09] Jane Park: Because \

@@ -14,8 +14,12 @@
 //! when it behaves like one: it is short and name-like and it recurs as a turn opener (or front
 //! matter declares it). Everything else stays text: `需从两方面审视价值:`, `Token 工厂:…`, list
 //! items (`- 优势:…`, `1. 风险:…`), and labels that never open an answer and only ever follow a
-//! lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they recur. A label made of
-//! part of another speaker's label (`纳德拉:` after `萨提亚·纳德拉:`) is that speaker.
+//! lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they recur. Ordinals and
+//! list heads (`第一步:`, `步骤二:`, `一是:`, `首先:`, `Step 1:`, `Pros:`) are never speakers, and
+//! an undeclared label that never opens an answer must also look like a name: not an everyday
+//! Chinese word (`预算:`), and in capitals when every speaker who opens an answer is labelled in
+//! capitals (`BAKER:` … `Budget:`). A label made of part of another speaker's label (`纳德拉:`
+//! after `萨提亚·纳德拉:`) is that speaker.
 //!
 //! Hard-wrapped lines are joined back into paragraphs; recording timestamps are dropped; page
 //! furniture is dropped (see `furniture.rs`) and a byline's date dates the interview. Section
@@ -585,7 +589,9 @@ impl Roles {
             declared(key)
                 || ASKER_ROLES.contains(&key)
                 || ANSWER_ROLES.contains(&key)
-                || ((count >= 2 || answers_question.contains(key)) && !NOT_NAMES.contains(&key))
+                || ((count >= 2 || answers_question.contains(key))
+                    && !NOT_NAMES.contains(&key)
+                    && !names::is_list_label(key))
         };
 
         let texts: Vec<&str> = paras.iter().map(|p| p.text.as_str()).collect();
@@ -645,7 +651,7 @@ impl Roles {
                 roles.answerers.insert((*role).to_owned(), answerer.clone());
             }
         }
-        roles.drop_embedded_labels(paras);
+        roles.drop_embedded_labels(paras, names);
         Ok(roles)
     }
 
@@ -711,8 +717,13 @@ impl Roles {
 
     /// A label that never opens an answer is a list item (`优势:` … `劣势:`), not a person, when
     /// it only ever appears inside one answer, or when it only ever follows a lead-in ending in a
-    /// colon (`主要有两点:`) or another such item.
-    fn drop_embedded_labels(&mut self, paras: &[Para]) {
+    /// colon (`主要有两点:`) or another such item, or when it does not look like a name: an
+    /// everyday Chinese word (`预算:`), or a mixed-case label where every speaker who opens an
+    /// answer is labelled in capitals (`BAKER:` … `Budget:`). Front matter can declare any of them
+    /// a speaker.
+    fn drop_embedded_labels(&mut self, paras: &[Para], names: &Names) {
+        // label key → the label as first written
+        let mut written: HashMap<String, String> = HashMap::new();
         let mut opens: HashSet<String> = HashSet::new();
         let mut answers_seen: HashMap<String, HashSet<usize>> = HashMap::new();
         let mut outside_lists: HashSet<String> = HashSet::new();
@@ -722,7 +733,12 @@ impl Roles {
         let mut previous_in_list = false;
         for p in paras {
             let mut in_list = false;
-            match split_label(&p.text).map(|(l, _)| self.key(&l)) {
+            let label = split_label(&p.text).map(|(l, _)| l);
+            let key = label.as_ref().map(|l| self.key(l));
+            if let (Some(label), Some(key)) = (label, &key) {
+                written.entry(key.clone()).or_insert(label);
+            }
+            match key {
                 Some(key) if self.askers.contains(&key) => {
                     answer_no += 1;
                     after_question = true;
@@ -747,11 +763,24 @@ impl Roles {
             previous = Some(p);
             previous_in_list = in_list;
         }
+        let openers: Vec<&String> =
+            self.answerers.keys().filter(|k| opens.contains(*k) && !ANSWER_ROLES.contains(&k.as_str())).collect();
+        let capitals =
+            !openers.is_empty() && openers.iter().all(|k| written.get(*k).is_some_and(|l| names::is_all_caps(l)));
+        let name_like = |key: &str| {
+            let label = written.get(key).map_or(key, String::as_str);
+            let everyday_word = label.chars().all(names::is_han) && crate::search::common::is_common(label);
+            let lower_case = capitals && label.chars().any(|c| c.is_ascii_lowercase());
+            !everyday_word && !lower_case
+        };
+        let declared = |key: &str| names.canonical.contains_key(key) || names.interviewer.contains(key);
         let embedded: Vec<String> = self
             .answerers
             .keys()
-            .filter(|k| !ANSWER_ROLES.contains(&k.as_str()) && !opens.contains(*k))
-            .filter(|k| answers_seen.get(*k).is_some_and(|s| s.len() <= 1) || !outside_lists.contains(*k))
+            .filter(|k| !ANSWER_ROLES.contains(&k.as_str()) && !opens.contains(*k) && !declared(k))
+            .filter(|k| {
+                answers_seen.get(*k).is_some_and(|s| s.len() <= 1) || !outside_lists.contains(*k) || !name_like(k)
+            })
             .cloned()
             .collect();
         for key in embedded {
