@@ -659,6 +659,81 @@ fn json_errors_carry_the_line_and_say_what_was_expected() {
 }
 
 #[test]
+fn json_blank_identity_is_an_error_naming_the_key() {
+    let pairs = r#""pairs": [{"question": "Q?", "turns": [{"speaker": "A", "text": "yes"}]}]"#;
+    for (key, value) in [("slug", ""), ("slug", "  "), ("source", " ")] {
+        let json = format!("{{\"title\": \"T\",\n \"{key}\": \"{value}\",\n {pairs}}}");
+        let (line, message) = error_of(&json, Format::Json);
+        assert_eq!(line, Some(2), "{message}");
+        assert!(message.contains(&format!("`{key}` is blank")) && message.contains("leave the key out"), "{message}");
+        let (line, message) = error_of(&format!("\n{}\n", json.replace('\n', "")), Format::JsonLines);
+        assert_eq!(line, Some(2), "{message}");
+        assert!(message.contains(&format!("`{key}` is blank")), "{message}");
+    }
+}
+
+#[test]
+fn a_json_list_of_interviews_points_to_jsonl() {
+    let good = std::fs::read_to_string(fixture("interview.json")).unwrap();
+    let (line, message) = error_of(&format!("\n[{good}]"), Format::Json);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("expected one interview object") && message.contains(".jsonl"), "{message}");
+    let (line, message) = error_of(&format!("{}\n[]\n", good.replace('\n', "")), Format::JsonLines);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("one interview object"), "{message}");
+    let (_, message) = error_of("\"an interview\"", Format::Json);
+    assert!(message.contains("expected one interview object"), "{message}");
+}
+
+#[test]
+fn json_type_errors_name_the_path_of_the_field() {
+    let json = "{\"title\": \"T\", \"pairs\": [\n\
+                {\"question\": \"Q1?\", \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n\
+                {\"question\": \"Q2?\", \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n\
+                {\"question\": \"Q3?\", \"alternates\": null, \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]}]}";
+    let (line, message) = error_of(json, Format::Json);
+    assert_eq!(line, Some(4), "{message}");
+    assert!(message.contains("pairs[2].alternates: expected a list of strings, got null"), "{message}");
+    for (from, to, expected) in [
+        ("\"speaker\": \"A\"", "\"speaker\": 5", "pairs[0].turns[0].speaker: expected a string, got integer `5`"),
+        (
+            "\"alternates\": null",
+            "\"alternates\": [\"x\", 2]",
+            "pairs[2].alternates[1]: expected a string, got integer `2`",
+        ),
+        (
+            "\"pairs\": [",
+            "\"notes\": 5, \"pairs\": [",
+            "notes: expected a string or a list of strings, got integer `5`",
+        ),
+        ("\"title\": \"T\"", "\"title\": [\"T\"]", "title: expected a string, got a list"),
+        ("{\"question\": \"Q2?\"", "[{\"question\": \"Q2?\"", "pairs[1]: expected a pair object"),
+        (
+            "\"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "\"turns\": {}},\n{\"question\": \"Q2?\"",
+            "pairs[0].turns: expected a list of turns, got an object",
+        ),
+        (
+            "\"text\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "\"txt\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "pairs[0].turns[0]: unknown field `txt`",
+        ),
+        (
+            ", \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "},\n{\"question\": \"Q2?\"",
+            "pairs[0]: missing field `turns`",
+        ),
+    ] {
+        assert!(json.contains(from), "{from}");
+        let (_, message) = error_of(&json.replacen(from, to, 1), Format::Json);
+        assert!(message.contains(expected), "{expected}\n{message}");
+    }
+    let (line, message) = error_of(&format!("\n{}", json.replace('\n', "")), Format::JsonLines);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("pairs[2].alternates: expected a list of strings, got null"), "{message}");
+}
+
+#[test]
 fn jsonl_errors_carry_the_line_of_the_record() {
     let jsonl = Format::JsonLines;
     let good = std::fs::read_to_string(fixture("exports.jsonl")).unwrap();
