@@ -404,6 +404,66 @@ fn layout5_podcast_with_timestamps_and_a_surname_label() {
 }
 
 #[test]
+fn layout5_list_labels_under_capital_speaker_labels_are_text() {
+    let iv = load("layout5_caps_list_labels.en.txt");
+    let (baker, lee) = ("Baker", "Lee");
+    expect_shape(
+        &iv,
+        &[
+            ("Why did you pick Macs for the high schools?", &[baker, lee]),
+            ("And Chromebooks for the primary schools?", &[baker, lee]),
+            ("What would you buy today?", &[baker]),
+        ],
+    );
+    assert_eq!(
+        iv.pairs[1].turns[0].text,
+        "Cheaper, but they break.\nPros: Cheap to replace.\nCons: Short support window.\n\
+         Budget: half of the Mac budget.\nStep 1: Pilot in two schools.\nStep 2: Roll out if breakage stays low."
+    );
+    assert_eq!(iv.turn_speakers(), [baker, lee]);
+}
+
+#[test]
+fn layout4_ordinal_and_everyday_word_labels_are_text() {
+    let iv = load("layout4_numbered_steps.zh.txt");
+    let (zhang, li) = ("张伟", "李娜");
+    expect_shape(
+        &iv,
+        &[("高中的电脑是怎么选的?", &[zhang, li]), ("小学呢?", &[zhang, li]), ("明年还会换吗?", &[zhang])],
+    );
+    assert_eq!(
+        turn_text(&iv, 2, 0),
+        "小学也差不多.\n步骤一:开会讨论.\n第一步:选定型号.\n第二步:在两所学校试用.\n预算:高中的一半."
+    );
+    assert_eq!(iv.turn_speakers(), [zhang, li]);
+}
+
+#[test]
+fn a_guest_who_never_answers_first_is_still_a_speaker() {
+    // Mixed-case labels: a second guest is not held to the capitals rule.
+    let text = "Panel\n\nWhy remote?\n\nPriya Raman: Hiring.\n\nTom Becker: Focus.\n\nWhy not?\n\n\
+                Priya Raman: Mentoring.\n\nTom Becker: Culture.\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(
+        &ivs[0].1,
+        &[("Why remote?", &["Priya Raman", "Tom Becker"]), ("Why not?", &["Priya Raman", "Tom Becker"])],
+    );
+    // A guest whose name is also an everyday word (高峰, "peak") must be declared when they
+    // never answer first; declared, they are a speaker.
+    let text = "圆桌\n\n第一个问题?\n\n张伟:先说两句。\n\n高峰:我补充。\n\n第二个问题?\n\n张伟:好。\n\n高峰:同意。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ivs[0].1.turn_speakers(), ["张伟"]);
+    let ivs =
+        parse_as(&format!("---\nspeakers: 张伟, 高峰\n---\n{text}"), Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("第一个问题?", &["张伟", "高峰"]), ("第二个问题?", &["张伟", "高峰"])]);
+    // A declared guest who speaks once, after another guest, is a speaker too.
+    let text = "---\nspeakers: 张伟, 李娜\n---\n圆桌\n\n第一个问题?\n\n张伟:先说两句。\n\n李娜:我补充。\n\n\
+                第二个问题?\n\n张伟:好。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("第一个问题?", &["张伟", "李娜"]), ("第二个问题?", &["张伟"])]);
+}
+
+#[test]
 fn timestamps_before_the_label() {
     let text =
         "Episode 12: Building Rockets\n\n[00:00:05] Host: Welcome. Why rockets?\n\n[00:00:09] Jane Park: Because \
@@ -599,6 +659,81 @@ fn json_errors_carry_the_line_and_say_what_was_expected() {
 }
 
 #[test]
+fn json_blank_identity_is_an_error_naming_the_key() {
+    let pairs = r#""pairs": [{"question": "Q?", "turns": [{"speaker": "A", "text": "yes"}]}]"#;
+    for (key, value) in [("slug", ""), ("slug", "  "), ("source", " ")] {
+        let json = format!("{{\"title\": \"T\",\n \"{key}\": \"{value}\",\n {pairs}}}");
+        let (line, message) = error_of(&json, Format::Json);
+        assert_eq!(line, Some(2), "{message}");
+        assert!(message.contains(&format!("`{key}` is blank")) && message.contains("leave the key out"), "{message}");
+        let (line, message) = error_of(&format!("\n{}\n", json.replace('\n', "")), Format::JsonLines);
+        assert_eq!(line, Some(2), "{message}");
+        assert!(message.contains(&format!("`{key}` is blank")), "{message}");
+    }
+}
+
+#[test]
+fn a_json_list_of_interviews_points_to_jsonl() {
+    let good = std::fs::read_to_string(fixture("interview.json")).unwrap();
+    let (line, message) = error_of(&format!("\n[{good}]"), Format::Json);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("expected one interview object") && message.contains(".jsonl"), "{message}");
+    let (line, message) = error_of(&format!("{}\n[]\n", good.replace('\n', "")), Format::JsonLines);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("one interview object"), "{message}");
+    let (_, message) = error_of("\"an interview\"", Format::Json);
+    assert!(message.contains("expected one interview object"), "{message}");
+}
+
+#[test]
+fn json_type_errors_name_the_path_of_the_field() {
+    let json = "{\"title\": \"T\", \"pairs\": [\n\
+                {\"question\": \"Q1?\", \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n\
+                {\"question\": \"Q2?\", \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n\
+                {\"question\": \"Q3?\", \"alternates\": null, \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]}]}";
+    let (line, message) = error_of(json, Format::Json);
+    assert_eq!(line, Some(4), "{message}");
+    assert!(message.contains("pairs[2].alternates: expected a list of strings, got null"), "{message}");
+    for (from, to, expected) in [
+        ("\"speaker\": \"A\"", "\"speaker\": 5", "pairs[0].turns[0].speaker: expected a string, got integer `5`"),
+        (
+            "\"alternates\": null",
+            "\"alternates\": [\"x\", 2]",
+            "pairs[2].alternates[1]: expected a string, got integer `2`",
+        ),
+        (
+            "\"pairs\": [",
+            "\"notes\": 5, \"pairs\": [",
+            "notes: expected a string or a list of strings, got integer `5`",
+        ),
+        ("\"title\": \"T\"", "\"title\": [\"T\"]", "title: expected a string, got a list"),
+        ("{\"question\": \"Q2?\"", "[{\"question\": \"Q2?\"", "pairs[1]: expected a pair object"),
+        (
+            "\"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "\"turns\": {}},\n{\"question\": \"Q2?\"",
+            "pairs[0].turns: expected a list of turns, got an object",
+        ),
+        (
+            "\"text\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "\"txt\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "pairs[0].turns[0]: unknown field `txt`",
+        ),
+        (
+            ", \"turns\": [{\"speaker\": \"A\", \"text\": \"yes\"}]},\n{\"question\": \"Q2?\"",
+            "},\n{\"question\": \"Q2?\"",
+            "pairs[0]: missing field `turns`",
+        ),
+    ] {
+        assert!(json.contains(from), "{from}");
+        let (_, message) = error_of(&json.replacen(from, to, 1), Format::Json);
+        assert!(message.contains(expected), "{expected}\n{message}");
+    }
+    let (line, message) = error_of(&format!("\n{}", json.replace('\n', "")), Format::JsonLines);
+    assert_eq!(line, Some(2), "{message}");
+    assert!(message.contains("pairs[2].alternates: expected a list of strings, got null"), "{message}");
+}
+
+#[test]
 fn jsonl_errors_carry_the_line_of_the_record() {
     let jsonl = Format::JsonLines;
     let good = std::fs::read_to_string(fixture("exports.jsonl")).unwrap();
@@ -631,6 +766,56 @@ fn question_without_an_answer() {
     let (line, message) = error_of(text, Format::Text);
     assert_eq!(line, Some(7));
     assert!(message.contains("no answer") && message.contains("expected"), "{message}");
+}
+
+#[test]
+fn two_question_markers_in_a_row_are_an_unanswered_question() {
+    // `问:` starts a new question each time: a second `问:` before any answer means the first
+    // question has none. The error names the line of the unanswered question.
+    let wenda = "---\nspeakers: 李四\n---\n访谈\n\n问\u{FF1A}没有答案的问题\u{FF1F}\n\
+                 问\u{FF1A}第二个\u{FF1F}\n答\u{FF1A}好的。\n";
+    let (line, message) = error_of(wenda, Format::Text);
+    assert_eq!(line, Some(6), "{message}");
+    assert!(message.contains("no answer") && message.contains("line 7") && message.contains("expected"), "{message}");
+    // The second question and its answer on one line.
+    let inline = wenda.replace("第二个\u{FF1F}\n答", "第二个\u{FF1F} 答");
+    assert_eq!(error_of(&inline, Format::Text).0, Some(6));
+    // Even when the first question is not phrased as one.
+    let statement = wenda.replace("没有答案的问题\u{FF1F}", "先说背景。");
+    assert_eq!(error_of(&statement, Format::Text).0, Some(6));
+    let qa = "---\nspeakers: Jane Park\n---\nTalk\n\nQ: First, unanswered?\n\nQ: Second?\n\nA: Fine.\n";
+    let (line, message) = error_of(qa, Format::Text);
+    assert_eq!(line, Some(6), "{message}");
+    assert!(message.contains("`Q:`"), "{message}");
+
+    // The error names the file and the line, like every other parse error.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wenda.txt");
+    std::fs::write(&path, wenda).unwrap();
+    let err = transcript::read_file(&path).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("{}:6: ", path.display())), "{err}");
+}
+
+#[test]
+fn an_interviewer_label_twice_in_a_row_is_one_question_in_two_paragraphs() {
+    // `主持人:` names a person, not a new question: two paragraphs of the same host before the
+    // answer are one question (a remark, then the question itself).
+    let text = "访谈\n\n主持人:欢迎来到节目。\n主持人:第一个问题,你为什么创业?\n甲:因为喜欢。\n\
+                主持人:第二个问题?\n甲:没有了。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("欢迎来到节目.\n第一个问题,你为什么创业?", &["甲"]), ("第二个问题?", &["甲"])]);
+}
+
+#[test]
+fn wen_da_answers_may_all_be_on_the_question_line() {
+    // `答:` only ever after the question mark on the `问:` line still names the answerer.
+    let text = "---\nspeakers: 李四\n---\n访谈\n\n问:你好吗?答:很好。\n问:然后呢? 答:没了。\n";
+    let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
+    expect_shape(&ivs[0].1, &[("你好吗?", &["李四"]), ("然后呢?", &["李四"])]);
+    // Without a known answerer it is the usual error, at the first `答:`.
+    let (line, message) = error_of("访谈\n\n问:你好吗?答:很好。\n问:然后呢?答:没了。\n", Format::Text);
+    assert_eq!(line, Some(3), "{message}");
+    assert!(message.contains("who answers"), "{message}");
 }
 
 #[test]

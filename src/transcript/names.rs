@@ -169,12 +169,102 @@ fn latin_name(text: &str) -> Option<String> {
     ((1..=4).contains(&words.len()) && words[0].len() >= 2).then(|| words.join(" "))
 }
 
+/// Han numerals, for ordinals such as `第二步` and `步骤三`.
+const HAN_NUMERALS: &str = "一二三四五六七八九十百千零〇两";
+/// Han words that order the points of an answer (`首先:` … `最后:`).
+const SEQUENCE_WORDS_ZH: &str = "首先, 其次, 再次, 然后, 接着, 随后, 最后, 最终, 此外, 另外, \
+    同时, 总之, 一方面, 另一方面";
+/// Han nouns that number the points of an answer (`步骤一`, `方法2`, `要点三`, `方案A`).
+const ENUMERATED_NOUNS_ZH: &str = "步骤, 方法, 方案, 要点, 原因, 理由, 阶段, 部分, 选项, 场景, \
+    案例, 观点, 建议, 条件, 目标, 难点, 挑战, 例子, 示例, 措施, 做法, 策略, 原则, 好处, 优势, 劣势, \
+    优点, 缺点, 风险, 特点, 结论, 教训, 经验, 因素, 环节, 任务, 维度, 层面, 方面, 问题, 答案, 路径, \
+    模式, 场合";
+/// Latin words that order the points of an answer (`Firstly:`, `Finally:`).
+const SEQUENCE_WORDS_EN: &str = "first, second, third, fourth, fifth, firstly, secondly, thirdly, finally, lastly, \
+    next, then, also, plus, last, final";
+/// Latin nouns that number the points of an answer (`Step 1`, `Option B`, `Part two`).
+const ENUMERATED_NOUNS_EN: &str = "step, part, point, option, phase, stage, tip, lesson, rule, reason, item, idea, \
+    example, method, approach, chapter, section, scenario, case, factor, takeaway, \
+    number, round, level, principle, myth, fact, goal, priority, question, answer, \
+    problem, solution, thought";
+/// Latin words that head the items of a list in an answer and are nobody's name (`Pros:`,
+/// `Cons:`, `Bottom line:`).
+const LIST_HEADS_EN: &str = "pro, pros, con, cons, advantage, advantages, disadvantage, disadvantages, benefit, \
+    benefits, drawback, drawbacks, upside, upsides, downside, downsides, strength, \
+    strengths, weakness, weaknesses, risk, risks, opportunity, opportunities, threat, \
+    threats, bottom line, takeaway, key takeaway, verdict, yes, no, before, after, myth, \
+    reality, problem, solution, result, outcome, lesson, goal, why, how, what";
+/// Measure words that may follow `第` and a numeral in an ordinal (`第二步`, `第三点`); `第五伦`
+/// is a name.
+const ORDINAL_MEASURES_ZH: &str = "步点条个项种类次轮层章节课期集名件天年";
+
+/// Whether `key` is one of the comma-separated words of `list`.
+fn listed(list: &str, key: &str) -> bool {
+    words(list).any(|w| w == key)
+}
+
+fn words(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim)
+}
+
+/// Whether a speaker label (as a lower-case label key) counts or orders the points of an answer
+/// instead of naming a person: `第二步`, `步骤一`, `一是`, `其二`, `首先`, `Step 1`, `Firstly`,
+/// `Second point`, or heads a list item: `Pros`, `Cons`, `Bottom line`.
+pub(crate) fn is_list_label(key: &str) -> bool {
+    let key = key.trim();
+    if [SEQUENCE_WORDS_ZH, SEQUENCE_WORDS_EN, LIST_HEADS_EN].iter().any(|list| listed(list, key)) {
+        return true;
+    }
+    let numeral = |c: char| HAN_NUMERALS.contains(c) || c.is_ascii_digit();
+    let numbered = |rest: &str| {
+        let rest = rest.trim_start_matches(['#', ' ', '-', '.']);
+        let count = rest.chars().count();
+        (1..=3).contains(&count) && rest.chars().all(numeral)
+            || count == 1 && rest.chars().all(|c| c.is_ascii_alphabetic())
+    };
+    // 第二, 第三步, 第1条, 第一部分
+    if let Some(rest) = key.strip_prefix('第') {
+        let tail = rest.trim_start_matches(numeral);
+        let measure = tail.is_empty() || (tail.chars().count() == 1 && ORDINAL_MEASURES_ZH.contains(tail));
+        if tail.len() < rest.len() && (measure || listed(ENUMERATED_NOUNS_ZH, tail)) {
+            return true;
+        }
+    }
+    // 一是, 二来, 其一
+    let chars: Vec<char> = key.chars().collect();
+    if let [a, b] = chars[..] {
+        if (numeral(a) && matches!(b, '是' | '来' | '则')) || (a == '其' && numeral(b)) {
+            return true;
+        }
+    }
+    // 步骤一, 方法2, 方案A; Step 1, Option B, Part two
+    if words(ENUMERATED_NOUNS_ZH).any(|noun| key.strip_prefix(noun).is_some_and(numbered)) {
+        return true;
+    }
+    let words: Vec<&str> = key.split_whitespace().collect();
+    const NUMBER_WORDS: &[&str] = &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    match words[..] {
+        [noun, number] if listed(ENUMERATED_NOUNS_EN, noun) => {
+            numbered(number) || NUMBER_WORDS.contains(&number) || listed(SEQUENCE_WORDS_EN, number)
+        }
+        // First step, Second point, Final thought
+        [ordinal, noun] => {
+            listed(SEQUENCE_WORDS_EN, ordinal) && listed(ENUMERATED_NOUNS_EN, noun.trim_end_matches('s'))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a label is written in Latin capitals (`BAKER`, `DANA WHITFIELD`).
+pub(crate) fn is_all_caps(label: &str) -> bool {
+    let letters = label.chars().filter(|c| c.is_alphabetic());
+    letters.clone().count() >= 2 && letters.clone().all(|c| c.is_ascii_uppercase())
+}
+
 /// How to display a speaker label: an all-capitals Latin label (`SAM ALTMAN`) is written the way
 /// the rest of the text writes it (`Sam Altman`), else in title case; other labels as they are.
 pub(crate) fn display_name(label: &str, texts: &[&str]) -> String {
-    let letters = label.chars().filter(|c| c.is_alphabetic());
-    let all_caps = letters.clone().count() >= 2 && letters.clone().all(|c| c.is_ascii_uppercase());
-    if !all_caps {
+    if !is_all_caps(label) {
         return label.to_owned();
     }
     let wanted = label.to_ascii_lowercase();
@@ -235,6 +325,21 @@ mod tests {
         );
         assert_eq!(interviewee_in(&["Our interview with OpenAI CEO Sam Altman."]).as_deref(), Some("Sam Altman"));
         assert_eq!(interviewee_in(&["We spoke about soil."]), None);
+    }
+
+    #[test]
+    fn list_labels_are_not_names() {
+        let lists = "第一, 第二步, 第1条, 第三部分, 一是, 二来, 其二, 首先, 最后, 步骤一, 方法2, 要点三, 方案a, \
+                     step 1, step two, part #2, option b, firstly, finally, first step, second point, \
+                     final thoughts, pros, cons, bottom line";
+        for key in words(lists) {
+            assert!(is_list_label(key), "{key}");
+        }
+        let people = "张三, 李四, 王五, 林晓, 第五伦, 嘉宾一, 高峰, baker, sam altman, speaker 1, guest 2, host, \
+                      ceo, alice";
+        for key in words(people) {
+            assert!(!is_list_label(key), "{key}");
+        }
     }
 
     #[test]

@@ -14,8 +14,12 @@
 //! when it behaves like one: it is short and name-like and it recurs as a turn opener (or front
 //! matter declares it). Everything else stays text: `需从两方面审视价值:`, `Token 工厂:…`, list
 //! items (`- 优势:…`, `1. 风险:…`), and labels that never open an answer and only ever follow a
-//! lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they recur. A label made of
-//! part of another speaker's label (`纳德拉:` after `萨提亚·纳德拉:`) is that speaker.
+//! lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they recur. Ordinals and
+//! list heads (`第一步:`, `步骤二:`, `一是:`, `首先:`, `Step 1:`, `Pros:`) are never speakers, and
+//! an undeclared label that never opens an answer must also look like a name: not an everyday
+//! Chinese word (`预算:`), and in capitals when every speaker who opens an answer is labelled in
+//! capitals (`BAKER:` … `Budget:`). A label made of part of another speaker's label (`纳德拉:`
+//! after `萨提亚·纳德拉:`) is that speaker.
 //!
 //! Hard-wrapped lines are joined back into paragraphs; recording timestamps are dropped; page
 //! furniture is dropped (see `furniture.rs`) and a byline's date dates the interview. Section
@@ -41,6 +45,10 @@ pub struct ParsedText {
 /// Labels that always mean "the interviewer speaks".
 const ASKER_ROLES: &[&str] =
     &["问", "提问", "主持人", "主持", "记者", "采访者", "q", "question", "interviewer", "host", "moderator"];
+/// Interviewer labels that mark a question rather than name a person: each one starts a new
+/// question, so two in a row without an answer between are an unanswered question. (Two turns of
+/// `主持人:` or of a name in a row are one question in two paragraphs.)
+const QUESTION_MARKERS: &[&str] = &["问", "提问", "q", "question"];
 /// Labels that always mean "the (single) interviewee answers".
 const ANSWER_ROLES: &[&str] = &["答", "回答", "a", "answer"];
 /// Words that end a line like a label but are discourse markers, not people.
@@ -581,7 +589,9 @@ impl Roles {
             declared(key)
                 || ASKER_ROLES.contains(&key)
                 || ANSWER_ROLES.contains(&key)
-                || ((count >= 2 || answers_question.contains(key)) && !NOT_NAMES.contains(&key))
+                || ((count >= 2 || answers_question.contains(key))
+                    && !NOT_NAMES.contains(&key)
+                    && !names::is_list_label(key))
         };
 
         let texts: Vec<&str> = paras.iter().map(|p| p.text.as_str()).collect();
@@ -615,8 +625,18 @@ impl Roles {
         if roles.askers.is_empty() {
             roles.infer_interviewer(&labelled);
         }
-        let answer_role_used = labelled.iter().find(|(_, l, _)| ANSWER_ROLES.contains(&label_key(l).as_str()));
-        if let Some((line, label, _)) = answer_role_used {
+        // `答:` at the start of a paragraph, or after the question mark of an interviewer turn
+        // (`问:…?答:…`).
+        let answer_role_used = labelled.iter().find_map(|(line, label, rest)| {
+            if ANSWER_ROLES.contains(&label_key(label).as_str()) {
+                Some((line, label.clone()))
+            } else if roles.askers.contains(&roles.key(label)) {
+                inline_answer_role(rest).map(|l| (line, l))
+            } else {
+                None
+            }
+        });
+        if let Some((line, label)) = answer_role_used {
             let answerer = resolve_answerer(paras, names).ok_or_else(|| {
                 ParseError::at(
                     *line,
@@ -631,7 +651,7 @@ impl Roles {
                 roles.answerers.insert((*role).to_owned(), answerer.clone());
             }
         }
-        roles.drop_embedded_labels(paras);
+        roles.drop_embedded_labels(paras, names);
         Ok(roles)
     }
 
@@ -697,8 +717,13 @@ impl Roles {
 
     /// A label that never opens an answer is a list item (`优势:` … `劣势:`), not a person, when
     /// it only ever appears inside one answer, or when it only ever follows a lead-in ending in a
-    /// colon (`主要有两点:`) or another such item.
-    fn drop_embedded_labels(&mut self, paras: &[Para]) {
+    /// colon (`主要有两点:`) or another such item, or when it does not look like a name: an
+    /// everyday Chinese word (`预算:`), or a mixed-case label where every speaker who opens an
+    /// answer is labelled in capitals (`BAKER:` … `Budget:`). Front matter can declare any of them
+    /// a speaker.
+    fn drop_embedded_labels(&mut self, paras: &[Para], names: &Names) {
+        // label key → the label as first written
+        let mut written: HashMap<String, String> = HashMap::new();
         let mut opens: HashSet<String> = HashSet::new();
         let mut answers_seen: HashMap<String, HashSet<usize>> = HashMap::new();
         let mut outside_lists: HashSet<String> = HashSet::new();
@@ -708,7 +733,12 @@ impl Roles {
         let mut previous_in_list = false;
         for p in paras {
             let mut in_list = false;
-            match split_label(&p.text).map(|(l, _)| self.key(&l)) {
+            let label = split_label(&p.text).map(|(l, _)| l);
+            let key = label.as_ref().map(|l| self.key(l));
+            if let (Some(label), Some(key)) = (label, &key) {
+                written.entry(key.clone()).or_insert(label);
+            }
+            match key {
                 Some(key) if self.askers.contains(&key) => {
                     answer_no += 1;
                     after_question = true;
@@ -733,11 +763,24 @@ impl Roles {
             previous = Some(p);
             previous_in_list = in_list;
         }
+        let openers: Vec<&String> =
+            self.answerers.keys().filter(|k| opens.contains(*k) && !ANSWER_ROLES.contains(&k.as_str())).collect();
+        let capitals =
+            !openers.is_empty() && openers.iter().all(|k| written.get(*k).is_some_and(|l| names::is_all_caps(l)));
+        let name_like = |key: &str| {
+            let label = written.get(key).map_or(key, String::as_str);
+            let everyday_word = label.chars().all(names::is_han) && crate::search::common::is_common(label);
+            let lower_case = capitals && label.chars().any(|c| c.is_ascii_lowercase());
+            !everyday_word && !lower_case
+        };
+        let declared = |key: &str| names.canonical.contains_key(key) || names.interviewer.contains(key);
         let embedded: Vec<String> = self
             .answerers
             .keys()
-            .filter(|k| !ANSWER_ROLES.contains(&k.as_str()) && !opens.contains(*k))
-            .filter(|k| answers_seen.get(*k).is_some_and(|s| s.len() <= 1) || !outside_lists.contains(*k))
+            .filter(|k| !ANSWER_ROLES.contains(&k.as_str()) && !opens.contains(*k) && !declared(k))
+            .filter(|k| {
+                answers_seen.get(*k).is_some_and(|s| s.len() <= 1) || !outside_lists.contains(*k) || !name_like(k)
+            })
             .cloned()
             .collect();
         for key in embedded {
@@ -850,6 +893,14 @@ fn find_inline_answer(text: &str, roles: &Roles) -> Option<usize> {
     None
 }
 
+/// An answer-role label (`答:`, `A:`) right after a question mark inside `text`, as written.
+fn inline_answer_role(text: &str) -> Option<String> {
+    text.char_indices().filter(|&(_, c)| ascii_fold(c) == '?').find_map(|(i, c)| {
+        let (label, _) = split_label(text[i + c.len_utf8()..].trim_start())?;
+        ANSWER_ROLES.contains(&label_key(&label).as_str()).then_some(label)
+    })
+}
+
 /// A speaker label with nothing after it must be followed by the text it introduces.
 fn check_labels_have_text(paras: &[Para], kinds: &[Kind]) -> Result<(), ParseError> {
     for (i, (p, kind)) in paras.iter().zip(kinds).enumerate() {
@@ -944,7 +995,19 @@ fn labelled_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<Warning>) 
     for (i, (p, kind)) in paras.iter().zip(kinds).enumerate().skip(first_ask) {
         match kind {
             Kind::Ask(rest) => match current.as_mut() {
-                Some(pair) if pair.turns.is_empty() => push_paragraph(&mut pair.question, rest),
+                Some(pair) if pair.turns.is_empty() => {
+                    if let Some(marker) = question_marker(&p.text) {
+                        return Err(ParseError::at(
+                            pair.line.unwrap_or(p.line),
+                            format!(
+                                "this question has no answer: `{marker}:` on line {} starts another \
+                                 question; expected an answer turn (`答:`, `A:` or `Name: …`) before it",
+                                p.line
+                            ),
+                        ));
+                    }
+                    push_paragraph(&mut pair.question, rest)
+                }
                 _ => {
                     layout.pairs.extend(current.take());
                     current = Some(Pair {
@@ -997,6 +1060,11 @@ fn labelled_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<Warning>) 
         }
     }
     Ok(layout)
+}
+
+/// The label of an interviewer turn that marks a new question (`问:`, `Q:`), as written.
+fn question_marker(text: &str) -> Option<String> {
+    split_label(text).map(|(label, _)| label).filter(|label| QUESTION_MARKERS.contains(&label_key(label).as_str()))
 }
 
 /// Short line without closing punctuation: a section heading between exchanges.
