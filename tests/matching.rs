@@ -140,3 +140,23 @@ fn confidence_stays_within_bounds_and_ranks_best_first() {
         }
     }
 }
+
+#[test]
+fn replies_without_an_answer_are_consistent_and_reproducible() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    for q in ["怎么煮饺子才不破?", "贝索斯如何评价 OpenAI?", "纳德拉的孩子叫什么名字?"] {
+        let first = ask(&mut store, q, DEFAULT_THRESHOLD).unwrap();
+        let again = ask(&mut store, q, DEFAULT_THRESHOLD).unwrap();
+        assert!(!first.answered, "{q}");
+        assert_eq!(first.suggestions, again.suggestions, "{q}: the same question gets the same suggestions");
+        assert!(!first.suggestions.is_empty(), "{q}");
+        // Example questions mean nothing resembles the question: confidence 0. Close questions
+        // are offered only when something matched.
+        if first.examples {
+            assert_eq!(first.confidence, 0.0, "{q}");
+        } else {
+            assert!(first.suggestions.iter().all(|s| s.confidence > 0.0), "{q}: {:?}", first.suggestions);
+        }
+    }
+}
