@@ -46,6 +46,49 @@ pub fn common_chars(run: &[char]) -> Vec<bool> {
     (0..run.len()).map(|i| (i > 0 && ids[i - 1] == ids[i]) || ids.get(i + 1) == Some(&ids[i])).collect()
 }
 
+/// Whether the characters at `i` and `i + 1` of `chars` belong to different words: maximum
+/// matching over the everyday-word list, forwards and backwards alike, puts them in different
+/// words, at least one of them inside a longer word (`年会` in `三年会否`, where `三年` is a word).
+/// Such a pair is a junk bigram there, not the word it spells elsewhere. When the two readings
+/// disagree (`少有机构`: `少|有机|构` or `少有|机构`?) or no everyday word is around (names,
+/// terms), nothing is known and the pair is not called split.
+pub fn splits_pair(chars: &[char], i: usize) -> bool {
+    let split = |ids: &[u32]| {
+        let alone = |k: usize| (k == 0 || ids[k - 1] != ids[k]) && ids.get(k + 1) != Some(&ids[k]);
+        ids[i] != ids[i + 1] && !(alone(i) && alone(i + 1))
+    };
+    split(&segments(chars)) && split(&segments_backward(chars))
+}
+
+/// Like [`segments`], matching from the end of the run backwards.
+fn segments_backward(run: &[char]) -> Vec<u32> {
+    let mut ids = vec![0; run.len()];
+    let mut end = run.len();
+    let mut word = u32::try_from(run.len()).unwrap_or(u32::MAX);
+    while end > 0 {
+        let len = (2..=MAX_LEN.min(end))
+            .rev()
+            .find(|&n| is_common(&run[end - n..end].iter().collect::<String>()))
+            .unwrap_or(1);
+        ids[end - len..end].iter_mut().for_each(|id| *id = word);
+        word -= 1;
+        end -= len;
+    }
+    ids
+}
+
+/// Whether the Han pair `pair` occurs in `text` as a unit at least once, not only split across
+/// two words (see [`splits_pair`]).
+pub fn occurs_unsplit(text: &str, pair: &str) -> bool {
+    text.match_indices(pair).any(|(start, _)| {
+        let before: Vec<char> = text[..start].chars().rev().take(MAX_LEN - 1).collect();
+        let mut window: Vec<char> = before.iter().rev().copied().collect();
+        let i = window.len();
+        window.extend(text[start..].chars().take(2 + MAX_LEN - 1));
+        !splits_pair(&window, i)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +100,19 @@ mod tests {
         assert_eq!(segments(&run), [0, 1, 2, 3, 3, 4]);
         assert!(is_common("时候"));
         assert!(!is_common("比特币"));
+    }
+
+    #[test]
+    fn pairs_split_by_everyday_words() {
+        let chars: Vec<char> = "两三年会否出现".chars().collect();
+        assert!(splits_pair(&chars, 2), "三年 | 会");
+        let chars: Vec<char> = "公司年会".chars().collect();
+        assert!(splits_pair(&chars, 1), "公司 | 年");
+        assert!(!splits_pair(&chars, 2), "nothing known about 年会 here");
+        let chars: Vec<char> = "年轻人".chars().collect();
+        assert!(!splits_pair(&chars, 1), "轻人 inside 年轻人");
+        assert!(!occurs_unsplit("未来两三年会否出现", "年会"));
+        assert!(occurs_unsplit("公司的年会在周五", "年会"));
+        assert!(occurs_unsplit("两三年会否 | 年会", "年会"));
     }
 }

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::common::{common_chars, segments};
+use super::common::{common_chars, occurs_unsplit, segments, splits_pair};
 use super::normalize::{is_han, normalize};
 use super::tokenize::{han_terms, is_stopword, runs, word_terms, Run};
 use super::vocab::{is_whole, Vocabulary};
@@ -110,6 +110,10 @@ pub struct Unit {
     /// Found by chance in any long text (a lone character, a small number): weak evidence when
     /// only an answer contains it.
     pub weak: bool,
+    /// A bigram that straddles two words of the question (`年会` in `明年会降价`): it spells no
+    /// word the question uses, so finding it in a pair is no evidence (see
+    /// [`super::common::splits_pair`]).
+    pub split: bool,
 }
 
 /// A question, read.
@@ -191,7 +195,7 @@ pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequenci
         for form in &forms {
             for_each_term(form, |t| query.terms.push((t.to_owned(), SYNONYM_FACTOR)));
         }
-        query.units.push(Unit { forms, kind: UnitKind::Concept, weight, weak: false });
+        query.units.push(Unit { forms, kind: UnitKind::Concept, weight, weak: false, split: false });
     }
     masked.extend(stop_ranges(&normalized, &masked));
 
@@ -259,6 +263,7 @@ fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
             kind: UnitKind::Char,
             weight: SINGLE_CHAR_WEIGHT,
             weak: true,
+            split: false,
         });
         return;
     }
@@ -271,7 +276,8 @@ fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
         let bigram: String = chars[pos..pos + 2].iter().collect();
         let weight = term_weight(stats.df(&bigram), pairs);
         query.terms.push((bigram.clone(), 1.0));
-        query.units.push(Unit { forms: vec![bigram], kind: UnitKind::Bigram { run, pos }, weight, weak: false });
+        let split = splits_pair(&chars, pos);
+        query.units.push(Unit { forms: vec![bigram], kind: UnitKind::Bigram { run, pos }, weight, weak: false, split });
     }
 }
 
@@ -298,7 +304,13 @@ fn add_word(query: &mut Query, word: &str, stats: &mut dyn TermFrequencies) {
     if query.units.iter().any(|u| u.kind == UnitKind::Word && u.forms[0] == word) {
         return;
     }
-    query.units.push(Unit { forms: vec![word.to_owned(), joined], kind: UnitKind::Word, weight, weak: small_number });
+    query.units.push(Unit {
+        forms: vec![word.to_owned(), joined],
+        kind: UnitKind::Word,
+        weight,
+        weak: small_number,
+        split: false,
+    });
 }
 
 /// Content spans (byte ranges of `text`) that touch in the question (nothing but a space
@@ -418,17 +430,24 @@ fn dedup_terms(terms: &mut Vec<(String, f64)>) {
     *terms = seen;
 }
 
-/// Whether `form` occurs in normalised `text` (whole words for Latin forms).
+/// Whether `form` occurs in normalised `text`: whole words for Latin forms; for a two-character
+/// Chinese form, at least once not split across two words (`年会` is not in `两三年会否`).
 pub fn occurs(text: &str, form: &str) -> bool {
     if !form.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        let mut chars = form.chars();
+        if let (Some(a), Some(b), None) = (chars.next(), chars.next(), chars.next()) {
+            if is_han(a) && is_han(b) {
+                return occurs_unsplit(text, form);
+            }
+        }
         return text.contains(form);
     }
     text.match_indices(form).any(|(start, _)| is_whole(text, &(start..start + form.len())))
 }
 
-/// Whether any form of a unit occurs in `text`.
+/// Whether any form of a unit occurs in `text`. A split bigram never does.
 pub fn unit_occurs(unit: &Unit, text: &str) -> bool {
-    unit.forms.iter().any(|f| occurs(text, f))
+    !unit.split && unit.forms.iter().any(|f| occurs(text, f))
 }
 
 #[cfg(test)]
@@ -486,6 +505,21 @@ mod tests {
         assert!(analyze("OpenAI怎么看AGI", &vocab(), &mut stats).speakers.is_empty());
         assert!(analyze("大家怎么看AGI", &vocab(), &mut stats).speakers.is_empty());
         assert!(analyze("网友觉得AGI近吗", &vocab(), &mut stats).speakers.is_empty());
+    }
+
+    #[test]
+    fn bigrams_across_two_words_of_the_question_are_split() {
+        let mut stats = Fixed(HashMap::new(), 14);
+        let q = analyze("明年会降价吗", &vocab(), &mut stats);
+        let split: Vec<&str> = q.units.iter().filter(|u| u.split).map(|u| u.forms[0].as_str()).collect();
+        assert_eq!(split, ["年会"]);
+        let q = analyze("公司年会", &vocab(), &mut stats);
+        assert!(!q.units.iter().any(|u| u.forms[0] == "年会" && u.split));
+        // Nor is a split bigram found in stored text.
+        let unit =
+            Unit { forms: vec!["年会".into()], kind: UnitKind::Concept, weight: 1.0, weak: false, split: false };
+        assert!(!unit_occurs(&unit, "未来两三年会否出现"));
+        assert!(unit_occurs(&unit, "公司年会 抽奖"));
     }
 
     #[test]

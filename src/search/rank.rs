@@ -357,7 +357,8 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
 
 /// See [`Features::sentence`]. Each unit counts its own weight (a bigram per character pair).
 fn sentence_coverage(query: &Query, fields: &Fields) -> f64 {
-    let total: f64 = query.units.iter().map(|u| u.weight).sum();
+    // A bigram straddling two of the question's words is neither found nor missed.
+    let total: f64 = query.units.iter().filter(|u| !u.split).map(|u| u.weight).sum();
     if total <= 0.0 {
         return 0.0;
     }
