@@ -160,3 +160,15 @@ fn replies_without_an_answer_are_consistent_and_reproducible() {
         }
     }
 }
+
+#[test]
+fn words_are_not_found_across_word_boundaries() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    // The interview has `两三年会否` (三年 | 会否), never a 年会 (annual party); nor does `明年会`
+    // ask about one.
+    for q in ["年会节目怎么准备?", "公司年会抽奖怎么安排?", "明年会不会降息?"] {
+        let answer = ask(&mut store, q, DEFAULT_THRESHOLD).unwrap();
+        assert!(!answer.answered, "{q} answered with {:?} ({})", answer.matched.map(|m| m.question), answer.confidence);
+    }
+}

@@ -249,7 +249,7 @@ fn unknown_person(normalized: &str, stats: &mut dyn TermFrequencies) -> bool {
 
 /// Characters that, standing alone, are grammar rather than content (negation, modal verbs,
 /// prepositions). Inside longer runs they still take part in bigrams.
-const FUNCTION_CHARS: &str = "不没会能要有让从向给到去来将可得地更最再才已被把却而且";
+pub const FUNCTION_CHARS: &str = "不没会能要有让从向给到去来将可得地更最再才已被把却而且";
 
 fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
     let chars: Vec<char> = han.chars().collect();

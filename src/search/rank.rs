@@ -18,7 +18,9 @@ use anyhow::Result;
 
 use super::normalize::normalize;
 use super::postings::{decode, impact_weights, PairText};
-use super::query::{analyze, content_text, unit_occurs, Query, TermFrequencies, UnitKind, UNKNOWN_SPEAKER};
+use super::query::{
+    analyze, content_text, unit_occurs, Query, TermFrequencies, UnitKind, FUNCTION_CHARS, UNKNOWN_SPEAKER,
+};
 use super::vocab::Vocabulary;
 
 /// Confidence at or above which a match is given as the answer, for every front end.
@@ -202,7 +204,8 @@ fn retrieve(lookup: &mut Lookup<'_>, query: &Query) -> Result<Vec<(i64, f64)>> {
 /// Stage 2: features, score and confidence of one candidate.
 fn score_pair(query: &Query, vocab: &Vocabulary, pair_id: i64, text: &PairText, retrieval: f64) -> Scored {
     let fields = Fields::new(text);
-    let (coverage, question_coverage, mass) = coverage(query, &fields);
+    let found = coverage(query, &fields);
+    let (coverage, question_coverage) = (found.anywhere, found.question);
     let similarity = fields
         .questions
         .iter()
@@ -229,7 +232,7 @@ fn score_pair(query: &Query, vocab: &Vocabulary, pair_id: i64, text: &PairText, 
         links,
         sentence,
     };
-    Scored { pair_id, score: score(&features), confidence: confidence(&features, mass), features }
+    Scored { pair_id, score: score(&features), confidence: confidence(&features, &found), features }
 }
 
 /// Credit for a query character that no matched bigram covers but that appears on its own in
@@ -241,6 +244,9 @@ const CHAR_CREDIT_ANSWER: f64 = 0.05;
 const COMMON_WORD_FACTOR: f64 = 0.5;
 /// Credit for an everyday word matched only in the answer: long answers contain many by chance.
 const COMMON_IN_ANSWER_CREDIT: f64 = 0.3;
+/// Weight factor, for confidence, of grammar characters no matched word covers (see
+/// [`Coverage::evidence`]).
+const GRAMMAR_FACTOR: f64 = 0.5;
 /// Credit for content found only in linked intro notes: a summary is second-hand evidence.
 const NOTE_CREDIT: f64 = 0.6;
 
@@ -286,8 +292,25 @@ impl Fields {
     }
 }
 
-/// Weighted share of query content in the pair: (anywhere, in the question), and the total weight.
-fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
+/// Weighted share of query content found in a pair.
+#[derive(Debug, Clone, Copy, Default)]
+struct Coverage {
+    /// Found anywhere.
+    anywhere: f64,
+    /// Found in the stored question or alternates.
+    question: f64,
+    /// `anywhere` as evidence for confidence: grammar characters (会, 能, 来) that no matched word
+    /// covers earn nothing (sharing one is a hint for ranking, not evidence) and weigh
+    /// [`GRAMMAR_FACTOR`] when missing (missing one says little).
+    evidence: f64,
+    /// `question` likewise.
+    evidence_question: f64,
+    /// Total weight of the question's content.
+    mass: f64,
+}
+
+/// Weighted share of query content in the pair.
+fn coverage(query: &Query, fields: &Fields) -> Coverage {
     // Per Han character: the best credit any matched bigram containing it earns, and that bigram's
     // weight. A bigram spanning two words (工平 in 员工平均) thus neither helps nor hurts.
     #[derive(Clone, Copy, Default)]
@@ -303,6 +326,8 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
     }
     let mut chars: Vec<Vec<Slot>> = query.han_runs.iter().map(|run| vec![Slot::default(); run.len()]).collect();
     let (mut total, mut in_question, mut anywhere) = (0.0, 0.0, 0.0);
+    let (mut chance, mut chance_question, mut grammar_weight) = (0.0, 0.0, 0.0);
+    let (mut char_anywhere, mut char_question) = (0.0, 0.0);
     for unit in &query.units {
         match unit.kind {
             UnitKind::Bigram { run, pos } => {
@@ -341,18 +366,49 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
             }
             let w = scale * if slot.word_weight > 0.0 { slot.word_weight } else { slot.weight };
             total += w;
-            if fields.questions.iter().any(|t| t.contains(*c)) {
-                in_question += CHAR_CREDIT_QUESTION * w;
-                anywhere += CHAR_CREDIT_QUESTION * w;
+            // Grammar characters (会, 有, 能) are in every text: sharing one still helps to rank
+            // (it is a hint), but is no evidence for confidence.
+            let grammar = FUNCTION_CHARS.contains(*c);
+            if grammar {
+                grammar_weight += w;
+            }
+            let (q, a) = if fields.questions.iter().any(|t| t.contains(*c)) {
+                (CHAR_CREDIT_QUESTION * w, CHAR_CREDIT_QUESTION * w)
             } else if fields.answer.contains(*c) {
-                anywhere += CHAR_CREDIT_ANSWER * w;
+                (0.0, CHAR_CREDIT_ANSWER * w)
+            } else {
+                (0.0, 0.0)
+            };
+            in_question += q;
+            anywhere += a;
+            if grammar {
+                chance_question += q;
+                chance += a;
+            } else {
+                char_question += q;
+                char_anywhere += a;
             }
         }
     }
     if total <= 0.0 {
-        return (0.0, 0.0, 0.0);
+        return Coverage::default();
     }
-    (anywhere / total, in_question / total, total)
+    // Shared characters corroborate matched words; alone they are no evidence (`哪国人` shares
+    // `国` and `人` with many a question).
+    if anywhere - chance - char_anywhere <= 0.0 {
+        chance += char_anywhere;
+        chance_question += char_question;
+    }
+    // For confidence, grammar characters shared by chance are not found, and missing ones weigh
+    // less.
+    let evidence_total = (total - (1.0 - GRAMMAR_FACTOR) * grammar_weight).max(f64::EPSILON);
+    Coverage {
+        anywhere: anywhere / total,
+        question: in_question / total,
+        evidence: (anywhere - chance) / evidence_total,
+        evidence_question: (in_question - chance_question) / evidence_total,
+        mass: total,
+    }
 }
 
 /// See [`Features::sentence`]. Each unit counts its own weight (a bigram per character pair).
@@ -415,13 +471,13 @@ const MIN_MASS: f64 = 1.1;
 /// Edit similarity of question content from which a match counts as near-verbatim.
 const NEAR_VERBATIM: f64 = 0.7;
 
-fn confidence(f: &Features, mass: f64) -> f64 {
-    let mut c = 0.65 * f.coverage + 0.35 * f.question_coverage;
+fn confidence(f: &Features, found: &Coverage) -> f64 {
+    let mut c = 0.65 * found.evidence + 0.35 * found.evidence_question;
     if f.speaker_match == Some(0.0) {
         c *= if f.unknown_speaker { 0.3 } else { 0.6 };
     }
     // Squared: a question made only of words found everywhere (`OpenAI?`) has no specific answer.
-    c *= (mass / MIN_MASS).min(1.0).powi(2);
+    c *= (found.mass / MIN_MASS).min(1.0).powi(2);
     // A near-verbatim question (typos, a word changed) is as good as a full match.
     if f.similarity >= NEAR_VERBATIM {
         c = c.max(f.similarity);
@@ -596,6 +652,26 @@ mod tests {
         assert_eq!(ranking.ranked[0].pair_id, 2);
         assert_eq!(ranking.ranked[0].features.speaker_match, Some(1.0));
         assert_eq!(ranking.ranked[1].features.speaker_match, Some(0.5));
+    }
+
+    #[test]
+    fn a_word_found_only_across_two_words_of_a_pair_is_not_found() {
+        let mut c = Memory::new(vec![pair("未来两三年会否出现过剩?", 1, "供应过剩必将出现。")], &[], &[]);
+        let (_, confidence) = best(&mut c, "年会怎么办");
+        assert!(confidence < DEFAULT_THRESHOLD, "{confidence}");
+        let (id, confidence) = best(&mut c, "两三年内会过剩吗");
+        assert_eq!(id, 1);
+        assert!(confidence >= DEFAULT_THRESHOLD, "{confidence}");
+    }
+
+    #[test]
+    fn shared_characters_alone_are_no_evidence() {
+        let mut c = Memory::new(vec![pair("你是哪一年加入的?", 1, "我是很多年前来的。")], &[], &[(1, "奥特曼".into())]);
+        // Found through the speaker; 年 and 加 are in the stored question, no word of the question is.
+        let ranking = rank(&mut c, "奥特曼年底加薪吗").unwrap();
+        let top = &ranking.ranked[0];
+        assert!(top.features.coverage > 0.0);
+        assert_eq!(top.confidence, 0.0);
     }
 
     #[test]
