@@ -473,17 +473,29 @@ const NEAR_VERBATIM: f64 = 0.7;
 
 fn confidence(f: &Features, found: &Coverage) -> f64 {
     let mut c = 0.65 * found.evidence + 0.35 * found.evidence_question;
-    if f.speaker_match == Some(0.0) {
-        c *= if f.unknown_speaker { 0.3 } else { 0.6 };
-    }
+    // Nearly all of the question's words together in one passage (a sentence quoted from an
+    // answer) is strong evidence even when they are everyday words.
+    c = c.max((f.sentence - PASSAGE_FLOOR_FROM) * PASSAGE_FLOOR_SLOPE);
     // Squared: a question made only of words found everywhere (`OpenAI?`) has no specific answer.
     c *= (found.mass / MIN_MASS).min(1.0).powi(2);
     // A near-verbatim question (typos, a word changed) is as good as a full match.
     if f.similarity >= NEAR_VERBATIM {
         c = c.max(f.similarity);
     }
+    // The question asks what someone says, and nobody it names speaks in this pair: someone
+    // else's words are at best related, never the answer.
+    if f.speaker_match == Some(0.0) {
+        c *= SPEAKER_MISMATCH_FACTOR;
+    }
     calibrate(c.clamp(0.0, 1.0))
 }
+
+/// Share of the question found in one passage from which that alone gives confidence, and how
+/// fast it grows: at 0.8 it reaches [`EVIDENCE_THRESHOLD`], at 1 three times that.
+const PASSAGE_FLOOR_FROM: f64 = 0.7;
+const PASSAGE_FLOOR_SLOPE: f64 = 2.0;
+/// See [`confidence`]: low enough that even a full match stays below the threshold.
+const SPEAKER_MISMATCH_FACTOR: f64 = 0.15;
 
 /// The evidence score at which a match becomes worth giving as the answer, measured on the
 /// development questions (`qabot eval`): paraphrases that keep a few specific words score above
@@ -662,6 +674,36 @@ mod tests {
         let (id, confidence) = best(&mut c, "两三年内会过剩吗");
         assert_eq!(id, 1);
         assert!(confidence >= DEFAULT_THRESHOLD, "{confidence}");
+    }
+
+    #[test]
+    fn a_sentence_quoted_from_an_answer_is_answered_even_when_it_names_someone_else() {
+        let mut c = Memory::new(
+            vec![
+                pair("你们的合作怎么样?", 1, "起初没人看好。早期全靠纳德拉的坚定支持,我们才有今天。"),
+                pair("微软为什么投资?", 2, "我们看好这个方向。"),
+            ],
+            &[],
+            &[(1, "奥特曼".into()), (2, "纳德拉".into())],
+        );
+        let ranking = rank(&mut c, "早期全靠纳德拉的坚定支持,我们才有今天").unwrap();
+        assert!(ranking.query.speakers.is_empty(), "纳德拉 is mentioned, not asked");
+        assert_eq!(ranking.ranked[0].pair_id, 1);
+        assert!(ranking.ranked[0].confidence >= DEFAULT_THRESHOLD, "{:?}", ranking.ranked[0]);
+    }
+
+    #[test]
+    fn what_a_speaker_said_is_not_answered_with_someone_elses_words() {
+        let mut c = corpus();
+        // Pair 4 matches fully, but only speaker 1 answers it.
+        let ranking = rank(&mut c, "纳德拉对员工平均年龄怎么说").unwrap();
+        assert_eq!(ranking.query.speakers, [2]);
+        let top = &ranking.ranked[0];
+        assert_eq!(top.pair_id, 4);
+        assert!(top.confidence < DEFAULT_THRESHOLD, "{top:?}");
+        let (id, confidence) = best(&mut c, "奥特曼对员工平均年龄怎么说");
+        assert_eq!(id, 4);
+        assert!(confidence >= DEFAULT_THRESHOLD);
     }
 
     #[test]
