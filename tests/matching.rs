@@ -205,3 +205,10 @@ fn a_speaker_is_preferred_only_when_asked() {
     assert!(!answer.answered, "{:?} ({})", answer.matched.map(|m| m.question), answer.confidence);
     assert_eq!(position(&mut store, "奥特曼对非营利基金会的健康投入怎么说?"), Some(3));
 }
+
+#[test]
+fn betting_on_a_company_is_investing_in_it() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    assert_eq!(position(&mut store, "微软当年为什么下注 OpenAI?"), Some(10));
+}

@@ -135,7 +135,8 @@ pub struct Query {
     pub han_words: Vec<Vec<u32>>,
     /// Adjacent content across a script change (`投资` + `openai` → `投资openai`): matching it
     /// exactly is evidence of the same phrase, not just the same words.
-    pub links: Vec<String>,
+    /// Each link lists its spellings (the question's own first, then with other forms of a concept).
+    pub links: Vec<Vec<String>>,
     /// Index terms to retrieve candidates with, and their weight factors.
     pub terms: Vec<(String, f64)>,
 }
@@ -203,11 +204,12 @@ pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequenci
 
     let content = mask(&normalized, &masked);
     let runs = runs(&content);
-    let mut spans: Vec<std::ops::Range<usize>> = concepts.iter().map(|c| c.range.clone()).collect();
+    let mut spans: Vec<(Range<usize>, &[String])> =
+        concepts.iter().map(|c| (c.range.clone(), vocab.groups[c.id as usize].terms.as_slice())).collect();
     for run in &runs {
         let text = run_text(run);
         let start = text.as_ptr() as usize - content.as_ptr() as usize;
-        spans.push(start..start + text.len());
+        spans.push((start..start + text.len(), &[]));
         match *run {
             Run::Han(han) => add_han_run(&mut query, han, stats),
             Run::Word(word) => add_word(&mut query, word, stats),
@@ -531,35 +533,52 @@ fn add_word(query: &mut Query, word: &str, stats: &mut dyn TermFrequencies) {
     });
 }
 
-/// Content spans (byte ranges of `text`) that touch in the question (nothing but a space
-/// between) and differ in script, joined without spaces: `投资` + `openai` → `投资openai`. The Han
-/// side contributes its two characters nearest the seam.
-fn links(text: &str, mut spans: Vec<Range<usize>>) -> Vec<String> {
-    spans.sort_by_key(|r| r.start);
+/// Content spans (byte ranges of `text`, with the synonyms of a concept span) that touch in the
+/// question (nothing but a space between) and differ in script, joined without spaces: `投资` +
+/// `openai` → `投资openai`. The Han side contributes its two characters nearest the seam. A
+/// concept side may be any of its Chinese forms (`押注openai` also reads `投资openai`): each link
+/// lists its spellings, the question's own first.
+fn links(text: &str, mut spans: Vec<(Range<usize>, &[String])>) -> Vec<Vec<String>> {
+    spans.sort_by_key(|(r, _)| r.start);
     let han_start = |r: &Range<usize>| text[r.clone()].starts_with(is_han);
     let han_end = |r: &Range<usize>| text[r.clone()].ends_with(is_han);
+    let last_two = |s: &str| {
+        let chars: Vec<char> = s.chars().collect();
+        chars[chars.len().saturating_sub(2)..].iter().collect::<String>()
+    };
+    let first_two = |s: &str| s.chars().take(2).collect::<String>();
     let mut out = Vec::new();
     for pair in spans.windows(2) {
-        let (left, right) = (&pair[0], &pair[1]);
+        let ((left, left_forms), (right, right_forms)) = (&pair[0], &pair[1]);
         let gap = text.get(left.end..right.start).unwrap_or("x");
         if !gap.trim().is_empty() || gap.len() > 1 || han_end(left) == han_start(right) {
             continue;
         }
         let l: String = if han_end(left) {
-            let chars: Vec<char> = text[left.clone()].chars().collect();
-            chars[chars.len().saturating_sub(2)..].iter().collect()
+            last_two(&text[left.clone()])
         } else {
             text[left.clone()].rsplit(' ').next().unwrap_or_default().to_owned()
         };
         let r: String = if han_start(right) {
-            text[right.clone()].chars().take(2).collect()
+            first_two(&text[right.clone()])
         } else {
             text[right.clone()].split(' ').next().unwrap_or_default().to_owned()
         };
         let han_side = if han_end(left) { &l } else { &r };
-        if han_side.chars().count() == 2 && !is_stopword(&l) && !is_stopword(&r) {
-            out.push(format!("{l}{r}"));
+        if han_side.chars().count() != 2 || is_stopword(&l) || is_stopword(&r) {
+            continue;
         }
+        let mut spellings = vec![format!("{l}{r}")];
+        // Other Chinese forms of a concept on the Han side.
+        let (forms, han_is_left) = if han_end(left) { (*left_forms, true) } else { (*right_forms, false) };
+        for form in forms.iter().filter(|f| f.chars().count() >= 2 && f.chars().all(is_han)) {
+            let spelling =
+                if han_is_left { format!("{}{r}", last_two(form)) } else { format!("{l}{}", first_two(form)) };
+            if !spellings.contains(&spelling) {
+                spellings.push(spelling);
+            }
+        }
+        out.push(spellings);
     }
     out
 }
@@ -804,11 +823,16 @@ mod tests {
     fn links_join_words_across_scripts() {
         let mut stats = Fixed(HashMap::new(), 14);
         let q = analyze("微软为什么投资OpenAI?", &vocab(), &mut stats);
-        assert_eq!(q.links, ["投资openai"]);
+        assert_eq!(q.links, [["投资openai"]]);
         let q = analyze("GPT-6 会在亚马逊云上吗", &vocab(), &mut stats);
         assert!(q.links.is_empty(), "{:?}", q.links);
         let q = analyze("compute够不够", &vocab(), &mut stats);
-        assert_eq!(q.links, ["compute够不"]);
+        assert_eq!(q.links, [["compute够不"]]);
+        // A concept's other Chinese forms spell the same link.
+        let vocab = Vocabulary::new(&[(2, "投资".into()), (2, "押注".into()), (2, "invest".into())], &[]);
+        let mut stats = Fixed(HashMap::from([("投资", 2)]), 14);
+        let q = analyze("微软为何押注OpenAI", &vocab, &mut stats);
+        assert_eq!(q.links, [["押注openai", "投资openai"]]);
     }
 
     #[test]

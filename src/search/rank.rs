@@ -424,7 +424,7 @@ fn sentence_coverage(query: &Query, fields: &Fields) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Share of the question's cross-script links found verbatim (spaces ignored) in the pair.
+/// Share of the question's cross-script links found verbatim (spaces ignored, any spelling) in the pair.
 fn link_share(query: &Query, fields: &Fields) -> f64 {
     if query.links.is_empty() {
         return 0.0;
@@ -432,7 +432,11 @@ fn link_share(query: &Query, fields: &Fields) -> f64 {
     let compact = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let texts: Vec<String> =
         fields.questions.iter().chain([&fields.answer, &fields.notes]).map(|t| compact(t)).collect();
-    let found = query.links.iter().filter(|l| texts.iter().any(|t| t.contains(l.as_str()))).count();
+    let found = query
+        .links
+        .iter()
+        .filter(|l| l.iter().any(|spelling| texts.iter().any(|t| t.contains(spelling.as_str()))))
+        .count();
     found as f64 / query.links.len() as f64
 }
 
