@@ -212,3 +212,15 @@ fn betting_on_a_company_is_investing_in_it() {
     let mut store = db.store();
     assert_eq!(position(&mut store, "微软当年为什么下注 OpenAI?"), Some(10));
 }
+
+#[test]
+fn words_found_together_in_an_answer_outrank_one_word_in_a_question() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    // Pair 11 asks about agents; pair 9's answer says agents will go from hour-long to multi-day
+    // tasks, which is what these ask.
+    for q in ["智能体哪一年能完成好几天的任务?", "智能体能完成数日任务吗?", "AI智能体什么时候能够完成持续数日的任务?"]
+    {
+        assert_eq!(position(&mut store, q), Some(9), "{q}");
+    }
+}

@@ -449,7 +449,7 @@ const W_QUESTION: f64 = 0.35;
 const W_SIMILARITY: f64 = 0.2;
 const W_RETRIEVAL: f64 = 0.05;
 const W_LINKS: f64 = 0.15;
-const W_SENTENCE: f64 = 0.3;
+const W_SENTENCE: f64 = 0.5;
 const SPEAKER_BONUS: f64 = 0.1;
 /// Bonus when the stored question addresses the named speaker by name.
 const SPEAKER_ADDRESSED: f64 = 0.05;
