@@ -1,14 +1,17 @@
 //! Reading a question: who it names, which words carry its meaning, what to look up.
 //!
 //! A question is normalised, then:
-//! 1. speaker names and aliases are taken out (they steer ranking, they are not content);
+//! 1. speaker names and aliases are taken out: they are not content, and steer ranking only when
+//!    the speaker is the one asked (`奥特曼怎么看…`), not when merely mentioned (`萨提亚的支持…`);
+//!    a name the corpus has never seen, asked for a view, marks an [`UNKNOWN_SPEAKER`];
 //! 2. synonym terms become *concepts*: present in a pair when any member of the group is;
 //! 3. question words, particles and pronouns (`为什么`, `吗`, `的`, `我们` …) are masked;
 //! 4. what remains becomes *units*: Chinese character bigrams (a lone character stands alone),
-//!    Latin words and numbers.
+//!    Latin words and numbers. A bigram straddling two everyday words (`年会` in `明年会`) is
+//!    marked split: it is no evidence, and a bigram is only found where it is not split.
 //!
 //! Each unit has a weight: how informative it is in this corpus (inverse document frequency,
-//! scaled to 0–1; a term the corpus never uses weighs 1). Coverage of these weights by a pair is
+//! scaled to 0–1; a term the corpus never uses weighs [`UNKNOWN_WEIGHT`]). Coverage of these weights by a pair is
 //! what confidence is built from, so a question whose content is mostly absent from the corpus
 //! cannot score high because one common word matched.
 
@@ -123,7 +126,8 @@ pub struct Query {
     pub normalized: String,
     /// Its content without stop phrases and spaces, for edit similarity (see [`content_text`]).
     pub content: String,
-    /// Speakers the question names.
+    /// Speakers whose words the question asks for (not those it only mentions), or
+    /// [`UNKNOWN_SPEAKER`] for someone the corpus does not know.
     pub speakers: Vec<i64>,
     /// Content units.
     pub units: Vec<Unit>,
@@ -223,7 +227,7 @@ pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequenci
     query
 }
 
-/// Stands for a person the question asks about who speaks in no interview (see [`unknown_person`]).
+/// Stands for a person the question asks about who speaks in no interview (see `unknown_person`).
 pub const UNKNOWN_SPEAKER: i64 = -1;
 
 /// Phrases that may open a question before the person it asks about (`你觉得马斯克怎么看`).

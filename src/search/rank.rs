@@ -6,10 +6,12 @@
 //!    Very common terms are skipped on large corpora. The best [`CANDIDATES`] pairs go on.
 //! 2. **Reranking** on the candidates' text: how much of the question's informative content the
 //!    pair covers (in its question and alternates, and anywhere), edit similarity to the stored
-//!    question for near-verbatim asks and typos, and whether a speaker the question names answers.
+//!    question for near-verbatim asks and typos, and whether a speaker the question asks answers.
 //!
-//! Confidence (0–1) comes from the same features; [`DEFAULT_THRESHOLD`] separates answers from
-//! "no close answer".
+//! Confidence (0–1) comes from the same evidence, less what is found by chance (grammar
+//! characters, characters shared without any shared word), at least what one passage holding
+//! nearly all of the question gives, and cut when the speaker asked does not speak in the pair;
+//! [`DEFAULT_THRESHOLD`] separates answers from "no close answer".
 
 use std::collections::HashMap;
 use std::sync::Arc;
