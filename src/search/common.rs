@@ -4,21 +4,33 @@
 //! Missing a specific one (比特币, 英伟达) says the question is about something else. Characters of
 //! a question that fall inside an everyday word therefore weigh less when coverage is computed.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 const LIST: &str = include_str!("../../data/common_words.txt");
 /// Longest word in the list, in characters.
 const MAX_LEN: usize = 4;
 
-fn words() -> &'static HashSet<&'static str> {
-    static WORDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+fn words() -> &'static rustc_hash::FxHashSet<&'static str> {
+    static WORDS: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
     WORDS.get_or_init(|| LIST.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect())
 }
 
 /// Whether `word` is an everyday word.
 pub fn is_common(word: &str) -> bool {
     words().contains(word)
+}
+
+/// [`is_common`] for a run of characters, without allocating.
+fn is_common_chars(chars: &[char]) -> bool {
+    if chars.len() > MAX_LEN {
+        return false;
+    }
+    let mut buf = [0u8; 4 * MAX_LEN];
+    let mut len = 0;
+    for c in chars {
+        len += c.encode_utf8(&mut buf[len..]).len();
+    }
+    std::str::from_utf8(&buf[..len]).is_ok_and(is_common)
 }
 
 /// For each character of a Han run, the index of the word it belongs to: everyday words found by
@@ -29,10 +41,7 @@ pub fn segments(run: &[char]) -> Vec<u32> {
     let mut i = 0;
     let mut word = 0;
     while i < run.len() {
-        let len = (2..=MAX_LEN.min(run.len() - i))
-            .rev()
-            .find(|&n| is_common(&run[i..i + n].iter().collect::<String>()))
-            .unwrap_or(1);
+        let len = (2..=MAX_LEN.min(run.len() - i)).rev().find(|&n| is_common_chars(&run[i..i + n])).unwrap_or(1);
         ids[i..i + len].iter_mut().for_each(|id| *id = word);
         word += 1;
         i += len;
@@ -66,10 +75,7 @@ fn segments_backward(run: &[char]) -> Vec<u32> {
     let mut end = run.len();
     let mut word = u32::try_from(run.len()).unwrap_or(u32::MAX);
     while end > 0 {
-        let len = (2..=MAX_LEN.min(end))
-            .rev()
-            .find(|&n| is_common(&run[end - n..end].iter().collect::<String>()))
-            .unwrap_or(1);
+        let len = (2..=MAX_LEN.min(end)).rev().find(|&n| is_common_chars(&run[end - n..end])).unwrap_or(1);
         ids[end - len..end].iter_mut().for_each(|id| *id = word);
         word -= 1;
         end -= len;
@@ -81,11 +87,24 @@ fn segments_backward(run: &[char]) -> Vec<u32> {
 /// two words (see [`splits_pair`]).
 pub fn occurs_unsplit(text: &str, pair: &str) -> bool {
     text.match_indices(pair).any(|(start, _)| {
-        let before: Vec<char> = text[..start].chars().rev().take(MAX_LEN - 1).collect();
-        let mut window: Vec<char> = before.iter().rev().copied().collect();
-        let i = window.len();
-        window.extend(text[start..].chars().take(2 + MAX_LEN - 1));
-        !splits_pair(&window, i)
+        let mut window = [' '; 2 * MAX_LEN];
+        let mut i = 0;
+        for c in text[..start].chars().rev().take(MAX_LEN - 1) {
+            i += 1;
+            window[MAX_LEN - 1 - i] = c;
+        }
+        let mut end = MAX_LEN - 1;
+        for c in text[start..].chars().take(2 + MAX_LEN - 1) {
+            window[end] = c;
+            end += 1;
+        }
+        let window = &window[MAX_LEN - 1 - i..end];
+        // Split needs an everyday word holding one character but not the other: one that ends
+        // at the first or starts at the second. Usually there is none.
+        let ends_at_first = (2..=MAX_LEN.min(i + 1)).any(|n| is_common_chars(&window[i + 1 - n..=i]));
+        let starts_at_second =
+            (2..=MAX_LEN.min(window.len() - i - 1)).any(|n| is_common_chars(&window[i + 1..i + 1 + n]));
+        !(ends_at_first || starts_at_second) || !splits_pair(window, i)
     })
 }
 

@@ -21,7 +21,7 @@ use anyhow::Result;
 use super::normalize::normalize;
 use super::postings::{decode, impact_weights, PairText};
 use super::query::{
-    analyze, content_text, unit_occurs, Query, TermFrequencies, UnitKind, FUNCTION_CHARS, UNKNOWN_SPEAKER,
+    analyze, content_text, unit_occurs, Query, TermFrequencies, Unit, UnitKind, FUNCTION_CHARS, UNKNOWN_SPEAKER,
 };
 use super::vocab::Vocabulary;
 
@@ -420,9 +420,15 @@ fn sentence_coverage(query: &Query, fields: &Fields) -> f64 {
     if total <= 0.0 {
         return 0.0;
     }
+    // Only units found somewhere in the pair can be found in one of its passages.
+    let present: Vec<&Unit> = query
+        .units
+        .iter()
+        .filter(|u| fields.questions.iter().chain([&fields.answer]).any(|t| unit_occurs(u, t)))
+        .collect();
     fields
         .passages()
-        .map(|passage| query.units.iter().filter(|u| unit_occurs(u, passage)).map(|u| u.weight).sum::<f64>() / total)
+        .map(|passage| present.iter().filter(|u| unit_occurs(u, passage)).map(|u| u.weight).sum::<f64>() / total)
         .fold(0.0, f64::max)
 }
 
