@@ -72,10 +72,12 @@ pub fn ask_ranked(store: &mut Store, question: &str, threshold: f64) -> Result<(
         }
     }
     let answered = best.as_ref().is_some_and(|(b, _)| b.confidence >= threshold);
+    // Without an answer, the closest questions are those with any confidence at all: the same
+    // measure the reply reports, so "nothing resembles it" (examples) goes with confidence 0.
     let others: Vec<&Scored> = if answered {
         ranked.filter(|s| s.confidence >= SEE_ALSO_MIN).collect()
     } else {
-        best.iter().map(|(b, _)| *b).chain(ranked).filter(|s| s.score > 0.0).collect()
+        best.iter().map(|(b, _)| *b).chain(ranked).filter(|s| s.confidence > 0.0).collect()
     };
     let mut suggestions = Vec::new();
     for scored in others {
@@ -89,12 +91,12 @@ pub fn ask_ranked(store: &mut Store, question: &str, threshold: f64) -> Result<(
     // Nothing stored resembles the question: offer a few questions that can be answered instead.
     let examples = !answered && suggestions.is_empty();
     if examples {
-        for (pair_id, question) in store.random_questions(MAX_SUGGESTIONS)? {
+        for (pair_id, question) in example_questions(store, &ranking.query.normalized, MAX_SUGGESTIONS)? {
             suggestions.push(Suggestion { pair_id, question, confidence: 0.0 });
         }
     }
     let best_pair = best.as_ref().map(|(b, _)| b.pair_id);
-    let confidence = best.as_ref().map_or(0.0, |(b, _)| b.confidence);
+    let confidence = if examples { 0.0 } else { best.as_ref().map_or(0.0, |(b, _)| b.confidence) };
     let answer = Answer {
         query: question.to_owned(),
         normalized: ranking.query.normalized.clone(),
@@ -114,4 +116,27 @@ pub fn log(store: &Store, frontend: &str, answer: &Answer) {
     {
         log::warn!("could not write the query log: {e:#}");
     }
+}
+
+/// Up to `n` stored questions to offer as examples. The choice is a pseudo-random order of the
+/// pairs seeded by the question, so the same question always gets the same examples (replies and
+/// `--json` output are reproducible) while different questions see different ones.
+fn example_questions(store: &Store, normalized: &str, n: usize) -> Result<Vec<(i64, String)>> {
+    // FNV-1a: stable across platforms and releases, unlike the standard library's hasher.
+    let seed =
+        normalized.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    const PRIME: i64 = 2_147_483_647;
+    // id × a + b modulo a prime permutes ids below the prime; a ≥ 1 and both below 2³¹, so the
+    // arithmetic stays within SQLite's 64-bit integers.
+    let a = (seed % (PRIME as u64 - 1)) as i64 + 1;
+    let b = ((seed >> 32) % PRIME as u64) as i64;
+    let rows = store
+        .connection()
+        .prepare_cached(
+            "SELECT p.id, p.question FROM pairs p JOIN interviews i ON i.id = p.interview_id \
+             ORDER BY (p.id * ?1 + ?2) % ?3, p.id LIMIT ?4",
+        )?
+        .query_map(rusqlite::params![a, b, PRIME, n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }

@@ -103,6 +103,9 @@ const NOT_PLURAL: &[&str] = &[
     "bus",
     "gas",
     "yes",
+    "does",
+    "towards",
+    "besides",
 ];
 
 /// Fold a regular English plural to its singular (`agents` → `agent`, `companies` → `company`), so
@@ -285,6 +288,8 @@ mod tests {
         assert_eq!(normalize("Microsoft's AI agents"), "microsoft ai agent");
         assert_eq!(normalize("companies’ chips and SaaS businesses"), "company chip and saas business");
         assert_eq!(normalize("GPUs, losses, boxes, status, famous"), "gpu loss box status famous");
+        // A function word is not a plural: `does` stays a stop word, not a `doe`.
+        assert_eq!(normalize("What does it cost"), "what does it cost");
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //!    Very common terms are skipped on large corpora. The best [`CANDIDATES`] pairs go on.
 //! 2. **Reranking** on the candidates' text: how much of the question's informative content the
 //!    pair covers (in its question and alternates, and anywhere), edit similarity to the stored
-//!    question for near-verbatim asks and typos, and whether a speaker the question names answers.
+//!    question for near-verbatim asks and typos, and whether a speaker the question asks answers.
 //!
-//! Confidence (0–1) comes from the same features; [`DEFAULT_THRESHOLD`] separates answers from
-//! "no close answer".
+//! Confidence (0–1) comes from the same evidence, less what is found by chance (grammar
+//! characters, characters shared without any shared word), at least what one passage holding
+//! nearly all of the question gives, and cut when the speaker asked does not speak in the pair;
+//! [`DEFAULT_THRESHOLD`] separates answers from "no close answer".
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +20,9 @@ use anyhow::Result;
 
 use super::normalize::normalize;
 use super::postings::{decode, impact_weights, PairText};
-use super::query::{analyze, content_text, unit_occurs, Query, TermFrequencies, UnitKind, UNKNOWN_SPEAKER};
+use super::query::{
+    analyze, content_text, unit_occurs, Query, TermFrequencies, Unit, UnitKind, FUNCTION_CHARS, UNKNOWN_SPEAKER,
+};
 use super::vocab::Vocabulary;
 
 /// Confidence at or above which a match is given as the answer, for every front end.
@@ -202,7 +206,8 @@ fn retrieve(lookup: &mut Lookup<'_>, query: &Query) -> Result<Vec<(i64, f64)>> {
 /// Stage 2: features, score and confidence of one candidate.
 fn score_pair(query: &Query, vocab: &Vocabulary, pair_id: i64, text: &PairText, retrieval: f64) -> Scored {
     let fields = Fields::new(text);
-    let (coverage, question_coverage, mass) = coverage(query, &fields);
+    let found = coverage(query, &fields);
+    let (coverage, question_coverage) = (found.anywhere, found.question);
     let similarity = fields
         .questions
         .iter()
@@ -229,7 +234,7 @@ fn score_pair(query: &Query, vocab: &Vocabulary, pair_id: i64, text: &PairText, 
         links,
         sentence,
     };
-    Scored { pair_id, score: score(&features), confidence: confidence(&features, mass), features }
+    Scored { pair_id, score: score(&features), confidence: confidence(&features, &found), features }
 }
 
 /// Credit for a query character that no matched bigram covers but that appears on its own in
@@ -241,6 +246,9 @@ const CHAR_CREDIT_ANSWER: f64 = 0.05;
 const COMMON_WORD_FACTOR: f64 = 0.5;
 /// Credit for an everyday word matched only in the answer: long answers contain many by chance.
 const COMMON_IN_ANSWER_CREDIT: f64 = 0.3;
+/// Weight factor, for confidence, of grammar characters no matched word covers (see
+/// [`Coverage::evidence`]).
+const GRAMMAR_FACTOR: f64 = 0.5;
 /// Credit for content found only in linked intro notes: a summary is second-hand evidence.
 const NOTE_CREDIT: f64 = 0.6;
 
@@ -286,8 +294,25 @@ impl Fields {
     }
 }
 
-/// Weighted share of query content in the pair: (anywhere, in the question), and the total weight.
-fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
+/// Weighted share of query content found in a pair.
+#[derive(Debug, Clone, Copy, Default)]
+struct Coverage {
+    /// Found anywhere.
+    anywhere: f64,
+    /// Found in the stored question or alternates.
+    question: f64,
+    /// `anywhere` as evidence for confidence: grammar characters (会, 能, 来) that no matched word
+    /// covers earn nothing (sharing one is a hint for ranking, not evidence) and weigh
+    /// [`GRAMMAR_FACTOR`] when missing (missing one says little).
+    evidence: f64,
+    /// `question` likewise.
+    evidence_question: f64,
+    /// Total weight of the question's content.
+    mass: f64,
+}
+
+/// Weighted share of query content in the pair.
+fn coverage(query: &Query, fields: &Fields) -> Coverage {
     // Per Han character: the best credit any matched bigram containing it earns, and that bigram's
     // weight. A bigram spanning two words (工平 in 员工平均) thus neither helps nor hurts.
     #[derive(Clone, Copy, Default)]
@@ -303,6 +328,8 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
     }
     let mut chars: Vec<Vec<Slot>> = query.han_runs.iter().map(|run| vec![Slot::default(); run.len()]).collect();
     let (mut total, mut in_question, mut anywhere) = (0.0, 0.0, 0.0);
+    let (mut chance, mut chance_question, mut grammar_weight) = (0.0, 0.0, 0.0);
+    let (mut char_anywhere, mut char_question) = (0.0, 0.0);
     for unit in &query.units {
         match unit.kind {
             UnitKind::Bigram { run, pos } => {
@@ -341,33 +368,71 @@ fn coverage(query: &Query, fields: &Fields) -> (f64, f64, f64) {
             }
             let w = scale * if slot.word_weight > 0.0 { slot.word_weight } else { slot.weight };
             total += w;
-            if fields.questions.iter().any(|t| t.contains(*c)) {
-                in_question += CHAR_CREDIT_QUESTION * w;
-                anywhere += CHAR_CREDIT_QUESTION * w;
+            // Grammar characters (会, 有, 能) are in every text: sharing one still helps to rank
+            // (it is a hint), but is no evidence for confidence.
+            let grammar = FUNCTION_CHARS.contains(*c);
+            if grammar {
+                grammar_weight += w;
+            }
+            let (q, a) = if fields.questions.iter().any(|t| t.contains(*c)) {
+                (CHAR_CREDIT_QUESTION * w, CHAR_CREDIT_QUESTION * w)
             } else if fields.answer.contains(*c) {
-                anywhere += CHAR_CREDIT_ANSWER * w;
+                (0.0, CHAR_CREDIT_ANSWER * w)
+            } else {
+                (0.0, 0.0)
+            };
+            in_question += q;
+            anywhere += a;
+            if grammar {
+                chance_question += q;
+                chance += a;
+            } else {
+                char_question += q;
+                char_anywhere += a;
             }
         }
     }
     if total <= 0.0 {
-        return (0.0, 0.0, 0.0);
+        return Coverage::default();
     }
-    (anywhere / total, in_question / total, total)
+    // Shared characters corroborate matched words; alone they are no evidence (`哪国人` shares
+    // `国` and `人` with many a question).
+    if anywhere - chance - char_anywhere <= 0.0 {
+        chance += char_anywhere;
+        chance_question += char_question;
+    }
+    // For confidence, grammar characters shared by chance are not found, and missing ones weigh
+    // less.
+    let evidence_total = (total - (1.0 - GRAMMAR_FACTOR) * grammar_weight).max(f64::EPSILON);
+    Coverage {
+        anywhere: anywhere / total,
+        question: in_question / total,
+        evidence: (anywhere - chance) / evidence_total,
+        evidence_question: (in_question - chance_question) / evidence_total,
+        mass: total,
+    }
 }
 
 /// See [`Features::sentence`]. Each unit counts its own weight (a bigram per character pair).
 fn sentence_coverage(query: &Query, fields: &Fields) -> f64 {
-    let total: f64 = query.units.iter().map(|u| u.weight).sum();
+    // A bigram straddling two of the question's words is neither found nor missed.
+    let total: f64 = query.units.iter().filter(|u| !u.split).map(|u| u.weight).sum();
     if total <= 0.0 {
         return 0.0;
     }
+    // Only units found somewhere in the pair can be found in one of its passages.
+    let present: Vec<&Unit> = query
+        .units
+        .iter()
+        .filter(|u| fields.questions.iter().chain([&fields.answer]).any(|t| unit_occurs(u, t)))
+        .collect();
     fields
         .passages()
-        .map(|passage| query.units.iter().filter(|u| unit_occurs(u, passage)).map(|u| u.weight).sum::<f64>() / total)
+        .map(|passage| present.iter().filter(|u| unit_occurs(u, passage)).map(|u| u.weight).sum::<f64>() / total)
         .fold(0.0, f64::max)
 }
 
-/// Share of the question's cross-script links found verbatim (spaces ignored) in the pair.
+/// Share of the question's cross-script links found verbatim (spaces ignored, any spelling) in the pair.
 fn link_share(query: &Query, fields: &Fields) -> f64 {
     if query.links.is_empty() {
         return 0.0;
@@ -375,7 +440,11 @@ fn link_share(query: &Query, fields: &Fields) -> f64 {
     let compact = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let texts: Vec<String> =
         fields.questions.iter().chain([&fields.answer, &fields.notes]).map(|t| compact(t)).collect();
-    let found = query.links.iter().filter(|l| texts.iter().any(|t| t.contains(l.as_str()))).count();
+    let found = query
+        .links
+        .iter()
+        .filter(|l| l.iter().any(|spelling| texts.iter().any(|t| t.contains(spelling.as_str()))))
+        .count();
     found as f64 / query.links.len() as f64
 }
 
@@ -388,7 +457,7 @@ const W_QUESTION: f64 = 0.35;
 const W_SIMILARITY: f64 = 0.2;
 const W_RETRIEVAL: f64 = 0.05;
 const W_LINKS: f64 = 0.15;
-const W_SENTENCE: f64 = 0.3;
+const W_SENTENCE: f64 = 0.5;
 const SPEAKER_BONUS: f64 = 0.1;
 /// Bonus when the stored question addresses the named speaker by name.
 const SPEAKER_ADDRESSED: f64 = 0.05;
@@ -414,19 +483,31 @@ const MIN_MASS: f64 = 1.1;
 /// Edit similarity of question content from which a match counts as near-verbatim.
 const NEAR_VERBATIM: f64 = 0.7;
 
-fn confidence(f: &Features, mass: f64) -> f64 {
-    let mut c = 0.65 * f.coverage + 0.35 * f.question_coverage;
-    if f.speaker_match == Some(0.0) {
-        c *= if f.unknown_speaker { 0.3 } else { 0.6 };
-    }
+fn confidence(f: &Features, found: &Coverage) -> f64 {
+    let mut c = 0.65 * found.evidence + 0.35 * found.evidence_question;
+    // Nearly all of the question's words together in one passage (a sentence quoted from an
+    // answer) is strong evidence even when they are everyday words.
+    c = c.max((f.sentence - PASSAGE_FLOOR_FROM) * PASSAGE_FLOOR_SLOPE);
     // Squared: a question made only of words found everywhere (`OpenAI?`) has no specific answer.
-    c *= (mass / MIN_MASS).min(1.0).powi(2);
+    c *= (found.mass / MIN_MASS).min(1.0).powi(2);
     // A near-verbatim question (typos, a word changed) is as good as a full match.
     if f.similarity >= NEAR_VERBATIM {
         c = c.max(f.similarity);
     }
+    // The question asks what someone says, and nobody it names speaks in this pair: someone
+    // else's words are at best related, never the answer.
+    if f.speaker_match == Some(0.0) {
+        c *= SPEAKER_MISMATCH_FACTOR;
+    }
     calibrate(c.clamp(0.0, 1.0))
 }
+
+/// Share of the question found in one passage from which that alone gives confidence, and how
+/// fast it grows: at 0.8 it reaches [`EVIDENCE_THRESHOLD`], at 1 three times that.
+const PASSAGE_FLOOR_FROM: f64 = 0.7;
+const PASSAGE_FLOOR_SLOPE: f64 = 2.0;
+/// See [`confidence`]: low enough that even a full match stays below the threshold.
+const SPEAKER_MISMATCH_FACTOR: f64 = 0.15;
 
 /// The evidence score at which a match becomes worth giving as the answer, measured on the
 /// development questions (`qabot eval`): paraphrases that keep a few specific words score above
@@ -595,6 +676,56 @@ mod tests {
         assert_eq!(ranking.ranked[0].pair_id, 2);
         assert_eq!(ranking.ranked[0].features.speaker_match, Some(1.0));
         assert_eq!(ranking.ranked[1].features.speaker_match, Some(0.5));
+    }
+
+    #[test]
+    fn a_word_found_only_across_two_words_of_a_pair_is_not_found() {
+        let mut c = Memory::new(vec![pair("未来两三年会否出现过剩?", 1, "供应过剩必将出现。")], &[], &[]);
+        let (_, confidence) = best(&mut c, "年会怎么办");
+        assert!(confidence < DEFAULT_THRESHOLD, "{confidence}");
+        let (id, confidence) = best(&mut c, "两三年内会过剩吗");
+        assert_eq!(id, 1);
+        assert!(confidence >= DEFAULT_THRESHOLD, "{confidence}");
+    }
+
+    #[test]
+    fn a_sentence_quoted_from_an_answer_is_answered_even_when_it_names_someone_else() {
+        let mut c = Memory::new(
+            vec![
+                pair("你们的合作怎么样?", 1, "起初没人看好。早期全靠纳德拉的坚定支持,我们才有今天。"),
+                pair("微软为什么投资?", 2, "我们看好这个方向。"),
+            ],
+            &[],
+            &[(1, "奥特曼".into()), (2, "纳德拉".into())],
+        );
+        let ranking = rank(&mut c, "早期全靠纳德拉的坚定支持,我们才有今天").unwrap();
+        assert!(ranking.query.speakers.is_empty(), "纳德拉 is mentioned, not asked");
+        assert_eq!(ranking.ranked[0].pair_id, 1);
+        assert!(ranking.ranked[0].confidence >= DEFAULT_THRESHOLD, "{:?}", ranking.ranked[0]);
+    }
+
+    #[test]
+    fn what_a_speaker_said_is_not_answered_with_someone_elses_words() {
+        let mut c = corpus();
+        // Pair 4 matches fully, but only speaker 1 answers it.
+        let ranking = rank(&mut c, "纳德拉对员工平均年龄怎么说").unwrap();
+        assert_eq!(ranking.query.speakers, [2]);
+        let top = &ranking.ranked[0];
+        assert_eq!(top.pair_id, 4);
+        assert!(top.confidence < DEFAULT_THRESHOLD, "{top:?}");
+        let (id, confidence) = best(&mut c, "奥特曼对员工平均年龄怎么说");
+        assert_eq!(id, 4);
+        assert!(confidence >= DEFAULT_THRESHOLD);
+    }
+
+    #[test]
+    fn shared_characters_alone_are_no_evidence() {
+        let mut c = Memory::new(vec![pair("你是哪一年加入的?", 1, "我是很多年前来的。")], &[], &[(1, "奥特曼".into())]);
+        // Found through the speaker; 年 and 加 are in the stored question, no word of the question is.
+        let ranking = rank(&mut c, "奥特曼年底加薪吗").unwrap();
+        let top = &ranking.ranked[0];
+        assert!(top.features.coverage > 0.0);
+        assert_eq!(top.confidence, 0.0);
     }
 
     #[test]
