@@ -118,25 +118,33 @@ pub fn log(store: &Store, frontend: &str, answer: &Answer) {
     }
 }
 
-/// Up to `n` stored questions to offer as examples. The choice is a pseudo-random order of the
-/// pairs seeded by the question, so the same question always gets the same examples (replies and
-/// `--json` output are reproducible) while different questions see different ones.
+/// Up to `n` stored questions to offer as examples. The choice is pseudo-random, seeded by the
+/// question, so the same question always gets the same examples (replies and `--json` output are
+/// reproducible) while different questions see different ones. Each is found through the primary
+/// key, so the cost does not grow with the collection.
 fn example_questions(store: &Store, normalized: &str, n: usize) -> Result<Vec<(i64, String)>> {
+    let Some(max) = store.max_pair_id()? else { return Ok(Vec::new()) };
     // FNV-1a: stable across platforms and releases, unlike the standard library's hasher.
-    let seed =
+    let mut state =
         normalized.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    const PRIME: i64 = 2_147_483_647;
-    // id × a + b modulo a prime permutes ids below the prime; a ≥ 1 and both below 2³¹, so the
-    // arithmetic stays within SQLite's 64-bit integers.
-    let a = (seed % (PRIME as u64 - 1)) as i64 + 1;
-    let b = ((seed >> 32) % PRIME as u64) as i64;
-    let rows = store
-        .connection()
-        .prepare_cached(
-            "SELECT p.id, p.question FROM pairs p JOIN interviews i ON i.id = p.interview_id \
-             ORDER BY (p.id * ?1 + ?2) % ?3, p.id LIMIT ?4",
-        )?
-        .query_map(rusqlite::params![a, b, PRIME, n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    let mut examples: Vec<(i64, String)> = Vec::with_capacity(n);
+    // A few more draws than needed: two draws may land on the same pair.
+    for _ in 0..n * 4 {
+        if examples.len() == n {
+            break;
+        }
+        // SplitMix64 step.
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let start = (z % max.max(1) as u64) as i64 + 1;
+        if let Some(found) = store.question_from(start)? {
+            if !examples.iter().any(|(id, _)| *id == found.0) {
+                examples.push(found);
+            }
+        }
+    }
+    Ok(examples)
 }

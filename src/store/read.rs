@@ -142,26 +142,37 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// A pair chosen at random, if any are stored.
+    /// A pair chosen at random, if any are stored. Found through the primary key (the first pair
+    /// at or after a random id), not by shuffling every pair.
     pub fn random_pair(&self) -> Result<Option<PairRecord>> {
-        let id: Option<i64> =
-            self.conn.query_row("SELECT id FROM pairs ORDER BY random() LIMIT 1", [], |r| r.get(0)).optional()?;
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM pairs WHERE id >= (SELECT abs(random()) % max(id) + 1 FROM pairs) ORDER BY id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         match id {
             Some(id) => self.pair(id),
             None => Ok(None),
         }
     }
 
-    /// Up to `n` stored questions chosen at random: (pair id, question).
-    pub fn random_questions(&self, n: usize) -> Result<Vec<(i64, String)>> {
-        let rows = self
-            .conn
-            .prepare_cached(
-                "SELECT p.id, p.question FROM pairs p JOIN interviews i ON i.id = p.interview_id ORDER BY random() LIMIT ?1",
-            )?
-            .query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+    /// The stored question of the first pair at or after id `start`, wrapping round to the first
+    /// pair: picks pairs spread over the collection through the primary key.
+    pub fn question_from(&self, start: i64) -> Result<Option<(i64, String)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, question FROM pairs WHERE id >= ?1 ORDER BY id LIMIT 1")?;
+        let found = stmt.query_row([start], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        match found {
+            Some(found) => Ok(Some(found)),
+            None => Ok(stmt.query_row([i64::MIN], |r| Ok((r.get(0)?, r.get(1)?))).optional()?),
+        }
+    }
+
+    /// The highest pair id, if any pair is stored.
+    pub fn max_pair_id(&self) -> Result<Option<i64>> {
+        Ok(self.conn.query_row("SELECT max(id) FROM pairs", [], |r| r.get(0))?)
     }
 
     /// Number of stored pairs.
