@@ -5,6 +5,8 @@
 //! lock per MockBot. Inline queries, which the fake server cannot answer, are tested at the handler
 //! level at the end.
 
+mod fake_http;
+
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -968,57 +970,22 @@ impl ScriptedApi {
 }
 
 fn scripted_connection(stream: std::net::TcpStream, script: &Script, calls: &Mutex<Vec<(String, serde_json::Value)>>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let method =
-            request_line.split_whitespace().nth(1).unwrap_or("").rsplit('/').next().unwrap_or("").to_lowercase();
-        let mut length = 0;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header.trim().is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    fake_http::serve(stream, |method, body| {
+        let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
         let earlier = {
             let mut calls = calls.lock().unwrap();
-            let earlier = calls.iter().filter(|(m, _)| *m == method).count();
-            calls.push((method.clone(), body.clone()));
+            let earlier = calls.iter().filter(|(m, _)| m == method).count();
+            calls.push((method.to_owned(), body.clone()));
             earlier
         };
-        let reply = script(&method, &body, earlier);
+        let reply = script(method, &body, earlier);
         let status = match reply["error_code"].as_u64() {
             Some(429) => "429 Too Many Requests",
             Some(_) => "400 Bad Request",
             None => "200 OK",
         };
-        let reply = reply.to_string();
-        let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
-            reply.len()
-        );
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+        (status, reply.to_string())
+    });
 }
 
 fn api_ok(result: serde_json::Value) -> serde_json::Value {

@@ -3,7 +3,9 @@
 //! flight.
 //! The Bot API is a tiny fake HTTP server on 127.0.0.1; nothing touches the internet.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod fake_http;
+
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -229,43 +231,7 @@ fn serve_connection(
     sent: &Mutex<Vec<String>>,
     delivered: &Mutex<bool>,
 ) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("").to_owned();
-        let mut length = 0;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header.trim().is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let method = path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
-        let (status, reply) = respond(&method, &body, behaviour, events, sent, delivered);
-        let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
-            reply.len()
-        );
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+    fake_http::serve(stream, |method, body| respond(method, body, behaviour, events, sent, delivered));
 }
 
 fn respond(
