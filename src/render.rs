@@ -690,10 +690,7 @@ mod tests {
     fn ascii_periods_end_sentences_only_before_whitespace() {
         let text = "GPT-3.5 came from openai.com, e.g. in 2023. It was fine! Really? Yes. ".repeat(8);
         for limit in 40..90 {
-            let visible: Vec<String> = telegram_pair_with_limit(&record(text.trim_end()), None, limit)
-                .iter()
-                .map(|m| telegram_visible_text(m).unwrap())
-                .collect();
+            let visible: Vec<String> = visible_parts(text.trim_end(), limit);
             assert!(visible.iter().all(|v| utf16_len(v) <= limit), "{limit}: {visible:?}");
             // Counted message by message: a split inside a word shows as a missing word.
             let count = |word: &str| visible.iter().map(|v| v.matches(word).count()).sum::<usize>();
@@ -702,14 +699,16 @@ mod tests {
         }
     }
 
+    /// The text a user sees in each message of a one-turn pair split at `limit`.
+    fn visible_parts(text: &str, limit: usize) -> Vec<String> {
+        telegram_pair_with_limit(&record(text), None, limit).iter().map(|m| telegram_visible_text(m).unwrap()).collect()
+    }
+
     #[test]
     fn closing_quotes_and_brackets_stay_with_their_sentence() {
         let text = "他说\u{FF1A}\u{201C}今天很好。\u{201D}我们走吧\u{FF01}\u{FF08}注释。\u{FF09}「好的\u{FF1F}」\"对。\"『行\u{FF01}』《书。》".repeat(6);
         for limit in 20..60 {
-            let visible: Vec<String> = telegram_pair_with_limit(&record(&text), None, limit)
-                .iter()
-                .map(|m| telegram_visible_text(m).unwrap())
-                .collect();
+            let visible: Vec<String> = visible_parts(&text, limit);
             for v in &visible {
                 assert!(utf16_len(v) <= limit, "{limit}: {visible:?}");
                 let first = v.chars().next().unwrap();
@@ -722,10 +721,7 @@ mod tests {
     fn a_paragraph_continues_in_the_next_message_without_a_blank_line() {
         let text = "第一句话比较长一点。第二句。".repeat(30);
         for limit in 24..120 {
-            let visible: Vec<String> = telegram_pair_with_limit(&record(&text), None, limit)
-                .iter()
-                .map(|m| telegram_visible_text(m).unwrap())
-                .collect();
+            let visible: Vec<String> = visible_parts(&text, limit);
             assert!(visible.concat().contains(&text), "{limit}: {visible:?}");
         }
     }
