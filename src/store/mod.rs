@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
-pub use load::{LoadAction, LoadReport, Origin};
+pub use load::{slug_of, LoadAction, LoadMode, LoadReport, Loader, Origin};
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
 
 use crate::search::Vocabulary;

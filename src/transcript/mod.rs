@@ -16,6 +16,7 @@ pub mod frontmatter;
 mod furniture;
 pub mod json;
 mod names;
+pub mod stream;
 pub mod text;
 
 use std::fmt;
