@@ -58,12 +58,14 @@ fn main() -> Result<()> {
     };
     std::fs::create_dir_all(&dir)?;
     let sqlite_utils = Command::new("sqlite-utils").arg("--version").output().is_ok_and(|o| o.status.success());
-    let mut rows = Vec::new();
+    // Rows are printed as they are measured: a long run interrupted still leaves its figures.
+    print!("{}", header(sqlite_utils));
     for &size in &sizes {
         eprintln!("== {size} pairs");
-        rows.push(run_size(&dir.join(size.to_string()), size, n_queries, sqlite_utils)?);
+        let row = run_size(&dir.join(size.to_string()), size, n_queries, sqlite_utils)?;
+        print!("{}", table_row(&row, sqlite_utils));
+        std::io::stdout().flush()?;
     }
-    println!("{}", table(&rows, sqlite_utils));
     Ok(())
 }
 
@@ -275,34 +277,39 @@ fn mb(kib: u64) -> String {
     format!("{} MB", kib / 1024)
 }
 
-fn table(rows: &[Row], sqlite_utils: bool) -> String {
+fn header(sqlite_utils: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "| pairs | JSONL | load (wall / CPU) | load peak RSS | replace all (wall / CPU) | replace peak RSS | {SMALL_FILES} files vs one JSONL | database | ask p50 / p99 |{}", if sqlite_utils { " sqlite-utils insert + FTS (wall / CPU, peak RSS, size) |" } else { "" });
+    let su = if sqlite_utils { " sqlite-utils insert + FTS (wall / CPU, peak RSS, size) |" } else { "" };
+    let _ = writeln!(
+        out,
+        "| pairs | JSONL | load (wall / CPU) | load peak RSS | replace all (wall / CPU) | replace peak RSS | \
+         {SMALL_FILES} files vs one JSONL | database | ask p50 / p99 |{su}"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|{}", if sqlite_utils { "---|" } else { "" });
-    for r in rows {
-        let su = match r.sqlite_utils {
-            Some((c, size)) => format!(" {} / {}, {}, {size:.0} MB |", secs(c.wall), secs(c.cpu), mb(c.peak_kib)),
-            None if sqlite_utils => " — |".to_owned(),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {} MB | {} / {} | {} | {} / {} | {} | {} vs {} ({} pairs) | {:.0} MB | {:.1} / {:.1} ms |{su}",
-            r.pairs,
-            r.jsonl_mb,
-            secs(r.load.wall),
-            secs(r.load.cpu),
-            mb(r.load.peak_kib),
-            secs(r.replace.wall),
-            secs(r.replace.cpu),
-            mb(r.replace.peak_kib),
-            secs(r.small_files.wall),
-            secs(r.small_one_file.wall),
-            r.small_pairs,
-            r.db_mb,
-            r.ask_p50.as_secs_f64() * 1000.0,
-            r.ask_p99.as_secs_f64() * 1000.0,
-        );
-    }
     out
+}
+
+fn table_row(r: &Row, sqlite_utils: bool) -> String {
+    let su = match r.sqlite_utils {
+        Some((c, size)) => format!(" {} / {}, {}, {size:.0} MB |", secs(c.wall), secs(c.cpu), mb(c.peak_kib)),
+        None if sqlite_utils => " — |".to_owned(),
+        None => String::new(),
+    };
+    format!(
+        "| {} | {} MB | {} / {} | {} | {} / {} | {} | {} vs {} ({} pairs) | {:.0} MB | {:.1} / {:.1} ms |{su}\n",
+        r.pairs,
+        r.jsonl_mb,
+        secs(r.load.wall),
+        secs(r.load.cpu),
+        mb(r.load.peak_kib),
+        secs(r.replace.wall),
+        secs(r.replace.cpu),
+        mb(r.replace.peak_kib),
+        secs(r.small_files.wall),
+        secs(r.small_one_file.wall),
+        r.small_pairs,
+        r.db_mb,
+        r.ask_p50.as_secs_f64() * 1000.0,
+        r.ask_p99.as_secs_f64() * 1000.0,
+    )
 }

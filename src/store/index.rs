@@ -44,6 +44,8 @@ pub struct SegmentBuilder {
     words: LocalTerms,
     lists: FxHashMap<TermKey, List>,
     entries: usize,
+    /// Capacity of the lists' buffers.
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -68,7 +70,9 @@ impl SegmentBuilder {
         };
         for &(term, impact) in terms {
             let list = self.lists.entry(term).or_default();
+            let before = list.data.capacity();
             push_entry(&mut list.data, list.last, id, impact);
+            self.bytes += list.data.capacity() - before;
             list.last = id;
             list.count += 1;
             self.entries += 1;
@@ -87,9 +91,11 @@ impl SegmentBuilder {
         self.entries == 0
     }
 
-    /// Entries added so far: what its memory grows with.
-    pub fn entries(&self) -> usize {
-        self.entries
+    /// Roughly the memory it holds: its lists' buffers and, per term, the table slot and the
+    /// allocation's own overhead. Distinct terms, not entries, dominate for text with a large
+    /// vocabulary.
+    pub fn memory(&self) -> usize {
+        self.bytes + self.lists.len() * 96
     }
 
     /// Append the postings of another builder, whose pair ids all come after this one's.
@@ -97,10 +103,12 @@ impl SegmentBuilder {
         for (key, list) in other.lists {
             let key = if key & WORD_BIT != 0 { self.key(&other.words.terms[(key & !WORD_BIT) as usize]) } else { key };
             let mine = self.lists.entry(key).or_default();
+            let before = mine.data.capacity();
             decode(&list.data, |id, impact| {
                 push_entry(&mut mine.data, mine.last, id, impact);
                 mine.last = id;
             });
+            self.bytes += mine.data.capacity() - before;
             mine.count += list.count;
         }
         self.entries += other.entries;

@@ -108,7 +108,7 @@ impl Store {
             pending: SegmentBuilder::default(),
             removed: Removed::default(),
             uncommitted_pairs: 0,
-            flush_entries: FLUSH_ENTRIES,
+            flush_bytes: FLUSH_BYTES,
             open: true,
         })
     }
@@ -156,8 +156,8 @@ pub struct Loader<'s> {
     /// Pairs deleted since the last commit whose postings are still in the index.
     removed: Removed,
     uncommitted_pairs: usize,
-    /// [`FLUSH_ENTRIES`], smaller in tests.
-    flush_entries: usize,
+    /// [`FLUSH_BYTES`], smaller in tests.
+    flush_bytes: usize,
     open: bool,
 }
 
@@ -181,7 +181,7 @@ impl Loader<'_> {
         conn.execute_batch("SAVEPOINT load_file")?;
         let mut file = FileWork { builder: SegmentBuilder::default(), removed: Removed::default(), pairs: 0 };
         let interviews = interviews.into_iter().map(|r| r.map_err(Into::into));
-        let flush = self.flush_entries;
+        let flush = self.flush_bytes;
         let outcome = store_file(conn, origin, interviews, claimed, &mut self.speakers, &mut file, flush);
         let reports = match outcome {
             Ok(reports) => reports,
@@ -193,7 +193,7 @@ impl Loader<'_> {
             }
         };
         // A large file's postings make a segment of their own; small files' gather.
-        if file.builder.entries() > self.flush_entries / 4 {
+        if file.builder.memory() > self.flush_bytes / 4 {
             index::write_segment(conn, std::mem::take(&mut file.builder))?;
             index::maybe_merge(conn)?;
         }
@@ -201,7 +201,7 @@ impl Loader<'_> {
         self.pending.absorb(file.builder);
         self.removed.absorb(file.removed);
         self.uncommitted_pairs += file.pairs;
-        if self.pending.entries() > self.flush_entries {
+        if self.pending.memory() > self.flush_bytes {
             index::write_segment(conn, std::mem::take(&mut self.pending))?;
             index::maybe_merge(conn)?;
         }
@@ -276,7 +276,7 @@ fn store_file(
     claimed: Option<HashSet<String>>,
     speakers: &mut SpeakerResolver,
     work: &mut FileWork,
-    flush_entries: usize,
+    flush_bytes: usize,
 ) -> Result<Vec<LoadReport>> {
     let mut reports = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -300,7 +300,7 @@ fn store_file(
         }
         let file = FileContext { origin, slugs: claimed.as_ref().unwrap_or(&seen) };
         reports.extend(load_batch(tx, &batch, &slugs, &file, speakers, work)?);
-        if work.builder.entries() > flush_entries {
+        if work.builder.memory() > flush_bytes {
             index::write_segment(tx, std::mem::take(&mut work.builder))?;
             index::maybe_merge(tx)?;
         }
@@ -338,9 +338,9 @@ fn content_hash(interview: &Interview) -> String {
 const LOAD_CACHE_KIB: i64 = 64 * 1024;
 const DEFAULT_CACHE_KIB: i64 = 2000;
 
-/// Postings entries gathered in memory before they are written as a segment (about 5 bytes
-/// each, with their lists' slack: some 40 MB).
-const FLUSH_ENTRIES: usize = 8_000_000;
+/// Memory of postings gathered before they are written as a segment (see
+/// [`SegmentBuilder::memory`]).
+const FLUSH_BYTES: usize = 48 << 20;
 
 /// With [`LoadMode::group_commit`], pairs stored between commits.
 const GROUP_PAIRS: usize = 20_000;
@@ -846,7 +846,7 @@ mod tests {
 
     fn load_with(store: &mut Store, flush: usize, group_commit: bool, files: &[(&str, Vec<Interview>)]) {
         let mut loader = store.loader(LoadMode { dry_run: false, group_commit }).unwrap();
-        loader.flush_entries = flush;
+        loader.flush_bytes = flush;
         for (name, ivs) in files {
             loader.file(&origin(name), ivs.iter().cloned().map(Ok::<_, anyhow::Error>), None).unwrap();
         }
@@ -882,7 +882,7 @@ mod tests {
             (index_contents(&s), _r)
         };
         let mut loader = store.loader(LoadMode { dry_run: false, group_commit: true }).unwrap();
-        loader.flush_entries = 5_000;
+        loader.flush_bytes = 5_000;
         loader.file(&origin("first"), first.into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
         let big = interviews(500, 20, 0).into_iter().skip(3).map(Ok).chain([Err(anyhow::anyhow!("line 498: broken"))]);
         let err = loader.file(&origin("big"), big, None).unwrap_err();
@@ -930,7 +930,7 @@ mod tests {
     fn a_dry_run_writes_nothing() {
         let (_d, mut store) = open();
         let mut loader = store.loader(LoadMode { dry_run: true, group_commit: true }).unwrap();
-        loader.flush_entries = 5_000;
+        loader.flush_bytes = 5_000;
         let reports =
             loader.file(&origin("big"), interviews(100, 10, 0).into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
         loader.finish().unwrap();
