@@ -434,9 +434,10 @@ pub fn maybe_merge(conn: &Connection) -> Result<()> {
     }
 }
 
-/// Term ids merged per step: the rows of so many terms are held in memory at once, so a merge of
+/// Term ids merged per step: the rows of so many terms are held in memory at once (decoded, 8
+/// bytes an entry; common terms have an entry for most pairs), so a merge of
 /// large segments needs little more memory than a small one.
-const MERGE_TERMS: i64 = 2048;
+const MERGE_TERMS: i64 = 256;
 
 fn merge(conn: &Connection, segments: &[i64]) -> Result<()> {
     let list = segments.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
