@@ -1,6 +1,7 @@
 //! qabot: turn interview transcripts into a question-answering bot that cites who said it.
 //!
 //! Layers, each depending only on those above it:
+//! - [`text`]: small text helpers every layer shares (Han characters, everyday words, shortening);
 //! - [`transcript`]: reading interview files into plain structs;
 //! - [`search`]: normalising and tokenising text, ranking pairs, confidence;
 //! - [`store`]: the SQLite database: schema, loading, index, read queries;
@@ -13,4 +14,5 @@ pub mod commands;
 pub mod render;
 pub mod search;
 pub mod store;
+pub mod text;
 pub mod transcript;

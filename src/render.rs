@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::answer::Answer;
 use crate::store::PairRecord;
+use crate::text::shorten;
 
 /// Telegram's limit on a message, in UTF-16 code units of the text after entity parsing.
 pub const TELEGRAM_LIMIT: usize = 4096;
@@ -532,16 +533,6 @@ pub fn telegram_no_answer(answer: &Answer) -> String {
 /// How much of a question is quoted back: enough to recognise it, never enough to overflow a
 /// message.
 const ECHO_CHARS: usize = 200;
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
 
 /// What Telegram would display for an HTML message: tags removed, entities decoded. Used to check
 /// lengths and well-formedness; returns `None` for malformed HTML (unclosed or unknown tags).

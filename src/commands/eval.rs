@@ -182,7 +182,7 @@ pub fn text(report: &Report) -> String {
             let got = o
                 .top
                 .first()
-                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::render::shorten(&t.1, 37)));
+                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::text::shorten(&t.1, 37)));
             match &o.expected {
                 Some(e) => out.push_str(&format!(
                     "  [{}] {}\n      expected \u{300C}{e}\u{300D}; got {got} ({:.2}, {})\n",

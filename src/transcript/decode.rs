@@ -10,6 +10,7 @@
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
 use super::ParseError;
+use crate::text::is_han;
 
 /// The encoding a file was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,10 +156,6 @@ fn reads_as_chinese(text: &str) -> bool {
         }
     }
     non_ascii > 0 && chinese * 10 >= non_ascii * 8 && (punctuation > 0 || chinese * 5 >= visible)
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{20000}'..='\u{2A6DF}')
 }
 
 fn normalise_line_ends(text: &str) -> String {

@@ -1,6 +1,8 @@
 //! People's names in running text: who an intro says is interviewed, and how to display a name
 //! that a transcript writes in capitals.
 
+use crate::text::is_han;
+
 /// Words after which an intro names the interviewee (`专访林晓`, `An interview with Maria Chen`).
 /// Latin cues are matched case-insensitively.
 const CUES: &[&str] = &[
@@ -295,10 +297,6 @@ fn title_case(label: &str) -> String {
 
 fn is_name_dot(c: char) -> bool {
     matches!(c, '\u{B7}' | '\u{2022}' | '\u{30FB}' | '\u{FF0E}')
-}
-
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
 #[cfg(test)]

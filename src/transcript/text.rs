@@ -32,6 +32,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::frontmatter::{self, FrontMatter};
 use super::{ascii_fold, fold_str, furniture, names, Interview, Pair, ParseError, Speaker, Turn, Warning};
+use crate::text::{is_common, is_han};
 
 /// A parsed transcript and the warnings met on the way.
 #[derive(Debug, Clone)]
@@ -493,7 +494,7 @@ fn asker_with_name(label: &str) -> Option<String> {
     let role = ASKER_ROLES.iter().filter(|r| r.chars().count() >= 2).find(|r| key.starts_with(**r))?;
     let name = label.chars().skip(role.chars().count()).collect::<String>();
     let name = name.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{B7}').trim();
-    let han = name.chars().filter(|&c| names::is_han(c)).count();
+    let han = name.chars().filter(|&c| is_han(c)).count();
     let latin = role.is_ascii() && label.is_char_boundary(role.len()) && label[role.len()..].starts_with(' ');
     let plausible = (2..=4).contains(&han) && han == name.chars().count()
         || latin && name.split_whitespace().all(|w| w.starts_with(|c: char| c.is_uppercase()));
@@ -769,7 +770,7 @@ impl Roles {
             !openers.is_empty() && openers.iter().all(|k| written.get(*k).is_some_and(|l| names::is_all_caps(l)));
         let name_like = |key: &str| {
             let label = written.get(key).map_or(key, String::as_str);
-            let everyday_word = label.chars().all(names::is_han) && crate::search::common::is_common(label);
+            let everyday_word = label.chars().all(is_han) && is_common(label);
             let lower_case = capitals && label.chars().any(|c| c.is_ascii_lowercase());
             !everyday_word && !lower_case
         };
