@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{sqlite3_available, TempDb};
+use common::{require_sqlite3, TempDb};
 use qabot::answer::ask;
 use qabot::search::DEFAULT_THRESHOLD;
 use qabot::store::{Origin, Seed, Store};
@@ -113,10 +113,7 @@ fn readme_sql_examples_run_against_the_bundled_database() {
 
 #[test]
 fn readme_sql_examples_run_in_the_sqlite3_shell() {
-    if !sqlite3_available() {
-        eprintln!("sqlite3 shell not installed; skipped (CI installs it)");
-        return;
-    }
+    require_sqlite3();
     let db = TempDb::new();
     drop(db.store());
     for block in readme_sql() {
@@ -130,10 +127,7 @@ fn readme_sql_examples_run_in_the_sqlite3_shell() {
 
 #[test]
 fn every_table_and_view_reads_in_the_sqlite3_shell() {
-    if !sqlite3_available() {
-        eprintln!("sqlite3 shell not installed; skipped (CI installs it)");
-        return;
-    }
+    require_sqlite3();
     let db = TempDb::new();
     let store = db.store();
     let names: Vec<String> = store

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use common::{snapshot, stderr, stdout, TempDb};
 use serde_json::Value;
@@ -218,7 +218,7 @@ fn a_new_database_is_announced_and_remove_needs_an_existing_one() {
     assert!(!stderr(&out).contains("created"), "{}", stderr(&out));
 
     let missing = db.dir.path().join("typo.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_qabot"))
+    let out = common::qabot_command()
         .args(["--db", missing.to_str().unwrap(), "remove", "openai-microsoft-interview"])
         .output()
         .unwrap();
@@ -229,17 +229,9 @@ fn a_new_database_is_announced_and_remove_needs_an_existing_one() {
 
 /// Run `ask --json` with raw bytes on standard input.
 fn ask_bytes(db: &TempDb, input: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qabot"))
-        .args(["ask", "--json", "--no-log"])
-        .env("QABOT_DB", &db.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = common::qabot_command();
+    cmd.args(["ask", "--json", "--no-log"]).env("QABOT_DB", &db.path);
+    common::run_with_input(cmd, input)
 }
 
 fn queries(out: &Output) -> Vec<String> {
