@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use qabot::commands::{self, ask::AskOptions, load::LoadOptions, sql::SqlOptions};
 use qabot::search::DEFAULT_THRESHOLD;
@@ -30,7 +30,8 @@ use qabot::store::{self, Seed, Store};
 struct Cli {
     /// Database file [default: $QABOT_DB, else the per-user data folder, e.g.
     /// ~/.local/share/qabot/qabot.db on Linux]
-    #[arg(long, global = true, env = "QABOT_DB", value_name = "FILE")]
+    // $QABOT_DB is read in `run`, not by clap: clap takes an empty variable for a missing value.
+    #[arg(long, global = true, value_name = "FILE")]
     db: Option<PathBuf>,
 
     /// When the database does not exist yet, create it without the bundled interview
@@ -44,11 +45,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Answer a question (or one per line of standard input) with the closest stored answer
-    #[command(after_help = "Below the confidence threshold the reply says no stored answer is close \
-        enough and lists up to three closest questions instead.\n\n--json prints one object per \
-        question: {\"query\", \"answered\", \"confidence\", \"match\": null | {\"pair_id\", \
-        \"interview\": {\"id\", \"title\"}, \"position\", \"question\", \"turns\": [{\"speaker\", \
-        \"text\"}]}, \"suggestions\": [{\"pair_id\", \"question\", \"confidence\"}]}")]
+    // The after-help, with the JSON shape, is added in `main` from the serialised types.
     Ask {
         /// The question; without it, questions are read from standard input, one per line
         question: Vec<String>,
@@ -112,7 +109,7 @@ enum Command {
         /// Also list answered questions below this confidence
         #[arg(long, default_value_t = 0.65, value_name = "X", value_parser = parse_share)]
         below: f64,
-        /// How many to list
+        /// How many to list (0: all)
         #[arg(long, default_value_t = 20, value_name = "N")]
         limit: usize,
         /// Print JSON
@@ -136,7 +133,8 @@ enum Command {
         Ctrl-C (SIGINT) or SIGTERM: polling stops and replies in flight are finished.")]
     Serve {
         /// Use this Bot API server instead of https://api.telegram.org (e.g. a self-hosted one)
-        #[arg(long, env = "TELEGRAM_API_URL", value_name = "URL")]
+        /// [default: $TELEGRAM_API_URL]
+        #[arg(long, value_name = "URL")]
         api_url: Option<String>,
         /// Do not record questions in the query log
         #[arg(long)]
@@ -149,7 +147,7 @@ enum Command {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = Cli::parse();
+    let cli = parse_args();
     if !matches!(cli.command, Command::Serve { .. }) {
         restore_sigpipe();
     }
@@ -162,8 +160,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Below the confidence threshold…: `ask --help`'s after-help, with the `--json` shape made from
+/// the types the output is serialised from.
+fn ask_after_help() -> String {
+    format!(
+        "Below the confidence threshold the reply says no stored answer is close enough and lists up \
+         to three closest questions instead.\n\n--json prints one object per question (`match` is \
+         null when the question is not answered):\n{}",
+        qabot::render::json_shape()
+    )
+}
+
+fn parse_args() -> Cli {
+    let command = Cli::command().mut_subcommand("ask", |ask| ask.after_help(ask_after_help()));
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// An environment variable's value; an empty one counts as unset (`QABOT_DB= qabot …`).
+fn env_value(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = cli.db.clone().unwrap_or_else(store::default_path);
+    let db = cli.db.clone().or_else(|| env_value("QABOT_DB").map(PathBuf::from)).unwrap_or_else(store::default_path);
+    // Not locked here: `serve` runs threads that may log to it.
+    let mut stdout = std::io::stdout();
+    let out = &mut stdout;
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
     let open = || -> anyhow::Result<Store> {
         let store = Store::open(&db, seed)?;
@@ -178,7 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
             let options = AskOptions { json, threshold, log: !no_log, explain };
-            commands::ask::run(&mut open()?, question.as_deref(), &options)?;
+            commands::ask::run(&mut open()?, question.as_deref(), &options, out)?;
         }
         Command::Load { paths, dry_run, strict } => {
             let summary = commands::load::run(&mut open()?, &paths, LoadOptions { dry_run, strict })?;
@@ -189,18 +212,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql { query, json, width } => {
             commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
         }
-        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold)?,
-        Command::Interviews => commands::info::interviews(&open()?)?,
-        Command::Speakers => commands::info::speakers(&open()?)?,
-        Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json)?,
-        Command::Export { out } => commands::info::export(&open()?, out.as_deref())?,
+        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold, out)?,
+        Command::Interviews => commands::info::interviews(&open()?, out)?,
+        Command::Speakers => commands::info::speakers(&open()?, out)?,
+        Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json, out)?,
+        Command::Export { out: to } => commands::info::export(&open()?, to.as_deref(), out)?,
         Command::Remove { slug } => {
             if !db.exists() {
                 anyhow::bail!("no database at {}: nothing to remove", db.display());
             }
-            commands::info::remove(&mut open()?, &slug)?
+            commands::info::remove(&mut open()?, &slug, out)?
         }
         Command::Serve { api_url, no_log, threshold } => {
+            let api_url = api_url.or_else(|| env_value("TELEGRAM_API_URL").and_then(|v| v.into_string().ok()));
             qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold })?
         }
     }

@@ -56,8 +56,10 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         eprintln!("error: nothing loaded (--strict stops at the first failure)");
         return Ok(summary);
     }
-    if files.is_empty() {
-        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(paths));
+    // Missing paths were reported as errors already: warn only about folders that hold nothing.
+    let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
+    if files.is_empty() && !existing.is_empty() {
+        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(&existing));
     }
     let bar = progress(files.len());
     let mut ready = Vec::new();
@@ -129,7 +131,7 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         }
     }
     if options.strict && options.dry_run && summary.failed > 0 {
-        eprintln!("error: with --strict, nothing would be loaded");
+        eprintln!("error: with --strict, nothing would be loaded until the failed file(s) are fixed");
     }
     print_summary(&summary, options);
     Ok(summary)
@@ -283,13 +285,25 @@ fn report(
 }
 
 fn print_summary(s: &Summary, options: LoadOptions) {
-    let title = if options.dry_run { "Dry run: nothing was written." } else { "Summary" };
+    let title = match (options.dry_run, options.strict && s.failed > 0) {
+        // The rows count what the files that did not fail would do, which --strict forbids.
+        (true, true) => {
+            "Dry run: nothing was written. With --strict nothing would be loaded; the other files would give:"
+        }
+        (true, false) => "Dry run: nothing was written. Loading would give:",
+        (false, _) => "Summary",
+    };
     println!("\n{title}");
-    println!("  files      {:>6}", s.files);
-    println!("  loaded     {:>6}", s.loaded);
-    println!("  replaced   {:>6}", s.replaced);
-    println!("  unchanged  {:>6}", s.unchanged);
-    println!("  failed     {:>6}", s.failed);
-    println!("  pairs added    {:>6}", s.pairs);
-    println!("  speakers added {:>6}", s.speakers);
+    for (label, n) in [
+        ("files", s.files),
+        ("loaded", s.loaded),
+        ("replaced", s.replaced),
+        ("unchanged", s.unchanged),
+        ("failed", s.failed),
+        ("pairs added", s.pairs),
+        ("speakers added", s.speakers),
+    ] {
+        // Numbers end in one column: `loaded` and `speakers added` alike.
+        println!("  {label}{n:>width$}", width = 17 - label.len());
+    }
 }

@@ -4,6 +4,7 @@
 //! [`rank::Corpus`] trait (implemented by the store), so this module knows nothing of SQL.
 
 pub mod common;
+pub mod explain;
 pub mod normalize;
 pub mod notes;
 pub mod postings;
@@ -12,6 +13,7 @@ pub mod rank;
 pub mod tokenize;
 pub mod vocab;
 
+pub use explain::{ReadUnit, Reading};
 pub use normalize::normalize;
 pub use rank::{rank, Corpus, Features, Ranking, Scored, DEFAULT_THRESHOLD};
 pub use vocab::Vocabulary;

@@ -198,7 +198,8 @@ impl Store {
     }
 
     /// The most frequent questions that were not answered, or answered with confidence below
-    /// `below`, most frequent first.
+    /// `below`, most frequent first. Questions of punctuation alone (`?`), which normalise to
+    /// nothing, are left out: no alternate can be written for them.
     pub fn misses(&self, below: f64, limit: usize) -> Result<Vec<Miss>> {
         let mut stmt = self.conn.prepare(
             "SELECT l.query, count(*), sum(l.answered), max(l.confidence),
@@ -207,7 +208,7 @@ impl Store {
                       ORDER BY l2.confidence DESC LIMIT 1),
                     max(l.asked_at)
                FROM query_log l
-              WHERE l.answered = 0 OR l.confidence < ?1
+              WHERE (l.answered = 0 OR l.confidence < ?1) AND trim(l.query) <> ''
               GROUP BY replace(l.query, ' ', '')
               ORDER BY count(*) DESC, max(l.asked_at) DESC
               LIMIT ?2",
