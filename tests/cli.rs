@@ -568,3 +568,13 @@ fn commands_report_write_errors() {
     assert!(info::misses(&store, 0.65, 20, false, &mut Failing).is_err());
     assert!(info::export(&store, None, &mut Failing).is_err());
 }
+
+#[test]
+fn the_example_evaluation_file_runs_as_the_readme_says() {
+    let db = TempDb::new();
+    let out = db.qabot(&["eval", concat!(env!("CARGO_MANIFEST_DIR"), "/eval/example.jsonl")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("top-1 1.000 (12/12)") && text.contains("declined 4/4"), "{text}");
+    assert!(text.contains(" · 16 questions · "), "{text}");
+}

@@ -360,3 +360,36 @@ fn synonyms_added_with_sql_change_matching() {
     assert!(after.answered);
     assert!(after.matched.unwrap().question.contains("算力"));
 }
+
+/// The stock-shell commands of the README's "Browse and query with other tools" run against a
+/// new database, and its figures on full-text search of Chinese hold.
+#[test]
+fn readme_tool_commands_run_in_the_sqlite3_shell() {
+    require_sqlite3();
+    let db = TempDb::new();
+    drop(db.store());
+    let readme = include_str!("../README.md");
+    let section = readme.split("### Browse and query with other tools").nth(1).expect("the section");
+    let section = section.split("\n## ").next().unwrap();
+    let commands: Vec<&str> = section.lines().filter(|l| l.starts_with("sqlite3 ")).collect();
+    assert!(!commands.is_empty());
+    for line in commands {
+        // sqlite3 OPTIONS… PATH "QUERY"
+        let (head, query) = line.split_once(" \"").expect("a quoted query");
+        let mut options: Vec<&str> = head.split_whitespace().skip(1).collect();
+        options.pop();
+        let out =
+            Command::new("sqlite3").args(&options).arg(&db.path).arg(query.trim_end_matches('"')).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "`{line}`: {err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 15, "a header and 14 pairs: `{line}`");
+    }
+    let sql =
+        "CREATE VIRTUAL TABLE pairs_fts USING fts5(question, content=pairs, content_rowid=id, tokenize='trigram');
+        INSERT INTO pairs_fts(pairs_fts) VALUES('rebuild');
+        SELECT (SELECT count(*) FROM pairs_fts WHERE pairs_fts MATCH '算力'),
+               (SELECT count(*) FROM pairs_fts WHERE pairs_fts MATCH '算力限制'),
+               (SELECT count(*) FROM pairs WHERE question LIKE '%算力%');";
+    let out = Command::new("sqlite3").arg(&db.path).arg(sql).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0|1|2", "{}", String::from_utf8_lossy(&out.stderr));
+}
