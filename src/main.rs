@@ -176,6 +176,11 @@ enum Command {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    // An empty $QABOT_MODEL means no model (clap would reject it as a missing value).
+    if std::env::var_os("QABOT_MODEL").is_some_and(|v| v.is_empty()) {
+        // At start-up, before any other thread exists (remove_var is unsafe in edition 2024).
+        std::env::remove_var("QABOT_MODEL");
+    }
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve { .. }) {
         restore_sigpipe();
@@ -192,7 +197,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = cli.db.clone().unwrap_or_else(store::default_path);
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
-    // An empty $QABOT_MODEL means no model, as if unset.
     let model = cli.model.as_deref().filter(|m| !m.as_os_str().is_empty());
     let open = || -> anyhow::Result<Store> {
         let store = Store::open(&db, seed)?;

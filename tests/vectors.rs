@@ -269,3 +269,18 @@ fn without_a_model_nothing_changes() {
     assert!(out.status.success());
     assert_eq!(vectors(&db.store()), 0);
 }
+
+#[test]
+fn an_empty_model_variable_means_no_model() {
+    let db = TempDb::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qabot"))
+        .args(["embed"])
+        .env("QABOT_DB", &db.path)
+        .env("QABOT_MODEL", "")
+        .env_remove("TELOXIDE_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no model: give a model folder"), "{err}");
+}
