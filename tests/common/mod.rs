@@ -55,7 +55,7 @@ impl TempDb {
 /// standard input is empty, and a panic would show its backtrace.
 pub fn qabot_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
-    for name in ["QABOT_DB", "TELOXIDE_TOKEN", "TELEGRAM_API_URL", "TELOXIDE_API_URL", "TELOXIDE_PROXY", "RUST_LOG"] {
+    for name in ["QABOT_DB", "QABOT_MODEL", "TELOXIDE_TOKEN", "TELEGRAM_API_URL", "TELOXIDE_API_URL", "TELOXIDE_PROXY", "RUST_LOG"] {
         cmd.env_remove(name);
     }
     cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
@@ -140,4 +140,29 @@ pub fn require_sqlite3() {
         "the sqlite3 shell is not installed (Debian/Ubuntu: apt-get install sqlite3); \
          to skip the tests that need it: cargo test -- --skip sqlite3_shell"
     );
+}
+
+/// Turn a database written by this qabot back into what schema version 2 wrote: no vector table,
+/// the index queue's triggers under their old names (taken from `tests/data/schema-v2.sql`).
+pub fn downgrade_to_v2(conn: &rusqlite::Connection) {
+    let names: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT type, name FROM sqlite_schema WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name = 'pair_vectors'",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (kind, name) in names {
+        conn.execute_batch(&format!("DROP {kind} IF EXISTS {name};")).unwrap();
+    }
+    let v2 = include_str!("../data/schema-v2.sql");
+    for statement in v2.split("END;").filter_map(|s| s.find("CREATE TRIGGER").map(|i| &s[i..])) {
+        let name = statement.split_whitespace().nth(2).unwrap();
+        if name.ends_with("_ai") || name.ends_with("_ad") || name.ends_with("_au") {
+            conn.execute_batch(&format!("{statement}END;")).unwrap();
+        }
+    }
+    conn.pragma_update(None, "user_version", 2).unwrap();
 }
