@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::answer::Answer;
 use crate::store::PairRecord;
-use crate::text::shorten;
+/// Re-exported for callers that cut text where they render it.
+pub use crate::text::shorten;
 
 /// Telegram's limit on a message, in UTF-16 code units of the text after entity parsing.
 pub const TELEGRAM_LIMIT: usize = 4096;

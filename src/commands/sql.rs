@@ -107,24 +107,9 @@ impl Cell {
     }
 }
 
-/// Cut `text` to `max` terminal columns (East Asian characters count double), with an ellipsis.
-fn fit(text: &str, max: usize) -> String {
-    if max == 0 || text.width() <= max {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut width = 0;
-    for c in text.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if width + w + 1 > max {
-            break;
-        }
-        out.push(c);
-        width += w;
-    }
-    out.push('…');
-    out
-}
+// Cells are cut to the column limit by the shared helper, which counts East Asian characters as
+// two columns.
+use crate::text::fit_width as fit;
 
 fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))

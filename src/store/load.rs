@@ -12,7 +12,7 @@ use super::index::{self, SegmentBuilder};
 use super::migrate::hex;
 use super::speakers::SpeakerResolver;
 use super::Store;
-use crate::search::postings::{Interner, LocalTerms, PairText, TermCounts, TermKey, WORD_BIT};
+use crate::search::postings::{word_id, Interner, LocalTerms, PairText, TermCounts, TermKey};
 use crate::search::{normalize, notes};
 use crate::transcript::Interview;
 
@@ -612,10 +612,7 @@ fn insert_interview(
         let impacts: Vec<(TermKey, u8)> = impacts
             .into_iter()
             .map(|(key, impact)| {
-                if key & WORD_BIT == 0 {
-                    return (key, impact);
-                }
-                let local = (key & !WORD_BIT) as u32;
+                let Some(local) = word_id(key) else { return (key, impact) };
                 let global = *remap.entry(local).or_insert_with(|| builder.key(&analysis.words.terms[local as usize]));
                 (global, impact)
             })

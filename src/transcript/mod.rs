@@ -1,10 +1,10 @@
 //! Reading interview files into plain structs.
 //!
 //! Two families of input are understood:
-//! - transcript text (`.txt`, `.md`), parsed by [`text`]: a headline, intro paragraphs, then
-//!   questions and `Name: answer` turns in any of the common layouts, with an optional
-//!   front-matter block ([`frontmatter`]); page furniture and people's names in running text are
-//!   handled by two private helpers, `furniture` and `names`;
+//! - transcript text (`.txt`, `.md`), parsed by the crate-private `text`: a headline, intro
+//!   paragraphs, then questions and `Name: answer` turns in any of the common layouts, with an
+//!   optional front-matter block (`frontmatter`); page furniture and people's names in running
+//!   text are handled by two more private helpers, `furniture` and `names`;
 //! - JSON (one interview per file) and JSONL (one per line), parsed by [`json`].
 //!
 //! Bytes are decoded first ([`decode`]): UTF-8 with or without BOM, UTF-16 and GB18030/GBK.
@@ -12,11 +12,11 @@
 //! Nothing here touches the database.
 
 pub mod decode;
-pub mod frontmatter;
+pub(crate) mod frontmatter;
 mod furniture;
 pub mod json;
 mod names;
-pub mod text;
+pub(crate) mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

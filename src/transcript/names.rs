@@ -1,7 +1,7 @@
 //! People's names in running text: who an intro says is interviewed, and how to display a name
 //! that a transcript writes in capitals.
 
-use crate::text::is_han;
+pub(crate) use crate::text::is_han;
 
 /// Words after which an intro names the interviewee (`专访林晓`, `An interview with Maria Chen`).
 /// Latin cues are matched case-insensitively.

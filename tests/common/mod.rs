@@ -55,7 +55,15 @@ impl TempDb {
 /// standard input is empty, and a panic would show its backtrace.
 pub fn qabot_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
-    for name in ["QABOT_DB", "QABOT_MODEL", "TELOXIDE_TOKEN", "TELEGRAM_API_URL", "TELOXIDE_API_URL", "TELOXIDE_PROXY", "RUST_LOG"] {
+    for name in [
+        "QABOT_DB",
+        "QABOT_MODEL",
+        "TELOXIDE_TOKEN",
+        "TELEGRAM_API_URL",
+        "TELOXIDE_API_URL",
+        "TELOXIDE_PROXY",
+        "RUST_LOG",
+    ] {
         cmd.env_remove(name);
     }
     cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
