@@ -77,9 +77,15 @@ enum Command {
         /// Show what would be loaded, replaced or left unchanged, and write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Stop at the first failing file and load nothing at all
+        /// Stop at the first failing file and load nothing at all; warnings count as failures
         #[arg(long)]
         strict: bool,
+        /// Who answers in files that name no one (`答:`/`A:` or unlabelled answers)
+        #[arg(long, value_name = "NAME")]
+        answerer: Option<String>,
+        /// Who asks, for files that do not say
+        #[arg(long, value_name = "NAME")]
+        interviewer: Option<String>,
     },
     /// Run a read-only SQL query and print the rows (tables and views are in README.md)
     Sql {
@@ -180,8 +186,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = AskOptions { json, threshold, log: !no_log, explain };
             commands::ask::run(&mut open()?, question.as_deref(), &options)?;
         }
-        Command::Load { paths, dry_run, strict } => {
-            let summary = commands::load::run(&mut open()?, &paths, LoadOptions { dry_run, strict })?;
+        Command::Load { paths, dry_run, strict, answerer, interviewer } => {
+            let parse = qabot::transcript::ParseOptions { answerer, interviewer };
+            let summary = commands::load::run(&mut open()?, &paths, &LoadOptions { dry_run, strict, parse })?;
             if summary.failed > 0 {
                 return Ok(ExitCode::FAILURE);
             }

@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use load::{LoadAction, LoadReport, Origin};
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
+pub use speakers::Resemblance;
 
 use crate::search::Vocabulary;
 
