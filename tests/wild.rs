@@ -215,7 +215,11 @@ fn a_short_alias_of_a_known_person_is_not_merged_without_confirmation() {
         let out = db.qabot(&["load", fixture(name).to_str().unwrap()]);
         assert!(out.status.success(), "{}", stderr(&out));
         let text = stdout(&out);
-        assert!(text.contains("resembles") && text.contains("speakers:"), "the report says how to merge: {text}");
+        assert!(
+            text.contains("is kept apart from") && text.contains("speakers:"),
+            "the report says how to merge: {text}"
+        );
+        assert!(!text.contains("known alias"), "{text}");
     }
     assert_eq!(turn_speakers(&db, "面包师"), ["山姆·李"], "the baker is not Sam Altman");
     assert_eq!(turn_speakers(&db, "yoga"), ["Satya Rao"], "the yoga teacher is not Satya Nadella");
@@ -231,7 +235,7 @@ fn a_short_alias_confirmed_by_the_intro_is_merged() {
     let file = db.file("altman.txt", "山姆·奥特曼谈算力\n\n我们和OpenAI的山姆·奥特曼聊了聊。\n\n问：算力够用吗？\n\n山姆：还远远不够。\n\n问：明年呢？\n\n山姆：会好一些。\n");
     let out = db.qabot(&["load", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!stdout(&out).contains("resembles"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("kept apart"), "{}", stdout(&out));
     assert_eq!(turn_speakers(&db, "谈算力"), ["山姆·奥特曼"]);
 }
 

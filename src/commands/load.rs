@@ -297,7 +297,7 @@ fn report(
         for like in &r.resembling {
             let _ = writeln!(
                 out,
-                "           new speaker {} (`{}`) resembles {}, whose alias `{}` is, and is kept apart; \
+                "           new speaker {} (labelled `{}`) is kept apart from {}, who is also called `{}`; \
                  if they are the same person, add `speakers: {} ({})` to the front matter of {} and load it again",
                 like.new,
                 like.label,
@@ -308,7 +308,8 @@ fn report(
                 path.display()
             );
         }
-        for (label, canonical) in &r.attributed {
+        let kept_apart = |label: &String| r.resembling.iter().any(|like| &like.label == label);
+        for (label, canonical) in r.attributed.iter().filter(|(label, _)| !kept_apart(label)) {
             let _ = writeln!(out, "           `{label}` is {canonical} (known alias)");
         }
     }

@@ -198,22 +198,12 @@ pub(super) fn is_heading(text: &str) -> bool {
 pub(super) fn bare_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<Warning>) -> Result<Layout, ParseError> {
     let lead = kinds.iter().take_while(|k| matches!(k, Kind::Answer(..))).count();
     if lead > 0 && lead < paras.len() {
-        // Someone speaks before any question (a self-introduction): a note, not a pair.
-        warnings.push(Warning {
-            line: paras[0].line,
-            message: "the transcript starts with an answer before any question; kept as a note".to_owned(),
-        });
-        let mut layout = bare_layout(&paras[lead..], &kinds[lead..], warnings)?;
-        let notes = paras[..lead].iter().map(|p| p.text.clone());
-        let at = usize::from(layout.title.is_some()).min(layout.notes.len());
-        layout.notes.splice(at..at, notes);
-        return Ok(layout);
+        return answer_first(paras, kinds, lead, warnings);
     }
     let mut layout = Layout::default();
-    let Some(first_turn) = kinds.iter().position(|k| matches!(k, Kind::Answer(..))) else {
-        return Err(no_pairs_error(paras));
-    };
-    if first_turn == 0 {
+    if kinds.first().is_none_or(|k| matches!(k, Kind::Answer(..)))
+        || !kinds.iter().any(|k| matches!(k, Kind::Answer(..)))
+    {
         return Err(no_pairs_error(paras));
     }
     let mut current: Option<Pair> = None;
@@ -234,28 +224,7 @@ pub(super) fn bare_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<War
         let starts_pair =
             current.is_none() || same_speaker_again || run.last().is_some_and(|q| ends_with_question(&q.text));
         if starts_pair {
-            let previous_has_text = current.as_ref().is_none_or(|c| c.turns.iter().all(|t| !t.text.is_empty()));
-            let keep = if previous_has_text { 0 } else { 1 };
-            let q_start = question_start(&run, keep);
-            let (before, question) = run.split_at(q_start);
-            match current.as_mut() {
-                None => layout.front(before),
-                Some(pair) => {
-                    let (kept, rest) = before.split_at(keep.min(before.len()));
-                    kept.iter().chain(&without_headings(rest, false)).for_each(|b| continue_turn(pair, &b.text));
-                }
-            }
-            layout.pairs.extend(current.take());
-            let mut pair = Pair {
-                question: String::new(),
-                alternates: Vec::new(),
-                turns: Vec::new(),
-                line: question.first().map(|q| q.line),
-            };
-            for q in question {
-                push_paragraph(&mut pair.question, &q.text);
-            }
-            current = Some(pair);
+            start_bare_pair(&mut layout, &mut current, &run);
         } else if let Some(pair) = current.as_mut() {
             run.iter().filter(|b| !b.heading).for_each(|b| continue_turn(pair, &b.text));
         }
@@ -273,6 +242,46 @@ pub(super) fn bare_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<War
     run.iter().filter(|b| !b.heading).for_each(|b| continue_turn(&mut pair, &b.text));
     layout.pairs.push(pair);
     Ok(layout)
+}
+
+/// Someone speaks before any question (a self-introduction): a note, not a pair.
+fn answer_first(
+    paras: &[Para],
+    kinds: &[Kind],
+    lead: usize,
+    warnings: &mut Vec<Warning>,
+) -> Result<Layout, ParseError> {
+    warnings.push(Warning {
+        line: paras[0].line,
+        message: "the transcript starts with an answer before any question; kept as a note".to_owned(),
+    });
+    let mut layout = bare_layout(&paras[lead..], &kinds[lead..], warnings)?;
+    let notes = paras[..lead].iter().map(|p| p.text.clone());
+    let at = usize::from(layout.title.is_some()).min(layout.notes.len());
+    layout.notes.splice(at..at, notes);
+    Ok(layout)
+}
+
+/// Close the current pair (the unlabelled paragraphs of `run` before the question go to its last
+/// turn, or to the front when there is none yet) and start one with the question in `run`.
+fn start_bare_pair(layout: &mut Layout, current: &mut Option<Pair>, run: &[&Para]) {
+    let previous_has_text = current.as_ref().is_none_or(|c| c.turns.iter().all(|t| !t.text.is_empty()));
+    let keep = if previous_has_text { 0 } else { 1 };
+    let (before, question) = run.split_at(question_start(run, keep));
+    match current.as_mut() {
+        None => layout.front(before),
+        Some(pair) => {
+            let (kept, rest) = before.split_at(keep.min(before.len()));
+            kept.iter().chain(&without_headings(rest, false)).for_each(|b| continue_turn(pair, &b.text));
+        }
+    }
+    layout.pairs.extend(current.take());
+    let mut pair = new_pair("", question.first().map_or(1, |q| q.line));
+    pair.line = question.first().map(|q| q.line);
+    for q in question {
+        push_paragraph(&mut pair.question, &q.text);
+    }
+    *current = Some(pair);
 }
 
 /// Index in `run` where the question block starts: the last paragraph, plus directly preceding

@@ -51,6 +51,19 @@ pub(super) struct Roles {
     pub(super) answer_role: Option<Speaker>,
 }
 
+/// How answering labels are used, to tell speakers from list items.
+#[derive(Default)]
+pub(super) struct LabelUsage {
+    /// label key → the label as first written.
+    written: HashMap<String, String>,
+    /// Labels that open an answer (right after a question).
+    opens: HashSet<String>,
+    /// label key → the answers (by number) it appears in.
+    answers_seen: HashMap<String, HashSet<usize>>,
+    /// Labels seen at least once outside a list.
+    outside_lists: HashSet<String>,
+}
+
 /// Labelled paragraphs: (line, label, text after the label).
 type Labelled = Vec<(usize, String, String)>;
 
@@ -204,11 +217,37 @@ impl Roles {
     /// answer is labelled in capitals (`BAKER:` … `Budget:`). Front matter can declare any of them
     /// a speaker.
     pub(super) fn drop_embedded_labels(&mut self, paras: &[Para], names: &Names) {
-        // label key → the label as first written
-        let mut written: HashMap<String, String> = HashMap::new();
-        let mut opens: HashSet<String> = HashSet::new();
-        let mut answers_seen: HashMap<String, HashSet<usize>> = HashMap::new();
-        let mut outside_lists: HashSet<String> = HashSet::new();
+        let usage = self.label_usage(paras);
+        let LabelUsage { written, opens, answers_seen, outside_lists } = &usage;
+        let openers: Vec<&String> =
+            self.answerers.keys().filter(|k| opens.contains(*k) && !ANSWER_ROLES.contains(&k.as_str())).collect();
+        let capitals =
+            !openers.is_empty() && openers.iter().all(|k| written.get(*k).is_some_and(|l| names::is_all_caps(l)));
+        let name_like = |key: &str| {
+            let label = written.get(key).map_or(key, String::as_str);
+            let everyday_word = label.chars().all(names::is_han) && crate::search::common::is_common(label);
+            let lower_case = capitals && label.chars().any(|c| c.is_ascii_lowercase());
+            !everyday_word && !lower_case
+        };
+        let declared = |key: &str| names.canonical.contains_key(key) || names.interviewer.contains(key);
+        let embedded: Vec<String> = self
+            .answerers
+            .keys()
+            .filter(|k| !ANSWER_ROLES.contains(&k.as_str()) && !opens.contains(*k) && !declared(k))
+            .filter(|k| {
+                answers_seen.get(*k).is_some_and(|s| s.len() <= 1) || !outside_lists.contains(*k) || !name_like(k)
+            })
+            .cloned()
+            .collect();
+        for key in embedded {
+            self.answerers.remove(&key);
+        }
+    }
+
+    /// How each answering label is used across the paragraphs.
+    fn label_usage(&self, paras: &[Para]) -> LabelUsage {
+        let mut usage = LabelUsage::default();
+        let LabelUsage { written, opens, answers_seen, outside_lists } = &mut usage;
         let mut answer_no = 0usize;
         let mut after_question = true;
         let mut previous: Option<&Para> = None;
@@ -245,29 +284,7 @@ impl Roles {
             previous = Some(p);
             previous_in_list = in_list;
         }
-        let openers: Vec<&String> =
-            self.answerers.keys().filter(|k| opens.contains(*k) && !ANSWER_ROLES.contains(&k.as_str())).collect();
-        let capitals =
-            !openers.is_empty() && openers.iter().all(|k| written.get(*k).is_some_and(|l| names::is_all_caps(l)));
-        let name_like = |key: &str| {
-            let label = written.get(key).map_or(key, String::as_str);
-            let everyday_word = label.chars().all(names::is_han) && crate::search::common::is_common(label);
-            let lower_case = capitals && label.chars().any(|c| c.is_ascii_lowercase());
-            !everyday_word && !lower_case
-        };
-        let declared = |key: &str| names.canonical.contains_key(key) || names.interviewer.contains(key);
-        let embedded: Vec<String> = self
-            .answerers
-            .keys()
-            .filter(|k| !ANSWER_ROLES.contains(&k.as_str()) && !opens.contains(*k) && !declared(k))
-            .filter(|k| {
-                answers_seen.get(*k).is_some_and(|s| s.len() <= 1) || !outside_lists.contains(*k) || !name_like(k)
-            })
-            .cloned()
-            .collect();
-        for key in embedded {
-            self.answerers.remove(&key);
-        }
+        usage
     }
 
     pub(super) fn classify(&self, text: &str) -> Kind {
