@@ -250,3 +250,20 @@ fn asking_by_surname_finds_the_full_name_speaker() {
     let text = stdout(&out);
     assert!(text.contains("Tom Becker:") && text.contains("marigolds"), "{text}{}", stderr(&out));
 }
+
+#[test]
+fn a_heading_that_reads_like_a_label_and_a_caption_between_turns_are_not_content() {
+    let (iv, warnings) = read("wild_panel_heading_labels.zh.md");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let expected: Vec<(String, Vec<String>)> = [
+        ("第一个问题，书店靠什么活下来？", vec!["王五", "赵六"]),
+        ("活动怎么收费？", vec!["王五"]),
+        ("最后，给想开书店的人一句话？", vec!["赵六"]),
+    ]
+    .iter()
+    .map(|(q, s)| (q.to_string(), s.iter().map(|s| s.to_string()).collect()))
+    .collect();
+    assert_eq!(shape(&iv), expected);
+    assert_eq!(iv.pairs[0].turns[1].text, "靠咖啡。说实话，咖啡的利润比书高。", "the heading is not 赵六's words");
+    assert_eq!(iv.pairs[1].turns[0].text, "象征性收二十元，来的人反而更认真。", "the caption is not 王五's words");
+}

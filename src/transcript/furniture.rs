@@ -76,6 +76,9 @@ const BUTTONS: &[&str] = &[
     "sign up for",
     "subscribe to",
     "back to top",
+    "this video can not be played",
+    "this video cannot be played",
+    "media caption",
 ];
 
 /// How image captions start; lines up to 60 characters.

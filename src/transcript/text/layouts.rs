@@ -115,7 +115,7 @@ fn ask(layout: &mut Layout, current: &mut Option<Pair>, p: &Para, rest: &str, wa
 /// An unlabelled paragraph: a section heading (dropped), else more of the answer or question.
 fn plain_after_label(pair: &mut Pair, p: &Para, next_asks: bool) {
     let last_has_text = pair.turns.last().is_some_and(|t| !t.text.is_empty());
-    if p.heading || (next_asks && last_has_text && is_heading(&p.text)) {
+    if p.heading || (next_asks && last_has_text && is_caption_or_heading(&p.text)) {
         return;
     }
     match pair.turns.last_mut() {
@@ -187,6 +187,13 @@ pub(super) fn bold_layout(paras: &[Para], answerer: &str) -> Option<Layout> {
 /// The label of an interviewer turn that marks a new question (`问:`, `Q:`), as written.
 pub(super) fn question_marker(text: &str) -> Option<String> {
     split_label(text).map(|(label, _)| label).filter(|label| QUESTION_MARKERS.contains(&label_key(label).as_str()))
+}
+
+/// Right before the next question, after an answer: a section heading, or a caption that a
+/// pasted page left between turns (`Solskjaer managed United from 2018 until 2021`): up to 60
+/// characters, not a sentence.
+fn is_caption_or_heading(text: &str) -> bool {
+    is_heading(text) || (text.chars().count() <= 60 && !ends_sentence(text) && !fold_str(text).contains([',', '。']))
 }
 
 /// Short line without closing punctuation: a section heading between exchanges.

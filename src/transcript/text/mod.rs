@@ -99,7 +99,9 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
     let names = Names::from_front_matter(&fm, options);
     let roles = Roles::detect(&body.paras, &names, &mut warnings);
     let paras = split_inline_answers(body.paras, &roles);
-    let kinds: Vec<Kind> = paras.iter().map(|p| roles.classify(&p.text)).collect();
+    // A Markdown heading is structure, even when it reads like a label (`## 王五:谈教育`).
+    let kinds: Vec<Kind> =
+        paras.iter().map(|p| if p.heading { Kind::Plain } else { roles.classify(&p.text) }).collect();
     let (paras, kinds) = drop_empty_labels(paras, kinds, &mut warnings);
     let (paras, kinds, asides) = split_trailing_asides(paras, kinds);
     let (mut layout, answerer) = choose_layout(&paras, &kinds, &names, &mut warnings)?;

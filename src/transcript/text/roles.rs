@@ -304,7 +304,7 @@ impl Roles {
 /// (`**Lily:**`) takes the text of the next paragraph, so that its turn can be seen to ask.
 fn labelled_paragraphs(paras: &[Para]) -> Labelled {
     let mut out = Vec::new();
-    for (i, p) in paras.iter().enumerate() {
+    for (i, p) in paras.iter().enumerate().filter(|(_, p)| !p.heading) {
         let Some((label, rest)) = split_label(&p.text) else { continue };
         let next = paras.get(i + 1).filter(|n| rest.is_empty() && split_label(&n.text).is_none());
         out.push((p.line, label, next.map_or(rest, |n| n.text.clone())));
