@@ -207,3 +207,34 @@ fn han_fuller(text: &str, label: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn titled(title: &str) -> Interview {
+        Interview {
+            title: title.to_owned(),
+            slug: None,
+            source: None,
+            date: None,
+            interviewer: None,
+            notes: Vec::new(),
+            speakers: Vec::new(),
+            pairs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fuller_names_from_the_title() {
+        assert_eq!(fuller_name(&titled("面包师山姆·李：凌晨三点的烤箱"), "山姆").as_deref(), Some("山姆·李"));
+        assert_eq!(fuller_name(&titled("老李·山姆的店"), "山姆").as_deref(), Some("老李·山姆"));
+        assert_eq!(
+            fuller_name(&titled("A morning with yoga teacher Satya Rao"), "Satya").as_deref(),
+            Some("Satya Rao")
+        );
+        assert_eq!(fuller_name(&titled("Robert Gates on the Pentagon"), "Gates").as_deref(), Some("Robert Gates"));
+        assert_eq!(fuller_name(&titled("凌晨三点的烤箱"), "山姆"), None);
+        assert_eq!(fuller_name(&titled("On vaccines"), "Gates"), None);
+    }
+}

@@ -33,6 +33,36 @@ const CUES: &[&str] = &[
 /// `Jane Doe answered`).
 const CUES_AFTER_NAME: &[&str] = &["接受", "回答", "做客", " answered", " answers", " took questions"];
 
+/// Capitalised words that start a sentence before a name, not part of it.
+const SENTENCE_STARTS: &[&str] = &[
+    "afterwards",
+    "after",
+    "then",
+    "today",
+    "yesterday",
+    "later",
+    "here",
+    "there",
+    "the",
+    "this",
+    "that",
+    "finally",
+    "also",
+    "meanwhile",
+    "when",
+    "before",
+    "now",
+    "in",
+    "on",
+    "at",
+    "our",
+    "we",
+    "and",
+    "but",
+    "so",
+    "here,",
+];
+
 /// Organisation words that stand before a name as titles do (`对话某公司王强`).
 const ORGS_ZH: &[&str] = &["公司", "集团", "科技", "银行", "大学", "资本", "基金", "研究院", "实验室"];
 
@@ -164,7 +194,11 @@ fn name_before_cue(text: &str) -> Option<String> {
     }
     let words: Vec<&str> =
         text.split_whitespace().rev().take_while(|w| w.starts_with(|c: char| c.is_uppercase())).collect();
-    let words: Vec<&str> = words.into_iter().rev().collect();
+    let mut words: Vec<&str> = words.into_iter().rev().collect();
+    // `Afterwards Jane Doe answered`: a capital that only starts the sentence.
+    while words.len() > 1 && SENTENCE_STARTS.contains(&words[0].to_ascii_lowercase().as_str()) {
+        words.remove(0);
+    }
     (!words.is_empty() && !words.iter().any(|w| w.ends_with(['.', ',', ':'])))
         .then(|| words.join(" "))
         .and_then(|n| latin_name(&n))
@@ -378,6 +412,29 @@ pub(crate) fn is_han(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interviewee_may_be_named_before_the_interview_word() {
+        assert_eq!(interviewee_in(&["发布会后，云帆科技产品负责人李明接受了媒体群访。"]).as_deref(), Some("李明"));
+        assert_eq!(interviewee_in(&["今天王强回答了大家关心的问题。"]).as_deref(), Some("王强"));
+        assert_eq!(interviewee_in(&["对话星河公司王强：机器人先进工厂"]).as_deref(), Some("王强"));
+        assert_eq!(
+            interviewee_in(&["Afterwards Jane Doe answered questions from readers."]).as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            interviewee_in(&["This time we talk to Maria Lopez Garcia who builds stage lights."]).as_deref(),
+            Some("Maria Lopez Garcia")
+        );
+        assert_eq!(interviewee_in(&["对话人工智能的未来"]), None);
+    }
+
+    #[test]
+    fn a_nickname_after_known_as() {
+        let texts = ["We talk to Maria Lopez Garcia who is known to her crew as \"ML.\" She builds rigs."];
+        assert_eq!(nickname_of("Maria Lopez Garcia", &texts).as_deref(), Some("ML"));
+        assert_eq!(nickname_of("Maria Lopez Garcia", &["We talk to Maria Lopez Garcia."]), None);
+    }
 
     #[test]
     fn interviewee_from_cues() {

@@ -1,30 +1,36 @@
 //! Parsing transcript text: headline, intro notes, questions and labelled answer turns.
 //!
-//! Two layouts are recognised, chosen per file:
+//! Three layouts are recognised, chosen per file (in `layouts`):
+//! - **labelled interviewer**: every turn is labelled, the interviewer's too (`主持人:`, `记者:`,
+//!   `问:`/`答:`, `Q:`/`A:`, `主持人 李梅:`, `李梅(主持人):`, `《远光灯》:`, a name that front matter
+//!   calls the interviewer, or the name whose turns are mostly questions and who speaks first).
+//!   Each interviewer turn starts a new pair; `答:`/`A:` is the one interviewee named in front
+//!   matter, by `--answerer`, or in the headline or intro (`专访…创始人林晓`, `…李明接受了群访`,
+//!   `An interview with Dr. Maria Chen`), else a neutral `受访者`/`Interviewee` with a warning.
 //! - **bare questions** (the seed interview): the interviewer's question is an unlabelled paragraph
 //!   ending in a question mark, followed by `Name:` turns. Unlabelled paragraphs after a turn
 //!   continue it.
-//! - **labelled interviewer**: every turn is labelled, the interviewer's too (`主持人:`, `记者:`,
-//!   `问:`/`答:`, `Q:`/`A:`, `主持人 李梅:`, `李梅(主持人):`, a name that front matter calls the
-//!   interviewer, or the name whose turns are mostly questions and who speaks first). Each
-//!   interviewer turn starts a new pair; `答:`/`A:` is the one interviewee named in front matter
-//!   or in the headline or intro (`专访…创始人林晓`, `An interview with Dr. Maria Chen`).
+//! - **bold questions**, no labels at all: paragraphs bold as a whole are questions, the plain
+//!   paragraphs after each its answer, by the person the intro names.
 //!
-//! A label (`Name:`, `Name:`, `【Name】`, `NAME :`, `Name (00:01:10):`) counts as a speaker only
-//! when it behaves like one: it is short and name-like and it recurs as a turn opener (or front
-//! matter declares it). Everything else stays text: `需从两方面审视价值:`, `Token 工厂:…`, list
-//! items (`- 优势:…`, `1. 风险:…`), and labels that never open an answer and only ever follow a
-//! lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they recur. Ordinals and
-//! list heads (`第一步:`, `步骤二:`, `一是:`, `首先:`, `Step 1:`, `Pros:`) are never speakers, and
-//! an undeclared label that never opens an answer must also look like a name: not an everyday
-//! Chinese word (`预算:`), and in capitals when every speaker who opens an answer is labelled in
-//! capitals (`BAKER:` … `Budget:`). A label made of part of another speaker's label (`纳德拉:`
-//! after `萨提亚·纳德拉:`) is that speaker.
+//! A label (`Name:`, `Name:`, `【Name】`, `NAME :`, `Name (00:01:10):`, `A/B/C:`) counts as a
+//! speaker only when it behaves like one (in `roles`): it is short and name-like and it recurs as
+//! a turn opener (or front matter declares it). Everything else stays text: `需从两方面审视价值:`,
+//! `Token 工厂:…`, list items (`- 优势:…`, `1. 风险:…`), and labels that never open an answer and
+//! only ever follow a lead-in ending in a colon (`两点:` → `优势:…` `风险:…`), even when they
+//! recur. Ordinals and list heads (`第一步:`, `步骤二:`, `一是:`, `首先:`, `Step 1:`, `Pros:`) are
+//! never speakers, and an undeclared label that never opens an answer must also look like a name:
+//! not an everyday Chinese word (`预算:`), and in capitals when every speaker who opens an answer
+//! is labelled in capitals (`BAKER:` … `Budget:`). A label made of part of another speaker's label
+//! (`纳德拉:` after `萨提亚·纳德拉:`) or of its initials (`J.M.:` after `JANE MORROW:`) is that
+//! speaker, and is recorded as their alias.
 //!
-//! Hard-wrapped lines are joined back into paragraphs; recording timestamps are dropped; page
-//! furniture is dropped (see `furniture.rs`) and a byline's date dates the interview. Section
-//! headings between exchanges are dropped; asides in parentheses after the last answer become
-//! notes; an interviewer's closing remark without an answer is left out with a warning.
+//! Hard-wrapped lines are joined back into paragraphs, a bold label glued to the end of a line
+//! gets a line of its own, recording timestamps are dropped, page furniture is dropped (see
+//! `furniture.rs`) and a byline's date dates the interview (in `paragraphs`). Section headings
+//! and captions between exchanges are dropped; asides in parentheses after the last answer become
+//! notes. Local problems (a question that draws no answer, a label without text) leave out what
+//! they concern with a [`Warning`] at its line; only a file without any pair is an error.
 
 mod labels;
 mod layouts;
