@@ -79,9 +79,15 @@ enum Command {
         /// Show what would be loaded, replaced or left unchanged, and write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Stop at the first failing file and load nothing at all
+        /// Stop at the first failing file and load nothing at all; warnings count as failures
         #[arg(long)]
         strict: bool,
+        /// Who answers in files that name no one (`答:`/`A:` or unlabelled answers)
+        #[arg(long, value_name = "NAME")]
+        answerer: Option<String>,
+        /// Who asks, for files that do not say
+        #[arg(long, value_name = "NAME")]
+        interviewer: Option<String>,
     },
     /// Run a read-only SQL query and print the rows (tables and views are in README.md)
     Sql {
@@ -236,9 +242,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = AskOptions { json, threshold, log: !no_log, explain };
             commands::ask::run(&mut open()?, question.as_deref(), &options, out)?;
         }
-        Command::Load { paths, dry_run, strict } => {
+        Command::Load { paths, dry_run, strict, answerer, interviewer } => {
+            let parse = qabot::transcript::ParseOptions { answerer, interviewer };
             let mut store = open()?;
-            let summary = commands::load::run(&mut store, &paths, LoadOptions { dry_run, strict })?;
+            let summary = commands::load::run(&mut store, &paths, &LoadOptions { dry_run, strict, parse })?;
             if !dry_run {
                 commands::embed::after_load(&mut store, model, &mut std::io::stderr())?;
             }

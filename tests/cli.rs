@@ -181,10 +181,21 @@ fn assert_load_fails(name: &str, contents: &[u8], line: usize, expect: &str) {
 }
 
 #[test]
-fn a_question_without_answer_is_an_error_with_its_line() {
+fn a_question_without_answer_is_a_warning_with_its_line_and_an_error_with_strict() {
     let text = format!("{BATTERY}\n\n最后一个问题没有回答?\n");
     let line = text.lines().count();
-    assert_load_fails("unanswered.txt", text.as_bytes(), line, "no answer");
+    let db = TempDb::new();
+    let file = db.file("unanswered.txt", text.as_bytes());
+    let before = snapshot(&db.store());
+    let out = db.qabot(&["load", "--strict", file.to_str().unwrap()]);
+    assert!(!out.status.success(), "with --strict a warning fails the load");
+    assert!(stderr(&out).contains(&format!("error: {}:{line}:", file.display())), "{}", stderr(&out));
+    assert_eq!(snapshot(&db.store()), before, "a failed load leaves the database as it was");
+    let out = db.qabot(&["load", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("warning: {}:{line}:", file.display())) && err.contains("no answer"), "{err}");
+    assert!(stdout(&out).contains("loaded"), "the answered pairs load: {}", stdout(&out));
 }
 
 #[test]

@@ -257,8 +257,21 @@ fn speakers_merge_by_alias_but_declared_names_never_merge_people() {
             "pairs":[{"question":"Q1?","turns":[{"speaker":"Ada Byron","text":"One."}]}]}"#,
         "a",
     );
-    // A label using an alias is the same person.
-    load(&mut store, r#"{"title":"B","pairs":[{"question":"Q2?","turns":[{"speaker":"Byron","text":"Two."}]}]}"#, "b");
+    // A label using an alias is the same person when the title or intro confirms it ...
+    let reports = load(
+        &mut store,
+        r#"{"title":"B: Ada Byron again","pairs":[{"question":"Q2?","turns":[{"speaker":"Byron","text":"Two."}]}]}"#,
+        "b",
+    );
+    assert!(reports[0].new_speakers.is_empty() && reports[0].resembling.is_empty(), "{reports:?}");
+    // ... and another person, who the report says resembles her, when nothing does.
+    let reports = load(
+        &mut store,
+        r#"{"title":"B2","pairs":[{"question":"Q2b?","turns":[{"speaker":"Byron","text":"Other."}]}]}"#,
+        "b2",
+    );
+    assert_eq!(reports[0].new_speakers, ["Byron"]);
+    assert_eq!(reports[0].resembling[0].existing, "Ada Byron");
     // Another person who is also called Ada stays another person.
     let reports = load(
         &mut store,
@@ -293,9 +306,10 @@ fn a_files_own_speakers_win_over_aliases_from_elsewhere() {
         .query_row("SELECT speaker FROM turns_by_speaker WHERE text LIKE '%挪用%'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(speaker, "山姆·班克曼");
-    // Without a declaration, a known alias attributes the turn, and the load report says so.
+    // Without a declaration, a known alias attributes the turn when the title confirms who it is,
+    // and the load report says so.
     let iv: qabot::transcript::Interview = serde_json::from_str(
-        r#"{"title":"短访","pairs":[{"question":"AGI 近了吗?","turns":[{"speaker":"奥特曼","text":"越来越近。"}]}]}"#,
+        r#"{"title":"短访山姆·奥特曼","pairs":[{"question":"AGI 近了吗?","turns":[{"speaker":"奥特曼","text":"越来越近。"}]}]}"#,
     )
     .unwrap();
     let reports = store.load(&[iv], &Origin { path: "short.json".into(), stem: "short".into() }, false).unwrap();

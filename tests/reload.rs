@@ -276,7 +276,13 @@ fn a_surname_label_is_not_given_to_a_famous_namesake_the_title_rules_out() {
     );
     let out = load(&db, &[&file], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!stdout(&out).contains("比尔·盖茨"), "{}", stdout(&out));
+    // Not 比尔·盖茨's words; the report names him only as the person `Gates` resembles.
+    assert!(
+        stdout(&out).contains("new speaker Robert Gates (labelled `Gates`) is kept apart from 比尔·盖茨"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("is 比尔·盖茨 (known alias)"), "{}", stdout(&out));
     let v: Value = serde_json::from_str(&stdout(&db.qabot(&[
         "ask",
         "--json",
@@ -286,10 +292,10 @@ fn a_surname_label_is_not_given_to_a_famous_namesake_the_title_rules_out() {
     .unwrap();
     assert_eq!(v["match"]["turns"][0]["speaker"], "Robert Gates", "{v}");
 
-    // The namesake the alias means is still recognised when nothing says otherwise.
+    // The namesake the alias means is recognised when the title or intro confirms it.
     let bill = db.file(
         "bill.txt",
-        "On Vaccines and Philanthropy\n\n\
+        "Bill Gates on Vaccines and Philanthropy\n\n\
          Interviewer: Why vaccines?\n\n\
          GATES: Because they save the most lives per dollar.\n\n\
          Interviewer: What comes next?\n\n\

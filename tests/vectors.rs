@@ -108,10 +108,10 @@ fn replacing_and_removing_interviews_keep_vectors_in_step() {
     let mut store = embedded_store(&db, &embedder);
     let bundled = vectors(&store);
     let file = db.file("boats.json", INTERVIEW_V1);
-    load_cmd::run(&mut store, std::slice::from_ref(&file), LoadOptions::default()).unwrap();
+    load_cmd::run(&mut store, std::slice::from_ref(&file), &LoadOptions::default()).unwrap();
     assert_eq!(embed::fill_missing(&mut store, &embedder, None, false).unwrap().embedded, 2);
     std::fs::write(&file, INTERVIEW_V2).unwrap();
-    load_cmd::run(&mut store, &[file], LoadOptions::default()).unwrap();
+    load_cmd::run(&mut store, &[file], &LoadOptions::default()).unwrap();
     // The replaced interview's pairs are new rows without vectors; the old vectors are gone.
     assert_eq!(vectors(&store), bundled);
     assert_eq!(store.missing_vectors(&embedder.identity().to_string()).unwrap(), 2);

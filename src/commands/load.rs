@@ -11,12 +11,14 @@ use crate::store::{LoadAction, LoadReport, Origin, Store};
 use crate::transcript::{self, Format, Interview};
 
 /// Options of `qabot load`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Report what would happen without writing.
     pub dry_run: bool,
-    /// Stop at the first failure and load nothing at all.
+    /// Stop at the first failure (a warning counts as one) and load nothing at all.
     pub strict: bool,
+    /// Who answers and who asks in files that name no one (`--answerer`, `--interviewer`).
+    pub parse: transcript::ParseOptions,
 }
 
 /// Totals over a load run.
@@ -36,6 +38,8 @@ pub struct Summary {
     pub pairs: usize,
     /// Speakers that did not exist before.
     pub speakers: usize,
+    /// Files with warnings, and how many each.
+    pub warnings: Vec<(PathBuf, usize)>,
 }
 
 /// A file parsed and ready to store.
@@ -47,7 +51,7 @@ struct Ready {
 
 /// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
 /// command should exit unsuccessfully.
-pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
+pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Result<Summary> {
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
     // A strict dry run goes on, to list every problem at once.
@@ -67,7 +71,7 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
     for path in &files {
         bar.set_message(path.display().to_string());
         summary.files += 1;
-        let parsed = transcript::read_file(path);
+        let parsed = transcript::read_file_with(path, &options.parse);
         bar.inc(1);
         let parsed = match parsed {
             Ok(parsed) => parsed,
@@ -82,8 +86,22 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
                 continue;
             }
         };
+        // Local problems are warnings (the rest of the file loads); `--strict` makes them errors.
+        let level = if options.strict { "error" } else { "warning" };
         for w in &parsed.warnings {
-            bar.suspend(|| eprintln!("warning: {}:{}: {}", path.display(), w.line, w.message));
+            bar.suspend(|| eprintln!("{level}: {}:{}: {}", path.display(), w.line, w.message));
+        }
+        if !parsed.warnings.is_empty() {
+            summary.warnings.push((path.clone(), parsed.warnings.len()));
+            if options.strict {
+                summary.failed += 1;
+                if stop_at_failure {
+                    bar.finish_and_clear();
+                    eprintln!("error: nothing loaded (--strict stops at the first failure; warnings count)");
+                    return Ok(summary);
+                }
+                continue;
+            }
         }
         let file = Ready {
             path: path.clone(),
@@ -218,7 +236,7 @@ fn progress(files: usize) -> ProgressBar {
 fn report(
     path: &Path,
     reports: &[LoadReport],
-    options: LoadOptions,
+    options: &LoadOptions,
     summary: &mut Summary,
     seen: &mut HashMap<String, PathBuf>,
 ) {
@@ -278,13 +296,28 @@ fn report(
         if !r.new_speakers.is_empty() {
             let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
         }
-        for (label, canonical) in &r.attributed {
+        for like in &r.resembling {
+            let _ = writeln!(
+                out,
+                "           new speaker {} (labelled `{}`) is kept apart from {}, who is also called `{}`; \
+                 if they are the same person, add `speakers: {} ({})` to the front matter of {} and load it again",
+                like.new,
+                like.label,
+                like.existing,
+                like.label,
+                like.existing,
+                like.label,
+                path.display()
+            );
+        }
+        let kept_apart = |label: &String| r.resembling.iter().any(|like| &like.label == label);
+        for (label, canonical) in r.attributed.iter().filter(|(label, _)| !kept_apart(label)) {
             let _ = writeln!(out, "           `{label}` is {canonical} (known alias)");
         }
     }
 }
 
-fn print_summary(s: &Summary, options: LoadOptions) {
+fn print_summary(s: &Summary, options: &LoadOptions) {
     let title = match (options.dry_run, options.strict && s.failed > 0) {
         // The rows count what the files that did not fail would do, which --strict forbids.
         (true, true) => {
@@ -294,7 +327,9 @@ fn print_summary(s: &Summary, options: LoadOptions) {
         (false, _) => "Summary",
     };
     println!("\n{title}");
-    for (label, n) in [
+    let total: usize = s.warnings.iter().map(|(_, n)| n).sum();
+    let warnings = if options.strict { "errors (warnings, --strict)" } else { "warnings" };
+    let rows = [
         ("files", s.files),
         ("loaded", s.loaded),
         ("replaced", s.replaced),
@@ -302,8 +337,13 @@ fn print_summary(s: &Summary, options: LoadOptions) {
         ("failed", s.failed),
         ("pairs added", s.pairs),
         ("speakers added", s.speakers),
-    ] {
+    ];
+    let width = if total > 0 { warnings.len() + 6 } else { 17 };
+    for (label, n) in rows.into_iter().chain((total > 0).then_some((warnings, total))) {
         // Numbers end in one column: `loaded` and `speakers added` alike.
-        println!("  {label}{n:>width$}", width = 17 - label.len());
+        println!("  {label}{n:>w$}", w = width - label.len());
+    }
+    for (path, n) in &s.warnings {
+        println!("    {n:>4}  {}", path.display());
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::index::{self, SegmentBuilder};
 use super::migrate::hex;
-use super::speakers::SpeakerResolver;
+use super::speakers::{Resemblance, SpeakerResolver};
 use super::Store;
 use crate::search::postings::{word_id, Interner, LocalTerms, PairText, TermCounts, TermKey};
 use crate::search::{normalize, notes};
@@ -74,6 +74,9 @@ pub struct LoadReport {
     pub alternates_kept: usize,
     /// Alternates added with SQL that were dropped because their question is gone.
     pub alternates_dropped: Vec<String>,
+    /// New speakers kept apart from a stored person whose alias they share (see
+    /// [`super::speakers`] for the rule).
+    pub resembling: Vec<Resemblance>,
 }
 
 impl Store {
@@ -238,6 +241,7 @@ struct Plan {
     /// Alternates added with SQL to the replaced version, pair by pair of the new one.
     kept_alternates: Vec<Vec<String>>,
     dropped_alternates: Vec<String>,
+    resembling: Vec<Resemblance>,
 }
 
 /// Store a batch of interviews inside the caller's transaction: insert, replace, or leave
@@ -280,6 +284,7 @@ fn load_batch(
             replaced: plan.replaced,
             alternates_kept: plan.kept_alternates.iter().map(Vec::len).sum(),
             alternates_dropped: plan.dropped_alternates,
+            resembling: plan.resembling,
         });
     }
     Ok(reports)
@@ -306,6 +311,7 @@ fn plan(
         replaced: None,
         kept_alternates: vec![Vec::new(); interview.pairs.len()],
         dropped_alternates: Vec::new(),
+        resembling: Vec::new(),
     };
     match find_stored(tx, interview, &plan.hash, slug, file)? {
         Some(stored) if stored.hash == plan.hash => {
@@ -346,6 +352,8 @@ fn plan(
             }
         }
     }
+    let resembling_before = speakers.resembling.len();
+    speakers.begin_interview();
     if plan.action != LoadAction::Unchanged {
         for pair in &interview.pairs {
             let mut ids = Vec::with_capacity(pair.turns.len());
@@ -353,10 +361,7 @@ fn plan(
                 let key = normalize(&turn.speaker);
                 let id = match declared.get(&key) {
                     Some(&id) => id,
-                    None => match fuller_name(interview, &turn.speaker, speakers) {
-                        Some(full) => speakers.resolve(tx, &full)?,
-                        None => speakers.resolve(tx, &turn.speaker)?,
-                    },
+                    None => speakers.resolve_turn(tx, interview, &turn.speaker)?,
                 };
                 let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
                 if normalize(&canonical) != key && !plan.attributed.iter().any(|(label, _)| label == &turn.speaker) {
@@ -368,36 +373,8 @@ fn plan(
         }
     }
     plan.new_speakers = speakers.created[before..].to_vec();
+    plan.resembling = speakers.resembling[resembling_before..].to_vec();
     Ok(plan)
-}
-
-/// A surname label (`GATES:`) is someone else than the known person it is an alias of when the
-/// interview's title or notes name a different person of that surname (`Robert Gates`, while
-/// `Gates` is Bill Gates): that full name, so their words are not cited as the famous one's.
-fn fuller_name(interview: &Interview, label: &str, speakers: &SpeakerResolver) -> Option<String> {
-    let known = speakers.find(label)?;
-    let latin_word = !label.is_empty() && label.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '\'');
-    if !latin_word || speakers.name(known).is_some_and(|n| normalize(n) == normalize(label)) {
-        return None;
-    }
-    let texts = std::iter::once(interview.title.as_str()).chain(interview.notes.iter().map(String::as_str));
-    for text in texts {
-        let words: Vec<&str> = text
-            .split(|c: char| !(c.is_ascii_alphabetic() || c == '-' || c == '\''))
-            .filter(|w| !w.is_empty())
-            .collect();
-        for pair in words.windows(2) {
-            let (given, surname) = (pair[0], pair[1]);
-            let capitalised = given.chars().next().is_some_and(|c| c.is_ascii_uppercase());
-            if capitalised && surname.eq_ignore_ascii_case(label) {
-                let full = format!("{given} {surname}");
-                if speakers.find(&full) != Some(known) {
-                    return Some(full);
-                }
-            }
-        }
-    }
-    None
 }
 
 /// A stored interview that a loaded one may be a version of.

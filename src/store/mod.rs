@@ -22,6 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use load::{LoadAction, LoadReport, Origin};
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
+pub use speakers::Resemblance;
 pub use vectors::{dot, passage_text, Passage, VectorSet, PASSAGE_ANSWER_CHARS};
 
 use crate::search::Vocabulary;

@@ -38,6 +38,16 @@ pub fn fold_str(text: &str) -> String {
     text.chars().map(ascii_fold).collect()
 }
 
+/// What the curator says about files that do not name their speakers (`qabot load --answerer`,
+/// `--interviewer`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Who answers when the file names no one (`答:`, `A:`, unlabelled answers).
+    pub answerer: Option<String>,
+    /// Who asks, when the file does not say.
+    pub interviewer: Option<String>,
+}
+
 /// One interview: who spoke, what was asked, what was answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interview {
@@ -197,10 +207,20 @@ impl Format {
 /// Decode and parse the bytes of a file in the given format. A transcript without headline or
 /// front-matter title gets `fallback_title` (the loader passes the file name).
 pub fn parse_bytes(bytes: &[u8], format: Format, fallback_title: &str) -> Result<ParsedFile, ParseError> {
+    parse_bytes_with(bytes, format, fallback_title, &ParseOptions::default())
+}
+
+/// [`parse_bytes`] with the curator's [`ParseOptions`] (transcript text only).
+pub fn parse_bytes_with(
+    bytes: &[u8],
+    format: Format,
+    fallback_title: &str,
+    options: &ParseOptions,
+) -> Result<ParsedFile, ParseError> {
     let (content, encoding) = decode::decode(bytes)?;
     let (interviews, warnings) = match format {
         Format::Text => {
-            let mut parsed = text::parse(&content)?;
+            let mut parsed = text::parse_with(&content, options)?;
             if parsed.interview.title.is_empty() {
                 parsed.interview.title = fallback_title.to_owned();
             }
@@ -215,13 +235,18 @@ pub fn parse_bytes(bytes: &[u8], format: Format, fallback_title: &str) -> Result
 
 /// Read and parse one file; the format comes from its extension.
 pub fn read_file(path: &Path) -> Result<ParsedFile, FileError> {
+    read_file_with(path, &ParseOptions::default())
+}
+
+/// [`read_file`] with the curator's [`ParseOptions`].
+pub fn read_file_with(path: &Path, options: &ParseOptions) -> Result<ParsedFile, FileError> {
     let fail = |error| FileError { path: path.to_path_buf(), error };
     let format = Format::of(path).ok_or_else(|| {
         fail(ParseError::whole("unknown file type: expected .txt or .md (transcript), .json or .jsonl"))
     })?;
     let bytes = std::fs::read(path).map_err(|e| fail(ParseError::whole(format!("cannot read: {e}"))))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    parse_bytes(&bytes, format, &stem).map_err(fail)
+    parse_bytes_with(&bytes, format, &stem, options).map_err(fail)
 }
 
 impl Interview {
