@@ -15,8 +15,8 @@ use super::{get_meta, index, set_meta, Store};
 use crate::search::postings::PairText;
 
 /// How much of the answer goes into a pair's passage, in characters (after the question and its
-/// alternates). Measured on the corpus questions (README, "Sentence embeddings"): the start of
-/// the answer helps over the question alone, while whole answers dilute the vector.
+/// alternates). Provisional: the question alone misses questions about answer content, whole
+/// answers dilute the vector; `examples/passage_experiment.rs` measures the alternatives.
 pub const PASSAGE_ANSWER_CHARS: usize = 200;
 
 /// The text of a pair that is embedded: question, alternates, then the start of the answer.
