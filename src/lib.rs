@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod bot;
 pub mod commands;
+pub mod redact;
 pub mod render;
 pub mod search;
 pub mod store;

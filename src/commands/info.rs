@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
+use crate::render::terminal_safe;
 use crate::store::Store;
 
 /// `qabot interviews`: loaded interviews with pair counts and speakers.
@@ -15,8 +16,15 @@ pub fn interviews(store: &Store) -> Result<()> {
     }
     for iv in list {
         let date = iv.date.map(|d| format!(" ({d})")).unwrap_or_default();
-        println!("#{:<4} {}{date}", iv.id, iv.title);
-        println!("      {} pairs · {} · slug: {}", iv.pairs, iv.speakers.join(", "), iv.slug);
+        let line = format!(
+            "#{:<4} {}{date}\n      {} pairs · {} · slug: {}",
+            iv.id,
+            iv.title,
+            iv.pairs,
+            iv.speakers.join(", "),
+            iv.slug
+        );
+        println!("{}", terminal_safe(&line));
     }
     Ok(())
 }
@@ -25,7 +33,10 @@ pub fn interviews(store: &Store) -> Result<()> {
 pub fn speakers(store: &Store) -> Result<()> {
     for s in store.speakers()? {
         let aliases = if s.aliases.is_empty() { String::new() } else { format!(" (also: {})", s.aliases.join(", ")) };
-        println!("{}{aliases}: {} turns in {} interview(s)", s.name, s.turns, s.interviews);
+        println!(
+            "{}",
+            terminal_safe(&format!("{}{aliases}: {} turns in {} interview(s)", s.name, s.turns, s.interviews))
+        );
     }
     Ok(())
 }
@@ -51,7 +62,7 @@ pub fn misses(store: &Store, below: f64, limit: usize, json: bool) -> Result<()>
     println!("{:>5}  {:>5}  question → closest stored question", "asked", "conf");
     for m in misses {
         let closest = m.closest.map(|c| format!(" → {c}")).unwrap_or_default();
-        println!("{:>5}  {:>5.2}  {}{closest}", m.count, m.best_confidence, m.query);
+        println!("{}", terminal_safe(&format!("{:>5}  {:>5.2}  {}{closest}", m.count, m.best_confidence, m.query)));
     }
     println!("\nAdd alternate phrasings (table `alternates`) or load interviews that answer these.");
     Ok(())

@@ -17,6 +17,8 @@ pub struct LoadOptions {
     pub dry_run: bool,
     /// Stop at the first failure and load nothing at all.
     pub strict: bool,
+    /// Largest file read, in bytes (None: [`transcript::file::DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
 }
 
 /// Totals over a load run.
@@ -65,7 +67,8 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
     for path in &files {
         bar.set_message(path.display().to_string());
         summary.files += 1;
-        let parsed = transcript::read_file(path);
+        let limit = options.max_file_size.unwrap_or(transcript::file::DEFAULT_MAX_FILE_SIZE);
+        let parsed = transcript::read_file_limited(path, limit);
         bar.inc(1);
         let parsed = match parsed {
             Ok(parsed) => parsed,
@@ -145,7 +148,7 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut files);
+            walk(path, &mut files, &mut summary.failed);
         } else if path.exists() {
             files.push(path.clone());
         } else {
@@ -160,11 +163,15 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     files
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+/// Add the interview files under `dir` to `files`. A folder that cannot be listed counts as a
+/// failure: files the curator asked for would silently be missing.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut usize) {
+    let listed = std::fs::read_dir(dir).and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect());
+    let mut entries: Vec<PathBuf> = match listed {
+        Ok(entries) => entries,
         Err(e) => {
-            eprintln!("warning: {}: cannot list folder: {e}", dir.display());
+            *failed += 1;
+            eprintln!("error: {}: cannot list folder: {e}", dir.display());
             return;
         }
     };
@@ -181,7 +188,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         if link && path.is_dir() {
             eprintln!("warning: {}: symbolic link to a folder, not followed", path.display());
         } else if path.is_dir() {
-            walk(&path, files);
+            walk(&path, files, failed);
         } else if Format::of(&path).is_some() {
             if link && !path.exists() {
                 eprintln!("warning: {}: broken symbolic link, skipped", path.display());
@@ -292,4 +299,19 @@ fn print_summary(s: &Summary, options: LoadOptions) {
     println!("  failed     {:>6}", s.failed);
     println!("  pairs added    {:>6}", s.pairs);
     println!("  speakers added {:>6}", s.speakers);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_is_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut files, mut failed) = (Vec::new(), 0);
+        // Any listing error takes this path (permission denied, or gone since it was named).
+        walk(&dir.path().join("gone"), &mut files, &mut failed);
+        assert_eq!(failed, 1);
+        assert!(files.is_empty());
+    }
 }

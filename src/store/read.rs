@@ -1,6 +1,6 @@
 //! Read queries for the front ends, and the query log.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::Store;
@@ -180,7 +180,11 @@ impl Store {
         Ok(self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?)
     }
 
-    /// Record a question in the query log (no user or chat identifiers).
+    /// Record a question in the query log (no user or chat identifiers; the caller removes
+    /// personal data, see [`crate::redact`]). Logging never makes a reader wait for a load: when
+    /// another process holds the write lock for more than a moment, the row is kept in memory and
+    /// written with the next one (or when the store is dropped). Old rows are dropped as the
+    /// retention settings say (see [`super::query_log::Retention`]).
     pub fn log_query(
         &self,
         frontend: &str,
@@ -189,12 +193,9 @@ impl Store {
         confidence: f64,
         answered: bool,
     ) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO query_log(frontend, query, pair_id, confidence, answered) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![frontend, query, pair_id, confidence, answered])?;
-        Ok(())
+        let row = super::query_log::LogRow::new(frontend, query, pair_id, confidence, answered);
+        self.pending_log.borrow_mut().push(row);
+        self.flush_log(super::query_log::LOG_WAIT).context("cannot write the query log")
     }
 
     /// The most frequent questions that were not answered, or answered with confidence below
