@@ -60,3 +60,13 @@ fn a_database_cut_short_before_its_bundled_interview_gets_it_on_the_next_open() 
         store.connection().query_row("SELECT count(*) FROM meta WHERE key = 'seed_pending'", [], |r| r.get(0)).unwrap();
     assert_eq!(pending, 0);
 }
+
+#[test]
+fn a_locked_database_error_says_which_operation_waited() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let _load = hold_write_lock(&db);
+    store.connection().busy_timeout(std::time::Duration::ZERO).unwrap();
+    let e = format!("{:#}", store.remove("openai-microsoft-interview").unwrap_err());
+    assert!(e.starts_with("cannot remove `openai-microsoft-interview`") && e.contains("locked"), "{e}");
+}

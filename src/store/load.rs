@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
@@ -85,11 +85,14 @@ impl Store {
 
     /// Store the interviews of several files in one transaction: all or nothing.
     pub fn load_files(&mut self, files: &[(&[Interview], &Origin)], dry_run: bool) -> Result<Vec<Vec<LoadReport>>> {
-        // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
-        self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
-        let result = self.load_files_in_transaction(files, dry_run);
-        self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
-        result
+        let mut run = || -> Result<Vec<Vec<LoadReport>>> {
+            // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
+            self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
+            let result = self.load_files_in_transaction(files, dry_run);
+            self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
+            result
+        };
+        run().context("cannot store the interviews")
     }
 
     fn load_files_in_transaction(
@@ -124,37 +127,43 @@ impl Store {
     /// rolled back at the end, with a savepoint per file so that a failing file is reported and
     /// the simulation goes on as a real run would (later files see earlier ones).
     pub fn simulate_files(&mut self, files: &[(&[Interview], &Origin)]) -> Result<Vec<Result<Vec<LoadReport>>>> {
-        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let mut outcomes = Vec::with_capacity(files.len());
-        for (interviews, origin) in files {
-            let savepoint = tx.savepoint()?;
-            // Postings are not needed to report what would happen.
-            let mut builder = SegmentBuilder::default();
-            let outcome = SpeakerResolver::new(&savepoint)
-                .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
-            if outcome.is_ok() {
-                savepoint.commit()?;
+        let mut run = || -> Result<Vec<Result<Vec<LoadReport>>>> {
+            let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+            let mut outcomes = Vec::with_capacity(files.len());
+            for (interviews, origin) in files {
+                let savepoint = tx.savepoint()?;
+                // Postings are not needed to report what would happen.
+                let mut builder = SegmentBuilder::default();
+                let outcome = SpeakerResolver::new(&savepoint)
+                    .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
+                if outcome.is_ok() {
+                    savepoint.commit()?;
+                }
+                outcomes.push(outcome);
             }
-            outcomes.push(outcome);
-        }
-        tx.rollback()?;
-        Ok(outcomes)
+            tx.rollback()?;
+            Ok(outcomes)
+        };
+        run().context("cannot simulate the load")
     }
 
     /// Delete an interview (and its pairs) by slug. Returns whether it existed.
     pub fn remove(&mut self, slug: &str) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let id: Option<i64> =
-            tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
-        if let Some(id) = id {
-            remove_interview(&tx, id)?;
-        }
-        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
-        tx.commit()?;
-        self.invalidate();
-        Ok(id.is_some())
+        let mut run = || -> Result<bool> {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+            let id: Option<i64> =
+                tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
+            if let Some(id) = id {
+                remove_interview(&tx, id)?;
+            }
+            tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+            tx.commit()?;
+            self.invalidate();
+            Ok(id.is_some())
+        };
+        run().with_context(|| format!("cannot remove `{slug}`"))
     }
 }
 
