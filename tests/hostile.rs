@@ -82,3 +82,24 @@ fn escape_sequences_in_titles_and_names_never_reach_the_terminal() {
     }
     assert!(stdout(&db.qabot(&["interviews"])).contains("\\u{1b}[2J"));
 }
+
+#[test]
+fn a_damaged_database_is_refused_before_loading_into_it() {
+    let db = TempDb::new();
+    let file = db.file("a.txt", GOOD);
+    let big = db.file("big.jsonl", (0..40).map(|i| format!(
+        "{{\"title\": \"访谈{i}\", \"pairs\": [{{\"question\": \"问题{i}是什么?\", \"turns\": [{{\"speaker\": \"张伟\", \"text\": \"{}\"}}]}}]}}\n",
+        "很长的回答。".repeat(200)
+    )).collect::<String>());
+    assert!(db.qabot(&["load", big.to_str().unwrap()]).status.success());
+    // Byte flips through the second half of the file (the header and schema stay readable).
+    let mut bytes = std::fs::read(&db.path).unwrap();
+    for i in (bytes.len() / 2..bytes.len()).step_by(997) {
+        bytes[i] ^= 0x5A;
+    }
+    std::fs::write(&db.path, bytes).unwrap();
+    let out = db.qabot(&["load", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("is damaged") && err.contains("restore a backup"), "{err}");
+}

@@ -88,6 +88,7 @@ pub fn export(store: &Store, out: Option<&Path>) -> Result<()> {
 
 /// `qabot remove`: delete an interview by slug.
 pub fn remove(store: &mut Store, slug: &str) -> Result<()> {
+    store.check_integrity()?;
     if !store.remove(slug)? {
         bail!("no interview has the slug `{slug}` (see `qabot interviews`)");
     }

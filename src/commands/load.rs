@@ -50,6 +50,7 @@ struct Ready {
 /// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
 /// command should exit unsuccessfully.
 pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
+    store.check_integrity()?;
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
     // A strict dry run goes on, to list every problem at once.

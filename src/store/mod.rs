@@ -79,8 +79,12 @@ impl Store {
         let conn = Connection::open(path).with_context(|| format!("cannot open database {}", path.display()))?;
         let mut store =
             Store { conn, path: path.to_path_buf(), cache: None, created: false, pending_log: Default::default() };
-        store.configure().with_context(|| format!("cannot use database {}", path.display()))?;
+        store
+            .configure()
+            .map_err(|e| damaged(path, e))
+            .with_context(|| format!("cannot use database {}", path.display()))?;
         let created = migrate::migrate(&mut store.conn, seed == Seed::Bundled)
+            .map_err(|e| damaged(path, e))
             .with_context(|| format!("cannot migrate {}", path.display()))?;
         store.created = created;
         store.complete_seed().with_context(|| format!("cannot store the bundled interview in {}", path.display()))?;
@@ -171,6 +175,26 @@ impl Store {
         Ok(())
     }
 
+    /// Check the database file for damage (`PRAGMA quick_check`: every page and index entry, in
+    /// time proportional to the file). Run before writing, so that a load or removal does not
+    /// build on a damaged file; readers do not pay for it on every question.
+    pub fn check_integrity(&self) -> Result<()> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check(5)")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| anyhow::anyhow!("the database file {} is damaged ({e})", self.path.display()))?;
+        if problems.len() == 1 && problems[0] == "ok" {
+            return Ok(());
+        }
+        bail!(
+            "the database file {} is damaged ({}); restore a backup, or `qabot export` what is still \
+             readable and load it into a new database",
+            self.path.display(),
+            problems.join("; ")
+        )
+    }
+
     /// Whether [`Store::open`] created the database (it did not exist or was empty).
     pub fn created(&self) -> bool {
         self.created
@@ -189,6 +213,23 @@ impl Store {
     /// Forget cached statistics (after this connection wrote).
     fn invalidate(&mut self) {
         self.cache = None;
+    }
+}
+
+/// An error SQLite reports for a damaged file (or one that is not a database) said plainly, with
+/// what to do; other errors unchanged.
+fn damaged(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let code = e.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code);
+    match code {
+        Some(DatabaseCorrupt) => anyhow::anyhow!(
+            "the database file {} is damaged ({}); restore a backup, or `qabot export` what is still \
+             readable and load it into a new database",
+            path.display(),
+            e.downcast_ref::<rusqlite::Error>().map_or_else(|| e.to_string(), |s| s.to_string())
+        ),
+        Some(NotADatabase) => anyhow::anyhow!("{} is not an SQLite database: give another --db", path.display()),
+        _ => e,
     }
 }
 
