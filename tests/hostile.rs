@@ -103,3 +103,20 @@ fn a_damaged_database_is_refused_before_loading_into_it() {
     let err = stderr(&out);
     assert!(err.contains("is damaged") && err.contains("restore a backup"), "{err}");
 }
+
+#[test]
+fn the_database_does_not_keep_the_curators_folders() {
+    let db = TempDb::new();
+    let file = db.file("private/folder/talk.txt", GOOD);
+    assert!(db.qabot(&["load", file.to_str().unwrap()]).status.success());
+    let origins: String = db
+        .store()
+        .connection()
+        .query_row("SELECT group_concat(origin, '|') FROM interviews", [], |r| r.get(0))
+        .unwrap();
+    assert!(origins.contains("talk.txt #") && !origins.contains("private/folder"), "{origins}");
+    // The same file is still recognised when loaded again by another path.
+    let dotted = db.dir.path().join("private/./folder/talk.txt");
+    let out = db.qabot(&["load", dotted.to_str().unwrap()]);
+    assert!(stdout(&out).contains("unchanged       1"), "{}", stdout(&out));
+}

@@ -437,7 +437,7 @@ fn find_stored(
     }
     let renamed: Vec<Stored> = tx
         .prepare_cached(&format!("{COLUMNS} WHERE origin = ?1 AND title = ?2"))?
-        .query_map([file.origin.path.as_str(), interview.title.as_str()], row)?
+        .query_map([stored_origin(&file.origin.path).as_str(), interview.title.as_str()], row)?
         .collect::<rusqlite::Result<_>>()?;
     // Only when unambiguous, and never one that another interview of this file claims.
     if let [stored] = renamed.as_slice() {
@@ -452,11 +452,21 @@ fn same_as_stored(tx: &Connection, id: i64, hash: &str) -> Result<bool> {
     Ok(super::read::interview_content(tx, id)?.is_some_and(|stored| content_hash(&stored) == hash))
 }
 
+/// What `interviews.origin` keeps of where an interview came from: the file name and a short
+/// fingerprint of the path the loader gave (absolute). The fingerprint recognises the same file
+/// loaded again (`a.txt`, `./a.txt`, next week) without storing the curator's folders and user
+/// name in a database that may be shared or published.
+pub(super) fn stored_origin(path: &str) -> String {
+    let name = std::path::Path::new(path).file_name().map_or_else(|| path.into(), |n| n.to_string_lossy());
+    let digest = Sha256::digest(path.as_bytes());
+    format!("{name} #{}", hex(&digest[..6]))
+}
+
 /// An identity taken from a file name is weak: two folders may both hold `interview.txt`.
 /// Replace only what is recognisably the same interview.
 fn check_replaceable(interview: &Interview, slug: &str, file: &FileContext, stored: &Stored) -> Result<()> {
     let explicit = interview.slug.is_some() || interview.source.is_some();
-    let same_file = stored.origin.as_deref() == Some(file.origin.path.as_str());
+    let same_file = stored.origin.as_deref() == Some(stored_origin(&file.origin.path).as_str());
     if explicit || same_file || stored.title == interview.title {
         return Ok(());
     }
@@ -582,7 +592,7 @@ fn insert_interview(
             interview.date,
             interview.interviewer,
             interview.notes.join("\n"),
-            origin.path,
+            stored_origin(&origin.path),
             plan.hash
         ],
     )?;
@@ -632,4 +642,17 @@ fn insert_interview(
         builder.add(*pair_id, &impacts)?;
     }
     Ok(interview_id)
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::stored_origin;
+
+    #[test]
+    fn the_stored_origin_names_the_file_but_not_its_folders() {
+        let a = stored_origin("/home/alice/private/talk.zh.txt");
+        assert!(a.starts_with("talk.zh.txt #") && a.len() == "talk.zh.txt #".len() + 12, "{a}");
+        assert_eq!(stored_origin("/home/alice/private/talk.zh.txt"), a, "stable");
+        assert_ne!(stored_origin("/home/alice/other/talk.zh.txt"), a, "another folder is another file");
+    }
 }
