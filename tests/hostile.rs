@@ -120,3 +120,15 @@ fn the_database_does_not_keep_the_curators_folders() {
     let out = db.qabot(&["load", dotted.to_str().unwrap()]);
     assert!(stdout(&out).contains("unchanged       1"), "{}", stdout(&out));
 }
+
+#[test]
+fn the_bundled_interview_repeated_a_hundred_times_in_one_file_parses() {
+    // Twice was enough to break it: a sentence with a colon seen twice was taken for a speaker.
+    let seed = include_str!("../data/openai-microsoft-interview.zh.txt");
+    for copies in [2, 100] {
+        let text = vec![seed; copies].join("\n");
+        let parsed = qabot::transcript::parse_bytes(text.as_bytes(), qabot::transcript::Format::Text, "seed")
+            .unwrap_or_else(|e| panic!("{copies} copies: {e}"));
+        assert_eq!(parsed.interviews[0].1.pairs.len(), 14 * copies);
+    }
+}

@@ -561,9 +561,16 @@ impl Roles {
     fn detect(paras: &[Para], names: &Names) -> Result<Roles, ParseError> {
         let labelled: Vec<(usize, String, String)> =
             paras.iter().filter_map(|p| split_label(&p.text).map(|(l, rest)| (p.line, l, rest))).collect();
+        // Occurrences count once per distinct text they introduce: a phrase with a colon is not
+        // a speaker because the whole transcript appears twice in one file.
         let mut own_counts: HashMap<String, usize> = HashMap::new();
-        for (_, label, _) in &labelled {
-            *own_counts.entry(label_key(label)).or_default() += 1;
+        let mut seen: HashSet<(String, &str)> = HashSet::new();
+        for (i, p) in paras.iter().enumerate() {
+            let Some((label, rest)) = split_label(&p.text) else { continue };
+            let after = if rest.is_empty() { paras.get(i + 1).map_or("", |n| n.text.as_str()) } else { &p.text };
+            if seen.insert((label_key(&label), after)) {
+                *own_counts.entry(label_key(&label)).or_default() += 1;
+            }
         }
         // `山姆·奥特曼:` once and `奥特曼:` once is one speaker labelled twice.
         let mut counts = own_counts.clone();
