@@ -106,7 +106,7 @@ def kills(tmp, v1, v2):
     start = time.monotonic()
     qabot(probe, "load", v1, check=True)
     full = time.monotonic() - start
-    print(f"full load of {ARGS.interviews * ARGS.pairs} pairs: {full:.1f} s")
+    print(f"full load of {ARGS.interviews * ARGS.pairs} pairs: {full:.1f} s", flush=True)
     failures, hits = 0, 0
     for k in range(ARGS.kills):
         db = os.path.join(tmp, f"k{k}.db")
@@ -118,9 +118,10 @@ def kills(tmp, v1, v2):
         problems = check(db, complete=False)
         qabot(db, "load", data)
         problems += check(db, complete=True)
+        kind = "new database" if fresh else "replacing load"
         if problems:
             failures += 1
-            print(f"kill {k} ({'new database' if fresh else 'replacing load'}): {'; '.join(problems)}")
+        print(f"kill {k + 1}/{ARGS.kills} ({kind}): {'; '.join(problems) or 'ok'}", flush=True)
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(db + suffix):
                 os.remove(db + suffix)
