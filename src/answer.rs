@@ -112,10 +112,12 @@ pub fn ask_ranked(store: &mut Store, question: &str, threshold: f64) -> Result<(
     Ok((answer, ranking))
 }
 
-/// Record an answer in the query log; logging problems are reported, never fatal.
+/// Record an answer in the query log; logging problems are reported, never fatal. Personal data
+/// is removed first (see [`crate::redact`]): from the question as typed, where an e-mail address
+/// is still recognisable, and again after normalisation (Chinese numerals become digits).
 pub fn log(store: &Store, frontend: &str, answer: &Answer) {
-    if let Err(e) = store.log_query(frontend, &answer.normalized, answer.best_pair, answer.confidence, answer.answered)
-    {
+    let query = crate::redact::redact(&crate::search::normalize(&crate::redact::redact(&answer.query)));
+    if let Err(e) = store.log_query(frontend, &query, answer.best_pair, answer.confidence, answer.answered) {
         log::warn!("could not write the query log: {e:#}");
     }
 }

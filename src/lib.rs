@@ -13,6 +13,7 @@ pub mod answer;
 pub mod bot;
 pub mod commands;
 pub mod embed;
+pub mod redact;
 pub mod render;
 pub mod search;
 pub mod store;

@@ -88,6 +88,9 @@ enum Command {
         /// Who asks, for files that do not say
         #[arg(long, value_name = "NAME")]
         interviewer: Option<String>,
+        /// Refuse files larger than this (bytes, or with K, M, G) [default: 64M]
+        #[arg(long, value_name = "SIZE", value_parser = qabot::transcript::file::parse_size)]
+        max_file_size: Option<u64>,
     },
     /// Run a read-only SQL query and print the rows (tables and views are in README.md)
     Sql {
@@ -99,6 +102,15 @@ enum Command {
         /// Cut table cells to this many columns (0: never)
         #[arg(long, default_value_t = 60, value_name = "N")]
         width: usize,
+        /// Print at most this many rows (and say when more were left out)
+        #[arg(long, default_value_t = commands::sql::DEFAULT_MAX_ROWS, value_name = "N", conflicts_with = "all")]
+        max_rows: usize,
+        /// Print every row, however many
+        #[arg(long)]
+        all: bool,
+        /// Stop the query after this many seconds (0: no limit)
+        #[arg(long, default_value_t = commands::sql::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECONDS", value_parser = parse_seconds)]
+        timeout: f64,
     },
     /// Measure answer quality on a JSONL question file ({"question", "expected", "kind"} per line)
     Eval {
@@ -242,10 +254,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = AskOptions { json, threshold, log: !no_log, explain };
             commands::ask::run(&mut open()?, question.as_deref(), &options, out)?;
         }
-        Command::Load { paths, dry_run, strict, answerer, interviewer } => {
+        Command::Load { paths, dry_run, strict, answerer, interviewer, max_file_size } => {
             let parse = qabot::transcript::ParseOptions { answerer, interviewer };
             let mut store = open()?;
-            let summary = commands::load::run(&mut store, &paths, &LoadOptions { dry_run, strict, parse })?;
+            let options = LoadOptions { dry_run, strict, parse, max_file_size };
+            let summary = commands::load::run(&mut store, &paths, &options)?;
             if !dry_run {
                 commands::embed::after_load(&mut store, model, &mut std::io::stderr())?;
             }
@@ -253,8 +266,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Sql { query, json, width } => {
-            commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
+        Command::Sql { query, json, width, max_rows, all, timeout } => {
+            let options = SqlOptions {
+                json,
+                max_width: width,
+                max_rows: (!all).then_some(max_rows),
+                timeout: (timeout > 0.0).then(|| std::time::Duration::from_secs_f64(timeout)),
+            };
+            commands::sql::run(&db, &query, options, &mut std::io::stdout().lock())?
         }
         Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold, out)?,
         Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, out)?,
@@ -293,5 +312,14 @@ fn parse_share(text: &str) -> Result<f64, String> {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
         Ok(_) => Err("expected a number from 0 to 1".into()),
         Err(e) => Err(format!("expected a number from 0 to 1 ({e})")),
+    }
+}
+
+/// A number of seconds, 0 or more (0 means no limit where a flag says so).
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x >= 0.0 && std::time::Duration::try_from_secs_f64(x).is_ok() => Ok(x),
+        Ok(_) => Err("expected a number of seconds, 0 or more".into()),
+        Err(e) => Err(format!("expected a number of seconds ({e})")),
     }
 }

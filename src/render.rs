@@ -153,11 +153,37 @@ pub fn terminal_pair(record: &PairRecord, confidence: Option<f64>) -> String {
         }
     }
     out.push_str(&format!("\n— {}\n", citation(record, confidence)));
-    out
+    terminal_safe(&out)
 }
 
 /// An answer for the terminal, or the "no close answer" message with suggestions.
 pub fn terminal(answer: &Answer) -> String {
+    terminal_safe(&terminal_unescaped(answer))
+}
+
+/// `text` safe to print on a terminal: control characters other than line breaks and tabs (an
+/// escape sequence could retitle the window, clear the screen or fake output) and bidi controls
+/// (which reorder what is shown) are written as visible `\u{…}` escapes. Loading removes them from
+/// names and titles already; this covers whatever arrives by other ways (SQL edits, questions).
+pub fn terminal_safe(text: &str) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn terminal_unescaped(answer: &Answer) -> String {
     if let Some(record) = &answer.matched {
         let mut out = terminal_pair(record, Some(answer.confidence));
         if !answer.suggestions.is_empty() {

@@ -98,24 +98,58 @@ fn the_first_command_creates_the_database_with_the_bundled_interview() {
     let db = TempDb::new();
     let nested = db.dir.path().join("a/b/qabot.db");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_qabot"))
-        .args(["--db", nested.to_str().unwrap(), "sql", "SELECT count(*) AS n FROM qa"])
+        .args(["--db", nested.to_str().unwrap(), "ask", "--no-log", "微软为什么投资 OpenAI?"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("14"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("created a new database"), "{}", stderr(&out));
     assert!(nested.exists());
+    let out = db.qabot(&["--db", nested.to_str().unwrap(), "sql", "SELECT count(*) AS n FROM qa"]);
+    assert!(stdout(&out).contains("14"), "{}", stdout(&out));
 }
 
 #[test]
 fn no_bundled_starts_empty() {
     let db = TempDb::new();
-    let out = db.qabot(&["--no-bundled", "sql", "SELECT count(*) FROM pairs"]);
+    assert!(db.qabot(&["--no-bundled", "interviews"]).status.success());
+    let out = db.qabot(&["sql", "SELECT count(*) FROM pairs"]);
     assert!(stdout(&out).lines().nth(2).unwrap().trim() == "0", "{}", stdout(&out));
+}
+
+#[test]
+fn sql_refuses_a_missing_database_and_creates_nothing() {
+    let db = TempDb::new();
+    let missing = db.dir.path().join("typo/qabot.db");
+    let out = db.qabot(&["--db", missing.to_str().unwrap(), "sql", "SELECT 1"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no database at"), "{}", stderr(&out));
+    assert!(!missing.parent().unwrap().exists(), "no folder is created");
+    let out = db.qabot(&["sql", "SELECT 1"]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_dir(db.dir.path()).unwrap().count(), 0, "no database, -wal or -shm is created");
+}
+
+#[test]
+fn sql_leaves_no_wal_or_shm_files_and_reads_where_they_cannot_be_made() {
+    let db = TempDb::new();
+    drop(db.store());
+    let side = |suffix: &str| db.dir.path().join(format!("qabot.db{suffix}"));
+    assert!(!side("-wal").exists() && !side("-shm").exists(), "a clean close removes them");
+    let out = db.qabot(&["sql", "SELECT count(*) FROM pairs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!side("-wal").exists() && !side("-shm").exists(), "sql cleans up after itself");
+    // Where SQLite cannot make its -shm file (a read-only folder or mount; simulated with a folder
+    // in the way, since permissions do not stop root), the file is still read.
+    std::fs::create_dir(side("-shm")).unwrap();
+    let out = db.qabot(&["sql", "SELECT count(*) AS n FROM pairs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("14"), "{}", stdout(&out));
 }
 
 #[test]
 fn sql_prints_a_table_and_refuses_writes() {
     let db = TempDb::new();
+    drop(db.store());
     let out = db.qabot(&["sql", "SELECT position, speakers FROM qa WHERE position IN (6, 8) ORDER BY position"]);
     let text = stdout(&out);
     assert!(text.contains("position | speakers"), "{text}");

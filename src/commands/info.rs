@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
+use crate::render::terminal_safe;
 use crate::store::Store;
 use crate::text::shorten;
 
@@ -16,8 +17,15 @@ pub fn interviews(store: &Store, out: &mut impl Write) -> Result<()> {
     }
     for iv in list {
         let date = iv.date.map(|d| format!(" ({d})")).unwrap_or_default();
-        writeln!(out, "#{:<4} {}{date}", iv.id, iv.title)?;
-        writeln!(out, "      {} pairs · {} · slug: {}", iv.pairs, iv.speakers.join(", "), iv.slug)?;
+        let line = format!(
+            "#{:<4} {}{date}\n      {} pairs · {} · slug: {}",
+            iv.id,
+            iv.title,
+            iv.pairs,
+            iv.speakers.join(", "),
+            iv.slug
+        );
+        writeln!(out, "{}", terminal_safe(&line))?;
     }
     Ok(())
 }
@@ -26,7 +34,8 @@ pub fn interviews(store: &Store, out: &mut impl Write) -> Result<()> {
 pub fn speakers(store: &Store, out: &mut impl Write) -> Result<()> {
     for s in store.speakers()? {
         let aliases = if s.aliases.is_empty() { String::new() } else { format!(" (also: {})", s.aliases.join(", ")) };
-        writeln!(out, "{}{aliases}: {} turns in {} interview(s)", s.name, s.turns, s.interviews)?;
+        let line = format!("{}{aliases}: {} turns in {} interview(s)", s.name, s.turns, s.interviews);
+        writeln!(out, "{}", terminal_safe(&line))?;
     }
     Ok(())
 }
@@ -56,7 +65,8 @@ pub fn misses(store: &Store, below: f64, limit: usize, json: bool, out: &mut imp
     writeln!(out, "{:>5}  {:>5}  question → closest stored question", "asked", "conf")?;
     for m in misses {
         let closest = m.closest.map(|c| format!(" → {}", shorten(&c, MISS_CHARS))).unwrap_or_default();
-        writeln!(out, "{:>5}  {:>5.2}  {}{closest}", m.count, m.best_confidence, shorten(&m.query, MISS_CHARS))?;
+        let line = format!("{:>5}  {:>5.2}  {}{closest}", m.count, m.best_confidence, shorten(&m.query, MISS_CHARS));
+        writeln!(out, "{}", terminal_safe(&line))?;
     }
     writeln!(out, "\nAdd alternate phrasings (table `alternates`) or load interviews that answer these.")?;
     Ok(())
@@ -82,6 +92,7 @@ pub fn export(store: &Store, to: Option<&Path>, out: &mut impl Write) -> Result<
 
 /// `qabot remove`: delete an interview by slug.
 pub fn remove(store: &mut Store, slug: &str, out: &mut impl Write) -> Result<()> {
+    store.check_integrity()?;
     if !store.remove(slug)? {
         bail!("no interview has the slug `{slug}` (see `qabot interviews`)");
     }

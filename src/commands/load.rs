@@ -19,6 +19,8 @@ pub struct LoadOptions {
     pub strict: bool,
     /// Who answers and who asks in files that name no one (`--answerer`, `--interviewer`).
     pub parse: transcript::ParseOptions,
+    /// Largest file read, in bytes (None: [`transcript::file::DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
 }
 
 /// Totals over a load run.
@@ -52,6 +54,7 @@ struct Ready {
 /// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
 /// command should exit unsuccessfully.
 pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Result<Summary> {
+    store.check_integrity()?;
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
     // A strict dry run goes on, to list every problem at once.
@@ -71,7 +74,8 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Resul
     for path in &files {
         bar.set_message(path.display().to_string());
         summary.files += 1;
-        let parsed = transcript::read_file_with(path, &options.parse);
+        let limit = options.max_file_size.unwrap_or(transcript::file::DEFAULT_MAX_FILE_SIZE);
+        let parsed = transcript::read_file_with(path, &options.parse, limit);
         bar.inc(1);
         let parsed = match parsed {
             Ok(parsed) => parsed,
@@ -165,7 +169,7 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut files);
+            walk(path, &mut files, &mut summary.failed);
         } else if path.exists() {
             files.push(path.clone());
         } else {
@@ -180,11 +184,15 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     files
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+/// Add the interview files under `dir` to `files`. A folder that cannot be listed counts as a
+/// failure: files the curator asked for would silently be missing.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut usize) {
+    let listed = std::fs::read_dir(dir).and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect());
+    let mut entries: Vec<PathBuf> = match listed {
+        Ok(entries) => entries,
         Err(e) => {
-            eprintln!("warning: {}: cannot list folder: {e}", dir.display());
+            *failed += 1;
+            eprintln!("error: {}: cannot list folder: {e}", dir.display());
             return;
         }
     };
@@ -201,7 +209,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         if link && path.is_dir() {
             eprintln!("warning: {}: symbolic link to a folder, not followed", path.display());
         } else if path.is_dir() {
-            walk(&path, files);
+            walk(&path, files, failed);
         } else if Format::of(&path).is_some() {
             if link && !path.exists() {
                 eprintln!("warning: {}: broken symbolic link, skipped", path.display());
@@ -345,5 +353,20 @@ fn print_summary(s: &Summary, options: &LoadOptions) {
     }
     for (path, n) in &s.warnings {
         println!("    {n:>4}  {}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_is_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut files, mut failed) = (Vec::new(), 0);
+        // Any listing error takes this path (permission denied, or gone since it was named).
+        walk(&dir.path().join("gone"), &mut files, &mut failed);
+        assert_eq!(failed, 1);
+        assert!(files.is_empty());
     }
 }

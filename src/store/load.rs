@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
@@ -88,11 +88,14 @@ impl Store {
 
     /// Store the interviews of several files in one transaction: all or nothing.
     pub fn load_files(&mut self, files: &[(&[Interview], &Origin)], dry_run: bool) -> Result<Vec<Vec<LoadReport>>> {
-        // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
-        self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
-        let result = self.load_files_in_transaction(files, dry_run);
-        self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
-        result
+        let mut run = || -> Result<Vec<Vec<LoadReport>>> {
+            // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
+            self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
+            let result = self.load_files_in_transaction(files, dry_run);
+            self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
+            result
+        };
+        run().context("cannot store the interviews")
     }
 
     fn load_files_in_transaction(
@@ -127,37 +130,43 @@ impl Store {
     /// rolled back at the end, with a savepoint per file so that a failing file is reported and
     /// the simulation goes on as a real run would (later files see earlier ones).
     pub fn simulate_files(&mut self, files: &[(&[Interview], &Origin)]) -> Result<Vec<Result<Vec<LoadReport>>>> {
-        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let mut outcomes = Vec::with_capacity(files.len());
-        for (interviews, origin) in files {
-            let savepoint = tx.savepoint()?;
-            // Postings are not needed to report what would happen.
-            let mut builder = SegmentBuilder::default();
-            let outcome = SpeakerResolver::new(&savepoint)
-                .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
-            if outcome.is_ok() {
-                savepoint.commit()?;
+        let mut run = || -> Result<Vec<Result<Vec<LoadReport>>>> {
+            let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+            let mut outcomes = Vec::with_capacity(files.len());
+            for (interviews, origin) in files {
+                let savepoint = tx.savepoint()?;
+                // Postings are not needed to report what would happen.
+                let mut builder = SegmentBuilder::default();
+                let outcome = SpeakerResolver::new(&savepoint)
+                    .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
+                if outcome.is_ok() {
+                    savepoint.commit()?;
+                }
+                outcomes.push(outcome);
             }
-            outcomes.push(outcome);
-        }
-        tx.rollback()?;
-        Ok(outcomes)
+            tx.rollback()?;
+            Ok(outcomes)
+        };
+        run().context("cannot simulate the load")
     }
 
     /// Delete an interview (and its pairs) by slug. Returns whether it existed.
     pub fn remove(&mut self, slug: &str) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let id: Option<i64> =
-            tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
-        if let Some(id) = id {
-            remove_interview(&tx, id)?;
-        }
-        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
-        tx.commit()?;
-        self.invalidate();
-        Ok(id.is_some())
+        let mut run = || -> Result<bool> {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+            let id: Option<i64> =
+                tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
+            if let Some(id) = id {
+                remove_interview(&tx, id)?;
+            }
+            tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+            tx.commit()?;
+            self.invalidate();
+            Ok(id.is_some())
+        };
+        run().with_context(|| format!("cannot remove `{slug}`"))
     }
 }
 
@@ -405,7 +414,7 @@ fn find_stored(
     }
     let renamed: Vec<Stored> = tx
         .prepare_cached(&format!("{COLUMNS} WHERE origin = ?1 AND title = ?2"))?
-        .query_map([file.origin.path.as_str(), interview.title.as_str()], row)?
+        .query_map([stored_origin(&file.origin.path).as_str(), interview.title.as_str()], row)?
         .collect::<rusqlite::Result<_>>()?;
     // Only when unambiguous, and never one that another interview of this file claims.
     if let [stored] = renamed.as_slice() {
@@ -420,11 +429,21 @@ fn same_as_stored(tx: &Connection, id: i64, hash: &str) -> Result<bool> {
     Ok(super::read::interview_content(tx, id)?.is_some_and(|stored| content_hash(&stored) == hash))
 }
 
+/// What `interviews.origin` keeps of where an interview came from: the file name and a short
+/// fingerprint of the path the loader gave (absolute). The fingerprint recognises the same file
+/// loaded again (`a.txt`, `./a.txt`, next week) without storing the curator's folders and user
+/// name in a database that may be shared or published.
+pub(super) fn stored_origin(path: &str) -> String {
+    let name = std::path::Path::new(path).file_name().map_or_else(|| path.into(), |n| n.to_string_lossy());
+    let digest = Sha256::digest(path.as_bytes());
+    format!("{name} #{}", hex(&digest[..6]))
+}
+
 /// An identity taken from a file name is weak: two folders may both hold `interview.txt`.
 /// Replace only what is recognisably the same interview.
 fn check_replaceable(interview: &Interview, slug: &str, file: &FileContext, stored: &Stored) -> Result<()> {
     let explicit = interview.slug.is_some() || interview.source.is_some();
-    let same_file = stored.origin.as_deref() == Some(file.origin.path.as_str());
+    let same_file = stored.origin.as_deref() == Some(stored_origin(&file.origin.path).as_str());
     if explicit || same_file || stored.title == interview.title {
         return Ok(());
     }
@@ -550,7 +569,7 @@ fn insert_interview(
             interview.date,
             interview.interviewer,
             interview.notes.join("\n"),
-            origin.path,
+            stored_origin(&origin.path),
             plan.hash
         ],
     )?;
@@ -597,4 +616,17 @@ fn insert_interview(
         builder.add(*pair_id, &impacts)?;
     }
     Ok(interview_id)
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::stored_origin;
+
+    #[test]
+    fn the_stored_origin_names_the_file_but_not_its_folders() {
+        let a = stored_origin("/home/alice/private/talk.zh.txt");
+        assert!(a.starts_with("talk.zh.txt #") && a.len() == "talk.zh.txt #".len() + 12, "{a}");
+        assert_eq!(stored_origin("/home/alice/private/talk.zh.txt"), a, "stable");
+        assert_ne!(stored_origin("/home/alice/other/talk.zh.txt"), a, "another folder is another file");
+    }
 }

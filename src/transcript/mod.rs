@@ -11,7 +11,9 @@
 //! Errors carry the 1-based line and say what was expected ([`ParseError`], [`FileError`]).
 //! Nothing here touches the database.
 
+mod clean;
 pub mod decode;
+pub mod file;
 pub(crate) mod frontmatter;
 mod furniture;
 pub mod json;
@@ -218,33 +220,42 @@ pub fn parse_bytes_with(
     options: &ParseOptions,
 ) -> Result<ParsedFile, ParseError> {
     let (content, encoding) = decode::decode(bytes)?;
-    let (interviews, warnings) = match format {
+    let (mut interviews, warnings) = match format {
         Format::Text => {
             let mut parsed = text::parse_with(&content, options)?;
             if parsed.interview.title.is_empty() {
                 parsed.interview.title = fallback_title.to_owned();
             }
-            parsed.interview.validate()?;
             (vec![(1, parsed.interview)], parsed.warnings)
         }
         Format::Json => (vec![(1, json::parse_one(&content)?)], Vec::new()),
         Format::JsonLines => (json::parse_lines(&content)?, Vec::new()),
     };
+    // Cleaning can empty a field (a title made of escape codes), so validation comes after it.
+    for (line, interview) in &mut interviews {
+        interview.clean();
+        let at_line = |e: ParseError| match (format, e.line) {
+            (Format::JsonLines, None) => ParseError::at(*line, e.message),
+            _ => e,
+        };
+        interview.validate().map_err(at_line)?;
+    }
     Ok(ParsedFile { interviews, warnings, encoding })
 }
 
-/// Read and parse one file; the format comes from its extension.
+/// Read and parse one file; the format comes from its extension. Files over
+/// [`file::DEFAULT_MAX_FILE_SIZE`] and anything but regular files are refused.
 pub fn read_file(path: &Path) -> Result<ParsedFile, FileError> {
-    read_file_with(path, &ParseOptions::default())
+    read_file_with(path, &ParseOptions::default(), file::DEFAULT_MAX_FILE_SIZE)
 }
 
-/// [`read_file`] with the curator's [`ParseOptions`].
-pub fn read_file_with(path: &Path, options: &ParseOptions) -> Result<ParsedFile, FileError> {
+/// [`read_file`] with the curator's [`ParseOptions`] and another size limit, in bytes.
+pub fn read_file_with(path: &Path, options: &ParseOptions, max_size: u64) -> Result<ParsedFile, FileError> {
     let fail = |error| FileError { path: path.to_path_buf(), error };
     let format = Format::of(path).ok_or_else(|| {
         fail(ParseError::whole("unknown file type: expected .txt or .md (transcript), .json or .jsonl"))
     })?;
-    let bytes = std::fs::read(path).map_err(|e| fail(ParseError::whole(format!("cannot read: {e}"))))?;
+    let bytes = file::read_limited(path, max_size).map_err(|e| fail(ParseError::whole(e.0)))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     parse_bytes_with(&bytes, format, &stem, options).map_err(fail)
 }

@@ -315,9 +315,14 @@ fn labelled_paragraphs(paras: &[Para]) -> Labelled {
 /// Label counts and the labels that are speakers, in order of first appearance (key, label as
 /// first written).
 fn speaker_labels(paras: &[Para], labelled: &Labelled, names: &Names) -> Vec<(String, String)> {
+    // Occurrences count once per distinct text they introduce: a phrase with a colon is not a
+    // speaker because the whole transcript appears twice in one file.
     let mut own_counts: HashMap<String, usize> = HashMap::new();
-    for (_, label, _) in labelled {
-        *own_counts.entry(label_key(label)).or_default() += 1;
+    let mut seen: HashSet<(String, &str)> = HashSet::new();
+    for (_, label, text) in labelled {
+        if seen.insert((label_key(label), text.as_str())) {
+            *own_counts.entry(label_key(label)).or_default() += 1;
+        }
     }
     // `山姆·奥特曼:` once and `奥特曼:` once is one speaker labelled twice.
     let mut counts = own_counts.clone();
