@@ -5,23 +5,23 @@
 //! or `null` when the right reply is "no close answer". Questions are not written to the query log.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::answer;
 use crate::store::Store;
 
 /// One evaluation question.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Item {
     /// What a person types.
     pub question: String,
     /// Substring of the expected pair's stored question; `None` when nothing should be answered.
     pub expected: Option<String>,
     /// Category, for the breakdown.
-    #[serde(default)]
     pub kind: String,
 }
 
@@ -100,18 +100,37 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// `qabot eval`: evaluate a question file and print the report (text, or JSON).
-pub fn run(store: &mut Store, file: &Path, json: bool, threshold: f64) -> Result<()> {
+pub fn run(store: &mut Store, file: &Path, json: bool, threshold: f64, out: &mut impl Write) -> Result<()> {
     let items = read_items(file)?;
     let report = evaluate(store, &file.display().to_string(), &items, threshold)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", text(&report));
+        write!(out, "{}", text(&report))?;
     }
     Ok(())
 }
 
-/// Read a question file.
+/// A line as written: `expected` must be there, even when it is `null`, so that a misspelt key
+/// (`"expect"`) is not read as "should be declined".
+#[derive(Deserialize)]
+struct Line {
+    question: String,
+    #[serde(default, deserialize_with = "present")]
+    expected: Option<Option<String>>,
+    #[serde(default)]
+    kind: String,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// What every line of a question file looks like, for error messages.
+const LINE_FORMAT: &str =
+    r#"each line is {"question": "…", "expected": "part of the stored question" or null, "kind": "…"}"#;
+
+/// Read a question file. Errors name the file, line and column.
 pub fn read_items(path: &Path) -> Result<Vec<Item>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut items = Vec::new();
@@ -119,10 +138,20 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
         if line.trim().is_empty() {
             continue;
         }
-        let item: Item = serde_json::from_str(line).with_context(|| {
-            format!("{}:{}: expected {{\"question\", \"expected\", \"kind\"}}", path.display(), i + 1)
-        })?;
-        items.push(item);
+        let at = format!("{}:{}", path.display(), i + 1);
+        let parsed: Line = match serde_json::from_str(line) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                // serde_json counts lines within the one line it was given: keep only the column.
+                let message = e.to_string();
+                let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+                bail!("{at}:{}: {message}; {LINE_FORMAT}", e.column());
+            }
+        };
+        let Some(expected) = parsed.expected else {
+            bail!("{at}: no `expected` (use null for a question that should be declined); {LINE_FORMAT}");
+        };
+        items.push(Item { question: parsed.question, expected, kind: parsed.kind });
     }
     Ok(items)
 }
@@ -182,7 +211,7 @@ pub fn text(report: &Report) -> String {
             let got = o
                 .top
                 .first()
-                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::render::shorten(&t.1, 37)));
+                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::text::shorten(&t.1, 37)));
             match &o.expected {
                 Some(e) => out.push_str(&format!(
                     "  [{}] {}\n      expected \u{300C}{e}\u{300D}; got {got} ({:.2}, {})\n",
@@ -221,6 +250,8 @@ pub fn text(report: &Report) -> String {
     ));
     let o = &report.out_of_scope;
     out.push_str(&format!("out-of-scope: declined {}/{} ({:.3})\n", o.correct, o.n, report.rejection()));
-    out.push_str(&format!("threshold {:.2} · {} questions · {}\n", report.threshold, report.items.len(), report.file));
+    let n = report.items.len();
+    let questions = if n == 1 { "question" } else { "questions" };
+    out.push_str(&format!("threshold {:.2} · {n} {questions} · {}\n", report.threshold, report.file));
     out
 }

@@ -12,12 +12,16 @@ use crate::transcript::stream::JsonLines;
 use crate::transcript::{self, FileError, Format, Interview, Warning};
 
 /// Options of `qabot load`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Report what would happen without writing.
     pub dry_run: bool,
-    /// Stop at the first failure and load nothing at all.
+    /// Stop at the first failure (a warning counts as one) and load nothing at all.
     pub strict: bool,
+    /// Who answers and who asks in files that name no one (`--answerer`, `--interviewer`).
+    pub parse: transcript::ParseOptions,
+    /// Largest file read, in bytes (None: [`transcript::file::DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
 }
 
 /// Totals over a load run.
@@ -37,6 +41,8 @@ pub struct Summary {
     pub pairs: usize,
     /// Speakers that did not exist before.
     pub speakers: usize,
+    /// Files with warnings, and how many each.
+    pub warnings: Vec<(PathBuf, usize)>,
 }
 
 /// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
@@ -44,7 +50,8 @@ pub struct Summary {
 ///
 /// Files are read and stored one at a time, and a JSONL file one interview at a time, so memory
 /// does not grow with the number of files or interviews.
-pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
+pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Result<Summary> {
+    store.check_integrity()?;
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
     // A strict dry run goes on, to list every problem at once.
@@ -53,8 +60,10 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         eprintln!("error: nothing loaded (--strict stops at the first failure)");
         return Ok(summary);
     }
-    if files.is_empty() {
-        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(paths));
+    // Missing paths were reported as errors already: warn only about folders that hold nothing.
+    let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
+    if files.is_empty() && !existing.is_empty() {
+        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(&existing));
     }
     let stored = store_files(store, &files, options, &mut summary)?;
     if stop_at_failure && !stored {
@@ -62,7 +71,7 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         return Ok(summary);
     }
     if options.strict && options.dry_run && summary.failed > 0 {
-        eprintln!("error: with --strict, nothing would be loaded");
+        eprintln!("error: with --strict, nothing would be loaded until the failed file(s) are fixed");
     }
     print_summary(&summary, options);
     Ok(summary)
@@ -72,7 +81,7 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
 /// leaves nothing behind; with `--strict` it ends the run and nothing is written (returns false).
 /// What was stored is reported as it goes, except with `--strict`, where it is reported once
 /// everything is committed.
-fn store_files(store: &mut Store, files: &[PathBuf], options: LoadOptions, summary: &mut Summary) -> Result<bool> {
+fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summary: &mut Summary) -> Result<bool> {
     let stop_at_failure = options.strict && !options.dry_run;
     let mode = LoadMode { dry_run: options.dry_run, group_commit: !options.strict };
     let mut loader = store.loader(mode)?;
@@ -82,7 +91,7 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: LoadOptions, summa
     for (index, path) in files.iter().enumerate() {
         bar.set_message(path.display().to_string());
         summary.files += 1;
-        let outcome = store_one(&mut loader, path, &bar);
+        let outcome = store_one(&mut loader, path, options, &bar, &mut summary.warnings);
         bar.inc(1);
         match outcome {
             Ok(reports) if stop_at_failure => held.push((index, reports)),
@@ -106,13 +115,27 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: LoadOptions, summa
 }
 
 /// Parse phase and store phase of one file: its interviews are read as the loader asks for them.
-fn store_one(loader: &mut Loader, path: &Path, bar: &ProgressBar) -> Result<Vec<LoadReport>> {
+fn store_one(
+    loader: &mut Loader,
+    path: &Path,
+    options: &LoadOptions,
+    bar: &ProgressBar,
+    warned: &mut Vec<(PathBuf, usize)>,
+) -> Result<Vec<LoadReport>> {
     let origin = origin_of(path);
-    let (warnings, interviews) = parse(path)?;
+    let (warnings, interviews) = parse(path, options)?;
+    // Local problems are warnings (the rest of the file loads); `--strict` makes them errors.
+    let level = if options.strict { "error" } else { "warning" };
     for w in &warnings {
-        bar.suspend(|| eprintln!("warning: {}:{}: {}", path.display(), w.line, w.message));
+        bar.suspend(|| eprintln!("{level}: {}:{}: {}", path.display(), w.line, w.message));
     }
-    let claimed = if loader.stored_from(&origin)? { claimed_identities(path, &origin) } else { None };
+    if !warnings.is_empty() {
+        warned.push((path.to_path_buf(), warnings.len()));
+        if options.strict {
+            anyhow::bail!("{}: not loaded: --strict counts its warnings as errors", path.display());
+        }
+    }
+    let claimed = if loader.stored_from(&origin)? { claimed_identities(path, &origin, options) } else { None };
     let result = loader.file(&origin, interviews, claimed);
     // Parse errors already name the file; errors of storing are about the file as a whole.
     result.map_err(|e| if e.is::<FileError>() { e } else { e.context(path.display().to_string()) })
@@ -122,20 +145,25 @@ fn store_one(loader: &mut Loader, path: &Path, bar: &ProgressBar) -> Result<Vec<
 type Interviews = Box<dyn Iterator<Item = Result<Interview, FileError>>>;
 
 /// Parse phase: open a file and read what is needed to start storing it.
-fn parse(path: &Path) -> Result<(Vec<Warning>, Interviews), FileError> {
+fn parse(path: &Path, options: &LoadOptions) -> Result<(Vec<Warning>, Interviews), FileError> {
     if Format::of(path) == Some(Format::JsonLines) {
+        // A JSONL file streams, so its size is not limited, only each line's; it must still be a
+        // regular file (a named pipe would block, a link to /dev/zero never end).
+        transcript::file::check_regular(path)
+            .map_err(|e| FileError { path: path.to_path_buf(), error: transcript::ParseError::whole(e.0) })?;
         let lines = JsonLines::open(path)?;
         return Ok((Vec::new(), Box::new(lines.map(|item| item.map(|(_, iv)| iv)))));
     }
-    let parsed = transcript::read_file(path)?;
+    let limit = options.max_file_size.unwrap_or(transcript::file::DEFAULT_MAX_FILE_SIZE);
+    let parsed = transcript::read_file_with(path, &options.parse, limit)?;
     Ok((parsed.warnings, Box::new(parsed.interviews.into_iter().map(|(_, iv)| Ok(iv)))))
 }
 
 /// The identities of every interview in a file read ahead of storing it, for a file that was
 /// loaded before (only then can an interview whose identity changed be confused with another of
 /// the same file). A file that cannot be read yields none: storing it reports the problem.
-fn claimed_identities(path: &Path, origin: &Origin) -> Option<HashSet<String>> {
-    let (_, interviews) = parse(path).ok()?;
+fn claimed_identities(path: &Path, origin: &Origin, options: &LoadOptions) -> Option<HashSet<String>> {
+    let (_, interviews) = parse(path, options).ok()?;
     let interviews: Vec<Interview> = interviews
         .map(|iv| iv.map(|iv| Interview { pairs: Vec::new(), notes: Vec::new(), speakers: Vec::new(), ..iv }))
         .collect::<Result<_, _>>()
@@ -154,7 +182,7 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut files);
+            walk(path, &mut files, &mut summary.failed);
         } else if path.exists() {
             files.push(path.clone());
         } else {
@@ -169,11 +197,15 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     files
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+/// Add the interview files under `dir` to `files`. A folder that cannot be listed counts as a
+/// failure: files the curator asked for would silently be missing.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut usize) {
+    let listed = std::fs::read_dir(dir).and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect());
+    let mut entries: Vec<PathBuf> = match listed {
+        Ok(entries) => entries,
         Err(e) => {
-            eprintln!("warning: {}: cannot list folder: {e}", dir.display());
+            *failed += 1;
+            eprintln!("error: {}: cannot list folder: {e}", dir.display());
             return;
         }
     };
@@ -190,7 +222,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         if link && path.is_dir() {
             eprintln!("warning: {}: symbolic link to a folder, not followed", path.display());
         } else if path.is_dir() {
-            walk(&path, files);
+            walk(&path, files, failed);
         } else if Format::of(&path).is_some() {
             if link && !path.exists() {
                 eprintln!("warning: {}: broken symbolic link, skipped", path.display());
@@ -227,7 +259,7 @@ fn report(
     files: &[PathBuf],
     index: usize,
     reports: &[LoadReport],
-    options: LoadOptions,
+    options: &LoadOptions,
     summary: &mut Summary,
     seen: &mut HashMap<String, usize>,
 ) {
@@ -288,20 +320,71 @@ fn report(
         if !r.new_speakers.is_empty() {
             let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
         }
-        for (label, canonical) in &r.attributed {
+        for like in &r.resembling {
+            let _ = writeln!(
+                out,
+                "           new speaker {} (labelled `{}`) is kept apart from {}, who is also called `{}`; \
+                 if they are the same person, add `speakers: {} ({})` to the front matter of {} and load it again",
+                like.new,
+                like.label,
+                like.existing,
+                like.label,
+                like.existing,
+                like.label,
+                path.display()
+            );
+        }
+        let kept_apart = |label: &String| r.resembling.iter().any(|like| &like.label == label);
+        for (label, canonical) in r.attributed.iter().filter(|(label, _)| !kept_apart(label)) {
             let _ = writeln!(out, "           `{label}` is {canonical} (known alias)");
         }
     }
 }
 
-fn print_summary(s: &Summary, options: LoadOptions) {
-    let title = if options.dry_run { "Dry run: nothing was written." } else { "Summary" };
+fn print_summary(s: &Summary, options: &LoadOptions) {
+    let title = match (options.dry_run, options.strict && s.failed > 0) {
+        // The rows count what the files that did not fail would do, which --strict forbids.
+        (true, true) => {
+            "Dry run: nothing was written. With --strict nothing would be loaded; the other files would give:"
+        }
+        (true, false) => "Dry run: nothing was written. Loading would give:",
+        (false, _) => "Summary",
+    };
     println!("\n{title}");
-    println!("  files      {:>6}", s.files);
-    println!("  loaded     {:>6}", s.loaded);
-    println!("  replaced   {:>6}", s.replaced);
-    println!("  unchanged  {:>6}", s.unchanged);
-    println!("  failed     {:>6}", s.failed);
-    println!("  pairs added    {:>6}", s.pairs);
-    println!("  speakers added {:>6}", s.speakers);
+    let total: usize = s.warnings.iter().map(|(_, n)| n).sum();
+    let warnings = if options.strict { "errors (warnings, --strict)" } else { "warnings" };
+    let rows = [
+        ("files", s.files),
+        ("loaded", s.loaded),
+        ("replaced", s.replaced),
+        ("unchanged", s.unchanged),
+        ("failed", s.failed),
+        ("pairs added", s.pairs),
+        ("speakers added", s.speakers),
+    ];
+    let rows: Vec<(&str, usize)> = rows.into_iter().chain((total > 0).then_some((warnings, total))).collect();
+    // Three columns after the longest label, and never fewer than 17 in all.
+    let width = rows.iter().map(|(label, _)| label.len() + 3).max().unwrap_or(0).max(17);
+    for (label, n) in rows {
+        // Numbers end in one column: `loaded` and `speakers added` alike.
+        println!("  {label}{n:>w$}", w = width - label.len());
+    }
+    for (path, n) in &s.warnings {
+        println!("    {n:>4}  {}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_is_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut files, mut failed) = (Vec::new(), 0);
+        // Any listing error takes this path (permission denied, or gone since it was named).
+        walk(&dir.path().join("gone"), &mut files, &mut failed);
+        assert_eq!(failed, 1);
+        assert!(files.is_empty());
+    }
 }

@@ -13,14 +13,10 @@ use crate::search::normalize;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::search::postings::{
-    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, Interner, LocalTerms, PairText,
-    TermCounts, TermKey, WORD_BIT,
+    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, word_id, Interner, LocalTerms,
+    PairText, TermCounts, TermKey, INDEX_VERSION,
 };
 use crate::search::tokenize::terms;
-
-/// Version of the index format: tokenisation, normalisation and impact rules. Bump it when any of
-/// them changes; databases indexed with another version are re-indexed on open.
-pub const INDEX_VERSION: &str = "2";
 
 /// Segments beyond this many trigger a merge of the smallest ones.
 pub(crate) const MAX_SEGMENTS: usize = 8;
@@ -101,7 +97,10 @@ impl SegmentBuilder {
     /// Append the postings of another builder, whose pair ids all come after this one's.
     pub fn absorb(&mut self, other: SegmentBuilder) {
         for (key, list) in other.lists {
-            let key = if key & WORD_BIT != 0 { self.key(&other.words.terms[(key & !WORD_BIT) as usize]) } else { key };
+            let key = match word_id(key) {
+                Some(id) => self.key(&other.words.terms[id as usize]),
+                None => key,
+            };
             let mine = self.lists.entry(key).or_default();
             let before = mine.data.capacity();
             decode(&list.data, |id, impact| {

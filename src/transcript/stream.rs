@@ -55,10 +55,18 @@ impl JsonLines {
         };
         loop {
             buf.clear();
-            let read =
-                reader.read_until(b'\n', buf).map_err(|e| ParseError::at(*line_no + 1, format!("cannot read: {e}")))?;
+            // One line is never longer than a whole file may be: a huge file without line ends
+            // (a sparse file, a stray binary) must not be read into memory.
+            let limit = super::file::DEFAULT_MAX_FILE_SIZE;
+            let read = (&mut *reader)
+                .take(limit + 1)
+                .read_until(b'\n', buf)
+                .map_err(|e| ParseError::at(*line_no + 1, format!("cannot read: {e}")))?;
             if read == 0 {
                 return Ok(None);
+            }
+            if read as u64 > limit {
+                return Err(ParseError::at(*line_no + 1, "a line longer than 64 MB: this does not look like JSONL"));
             }
             *line_no += 1;
             let bytes = if *line_no == 1 { buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf) } else { &buf[..] };

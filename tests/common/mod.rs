@@ -50,17 +50,44 @@ impl TempDb {
     }
 }
 
-fn qabot_with_input(db: &Path, args: &[&str], input: Option<&str>) -> Output {
+/// The qabot binary as a command, the one way tests start it: nothing is inherited from the
+/// environment that changes its behaviour (a database, a bot token or API server, a log level),
+/// standard input is empty, and a panic would show its backtrace.
+pub fn qabot_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
-    cmd.args(args).env("QABOT_DB", db).env_remove("TELOXIDE_TOKEN").env("RUST_LOG", "warn");
-    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    for name in [
+        "QABOT_DB",
+        "QABOT_MODEL",
+        "TELOXIDE_TOKEN",
+        "TELEGRAM_API_URL",
+        "TELOXIDE_API_URL",
+        "TELOXIDE_PROXY",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
+    cmd
+}
+
+/// Run `cmd` with `input` on standard input, collecting its output.
+pub fn run_with_input(mut cmd: Command, input: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run qabot");
-    if let Some(text) = input {
+    {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
     }
     child.wait_with_output().expect("qabot finishes")
+}
+
+fn qabot_with_input(db: &Path, args: &[&str], input: Option<&str>) -> Output {
+    let mut cmd = qabot_command();
+    cmd.args(args).env("QABOT_DB", db);
+    match input {
+        Some(text) => run_with_input(cmd, text.as_bytes()),
+        None => cmd.output().expect("qabot finishes"),
+    }
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -111,7 +138,39 @@ pub fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
 }
 
-/// Whether the stock sqlite3 shell is installed.
-pub fn sqlite3_available() -> bool {
-    Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success())
+/// Fail unless the stock sqlite3 shell is installed: a test that passed without running would
+/// hide that the database is no longer readable by it. Every test that calls this has
+/// `sqlite3_shell` in its name, so `cargo test -- --skip sqlite3_shell` skips them all, visibly.
+pub fn require_sqlite3() {
+    let installed = Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success());
+    assert!(
+        installed,
+        "the sqlite3 shell is not installed (Debian/Ubuntu: apt-get install sqlite3); \
+         to skip the tests that need it: cargo test -- --skip sqlite3_shell"
+    );
+}
+
+/// Turn a database written by this qabot back into what schema version 2 wrote: no vector table,
+/// the index queue's triggers under their old names (taken from `tests/data/schema-v2.sql`).
+pub fn downgrade_to_v2(conn: &rusqlite::Connection) {
+    let names: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT type, name FROM sqlite_schema WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name = 'pair_vectors'",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (kind, name) in names {
+        conn.execute_batch(&format!("DROP {kind} IF EXISTS {name};")).unwrap();
+    }
+    let v2 = include_str!("../data/schema-v2.sql");
+    for statement in v2.split("END;").filter_map(|s| s.find("CREATE TRIGGER").map(|i| &s[i..])) {
+        let name = statement.split_whitespace().nth(2).unwrap();
+        if name.ends_with("_ai") || name.ends_with("_ad") || name.ends_with("_au") {
+            conn.execute_batch(&format!("{statement}END;")).unwrap();
+        }
+    }
+    conn.pragma_update(None, "user_version", 2).unwrap();
 }
