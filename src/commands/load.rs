@@ -95,7 +95,7 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summ
         bar.inc(1);
         match outcome {
             Ok(reports) if stop_at_failure => held.push((index, reports)),
-            Ok(reports) => bar.suspend(|| report(files, index, &reports, options, summary, &mut seen_slugs)),
+            Ok(reports) => bar.suspend(|| report(files, index, &reports, options, summary, &mut seen_slugs))?,
             Err(e) => {
                 summary.failed += 1;
                 bar.suspend(|| eprintln!("error: {e:#}"));
@@ -109,7 +109,7 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summ
     bar.finish_and_clear();
     loader.finish()?;
     for (index, reports) in held {
-        report(files, index, &reports, options, summary, &mut seen_slugs);
+        report(files, index, &reports, options, summary, &mut seen_slugs)?;
     }
     Ok(true)
 }
@@ -262,20 +262,12 @@ fn report(
     options: &LoadOptions,
     summary: &mut Summary,
     seen: &mut HashMap<String, usize>,
-) {
+) -> std::io::Result<()> {
     let path = &files[index];
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for r in reports {
-        match r.action {
-            LoadAction::Loaded => summary.loaded += 1,
-            LoadAction::Replaced => summary.replaced += 1,
-            LoadAction::Unchanged => summary.unchanged += 1,
-        }
-        if r.action != LoadAction::Unchanged {
-            summary.pairs += r.pairs;
-        }
-        summary.speakers += r.new_speakers.len();
+        count(summary, r);
         if let Some(previous) = seen.insert(r.slug.clone(), index).map(|i| &files[i]) {
             let what = if r.action == LoadAction::Unchanged { "and the same content" } else { "and replaced it" };
             eprintln!(
@@ -285,60 +277,84 @@ fn report(
                 previous.display()
             );
         }
-        if let Some((old_slug, old_title)) = r.replaced.as_ref().filter(|(old, _)| old == &r.slug) {
-            eprintln!(
-                "warning: {}: \u{300C}{}\u{300D} replaces \u{300C}{old_title}\u{300D} because both have the identity \
-                 `{old_slug}`; if they are different interviews, give each its own `slug:` and load both again",
-                path.display(),
-                r.title,
-            );
-        }
+        warn_about(path, r);
         let verb =
             if options.dry_run { format!("would be {}", r.action.as_str()) } else { r.action.as_str().to_owned() };
-        let _ = writeln!(out, "{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs", path.display(), r.title, r.pairs);
-        if let Some((old_slug, _)) = r.replaced.as_ref().filter(|(old, _)| old != &r.slug) {
-            let _ =
-                writeln!(out, "           replaces `{old_slug}` from the same file (its identity is now `{}`)", r.slug);
-        }
-        if let Some(other) = &r.duplicate_of {
-            let _ = writeln!(out, "           same content as the stored interview `{other}`: not loaded twice");
-        }
-        for (alias, name) in &r.new_aliases {
-            let _ = writeln!(out, "           new alias: {alias} for {name}");
-        }
-        if r.alternates_kept > 0 {
-            let _ = writeln!(out, "           kept {} alternate(s) added with SQL", r.alternates_kept);
-        }
-        if !r.alternates_dropped.is_empty() {
-            eprintln!(
-                "warning: {}: dropped {} alternate(s) added with SQL whose question is no longer in the interview: {}",
-                path.display(),
-                r.alternates_dropped.len(),
-                r.alternates_dropped.join(" | ")
-            );
-        }
-        if !r.new_speakers.is_empty() {
-            let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
-        }
-        for like in &r.resembling {
-            let _ = writeln!(
-                out,
-                "           new speaker {} (labelled `{}`) is kept apart from {}, who is also called `{}`; \
-                 if they are the same person, add `speakers: {} ({})` to the front matter of {} and load it again",
-                like.new,
-                like.label,
-                like.existing,
-                like.label,
-                like.existing,
-                like.label,
-                path.display()
-            );
-        }
-        let kept_apart = |label: &String| r.resembling.iter().any(|like| &like.label == label);
-        for (label, canonical) in r.attributed.iter().filter(|(label, _)| !kept_apart(label)) {
-            let _ = writeln!(out, "           `{label}` is {canonical} (known alias)");
-        }
+        writeln!(out, "{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs", path.display(), r.title, r.pairs)?;
+        details(&mut out, path, r)?;
     }
+    Ok(())
+}
+
+/// Add one interview's outcome to the totals.
+fn count(summary: &mut Summary, r: &LoadReport) {
+    match r.action {
+        LoadAction::Loaded => summary.loaded += 1,
+        LoadAction::Replaced => summary.replaced += 1,
+        LoadAction::Unchanged => summary.unchanged += 1,
+    }
+    if r.action != LoadAction::Unchanged {
+        summary.pairs += r.pairs;
+    }
+    summary.speakers += r.new_speakers.len();
+}
+
+/// Warnings about one interview: a replacement by identity alone, alternates lost.
+fn warn_about(path: &Path, r: &LoadReport) {
+    if let Some((old_slug, old_title)) = r.replaced.as_ref().filter(|(old, _)| old == &r.slug) {
+        eprintln!(
+            "warning: {}: \u{300C}{}\u{300D} replaces \u{300C}{old_title}\u{300D} because both have the identity \
+             `{old_slug}`; if they are different interviews, give each its own `slug:` and load both again",
+            path.display(),
+            r.title,
+        );
+    }
+    if !r.alternates_dropped.is_empty() {
+        eprintln!(
+            "warning: {}: dropped {} alternate(s) added with SQL whose question is no longer in the interview: {}",
+            path.display(),
+            r.alternates_dropped.len(),
+            r.alternates_dropped.join(" | ")
+        );
+    }
+}
+
+/// The indented lines under an interview's row: replacements, duplicates, aliases, speakers.
+fn details(out: &mut impl Write, path: &Path, r: &LoadReport) -> std::io::Result<()> {
+    if let Some((old_slug, _)) = r.replaced.as_ref().filter(|(old, _)| old != &r.slug) {
+        writeln!(out, "           replaces `{old_slug}` from the same file (its identity is now `{}`)", r.slug)?;
+    }
+    if let Some(other) = &r.duplicate_of {
+        writeln!(out, "           same content as the stored interview `{other}`: not loaded twice")?;
+    }
+    for (alias, name) in &r.new_aliases {
+        writeln!(out, "           new alias: {alias} for {name}")?;
+    }
+    if r.alternates_kept > 0 {
+        writeln!(out, "           kept {} alternate(s) added with SQL", r.alternates_kept)?;
+    }
+    if !r.new_speakers.is_empty() {
+        writeln!(out, "           new speakers: {}", r.new_speakers.join(", "))?;
+    }
+    for like in &r.resembling {
+        writeln!(
+            out,
+            "           new speaker {} (labelled `{}`) is kept apart from {}, who is also called `{}`; \
+             if they are the same person, add `speakers: {} ({})` to the front matter of {} and load it again",
+            like.new,
+            like.label,
+            like.existing,
+            like.label,
+            like.existing,
+            like.label,
+            path.display()
+        )?;
+    }
+    let kept_apart = |label: &String| r.resembling.iter().any(|like| &like.label == label);
+    for (label, canonical) in r.attributed.iter().filter(|(label, _)| !kept_apart(label)) {
+        writeln!(out, "           `{label}` is {canonical} (known alias)")?;
+    }
+    Ok(())
 }
 
 fn print_summary(s: &Summary, options: &LoadOptions) {

@@ -469,10 +469,28 @@ fn plan(
         None => {}
     }
     let before = speakers.created.len();
-    // A declared speaker is identified by full name only, and this file's own names and aliases
-    // win over the database's: two people may share a short name (`Sam`), and an alias of someone
-    // elsewhere must never take their words. Aliases are recorded even when the content is
-    // unchanged, since they are not part of it.
+    let declared = declare_speakers(tx, interview, speakers, &mut plan)?;
+    let resembling_before = speakers.resembling.len();
+    speakers.begin_interview();
+    if plan.action != LoadAction::Unchanged {
+        attribute_turns(tx, interview, &declared, speakers, &mut plan)?;
+    }
+    plan.new_speakers = speakers.created[before..].to_vec();
+    plan.resembling = speakers.resembling[resembling_before..].to_vec();
+    Ok(plan)
+}
+
+/// The speakers a file declares (front matter, JSON), by every name they go by. A declared
+/// speaker is identified by full name only, and this file's own names and aliases win over the
+/// database's: two people may share a short name (`Sam`), and an alias of someone elsewhere must
+/// never take their words. Aliases are recorded even when the content is unchanged, since they
+/// are not part of it.
+fn declare_speakers(
+    tx: &Connection,
+    interview: &Interview,
+    speakers: &mut SpeakerResolver,
+    plan: &mut Plan,
+) -> Result<HashMap<String, i64>> {
     let mut declared: HashMap<String, i64> = HashMap::new();
     for speaker in &interview.speakers {
         let id = speakers.resolve(tx, &speaker.name)?;
@@ -485,29 +503,34 @@ fn plan(
             }
         }
     }
-    let resembling_before = speakers.resembling.len();
-    speakers.begin_interview();
-    if plan.action != LoadAction::Unchanged {
-        for pair in &interview.pairs {
-            let mut ids = Vec::with_capacity(pair.turns.len());
-            for turn in &pair.turns {
-                let key = normalize(&turn.speaker);
-                let id = match declared.get(&key) {
-                    Some(&id) => id,
-                    None => speakers.resolve_turn(tx, interview, &turn.speaker)?,
-                };
-                let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
-                if normalize(&canonical) != key && !plan.attributed.iter().any(|(label, _)| label == &turn.speaker) {
-                    plan.attributed.push((turn.speaker.clone(), canonical));
-                }
-                ids.push(id);
+    Ok(declared)
+}
+
+/// The speaker id of every answer turn, and the labels that name someone by another name.
+fn attribute_turns(
+    tx: &Connection,
+    interview: &Interview,
+    declared: &HashMap<String, i64>,
+    speakers: &mut SpeakerResolver,
+    plan: &mut Plan,
+) -> Result<()> {
+    for pair in &interview.pairs {
+        let mut ids = Vec::with_capacity(pair.turns.len());
+        for turn in &pair.turns {
+            let key = normalize(&turn.speaker);
+            let id = match declared.get(&key) {
+                Some(&id) => id,
+                None => speakers.resolve_turn(tx, interview, &turn.speaker)?,
+            };
+            let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
+            if normalize(&canonical) != key && !plan.attributed.iter().any(|(label, _)| label == &turn.speaker) {
+                plan.attributed.push((turn.speaker.clone(), canonical));
             }
-            plan.speaker_ids.push(ids);
+            ids.push(id);
         }
+        plan.speaker_ids.push(ids);
     }
-    plan.new_speakers = speakers.created[before..].to_vec();
-    plan.resembling = speakers.resembling[resembling_before..].to_vec();
-    Ok(plan)
+    Ok(())
 }
 
 /// A stored interview that a loaded one may be a version of.
