@@ -262,7 +262,7 @@ fn latin_name(text: &str) -> Option<String> {
     ((1..=4).contains(&words.len()) && words[0].len() >= 2).then(|| words.join(" "))
 }
 
-/// A nickname the intro gives `name`: `… Thompson who is known by his friends as "JT."` → `JT`.
+/// A nickname the intro gives `name`: `… Maria Lopez who is known to her crew as "ML."` → `ML`.
 pub(crate) fn nickname_of(name: &str, texts: &[&str]) -> Option<String> {
     for text in texts {
         for (pos, _) in text.match_indices(name) {

@@ -138,7 +138,7 @@ pub(super) fn name_shaped(label: &str) -> bool {
     if label.chars().all(|c| c.is_ascii_digit() || c.is_whitespace()) {
         return false;
     }
-    // `《远光灯》`, `「某刊」`: a programme or publication asks the questions.
+    // `《夜航》`, `「某刊」`: a programme or publication asks the questions.
     for (open, close) in [('《', '》'), ('「', '」')] {
         if let Some(inner) = label.strip_prefix(open).and_then(|l| l.strip_suffix(close)) {
             return name_shaped(inner.trim());
@@ -154,7 +154,7 @@ pub(super) fn name_shaped(label: &str) -> bool {
 }
 
 /// Case- and width-insensitive key for comparing labels.
-/// Title brackets do not matter: `《远光灯》` and `「远光灯」` are one label.
+/// Title brackets do not matter: `《夜航》` and `「夜航」` are one label.
 pub(super) fn label_key(label: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let label = label.trim();

@@ -190,7 +190,7 @@ pub(super) fn question_marker(text: &str) -> Option<String> {
 }
 
 /// Right before the next question, after an answer: a section heading, or a caption that a
-/// pasted page left between turns (`Solskjaer managed United from 2018 until 2021`): up to 60
+/// pasted page left between turns (`The club was founded in 1921`): up to 60
 /// characters, not a sentence.
 fn is_caption_or_heading(text: &str) -> bool {
     is_heading(text) || (text.chars().count() <= 60 && !ends_sentence(text) && !fold_str(text).contains([',', '。']))

@@ -2,7 +2,7 @@
 //!
 //! Three layouts are recognised, chosen per file (in `layouts`):
 //! - **labelled interviewer**: every turn is labelled, the interviewer's too (`主持人:`, `记者:`,
-//!   `问:`/`答:`, `Q:`/`A:`, `主持人 李梅:`, `李梅(主持人):`, `《远光灯》:`, a name that front matter
+//!   `问:`/`答:`, `Q:`/`A:`, `主持人 李梅:`, `李梅(主持人):`, `《夜航》:`, a name that front matter
 //!   calls the interviewer, or the name whose turns are mostly questions and who speaks first).
 //!   Each interviewer turn starts a new pair; `答:`/`A:` is the one interviewee named in front
 //!   matter, by `--answerer`, or in the headline or intro (`专访…创始人林晓`, `…李明接受了群访`,

@@ -51,7 +51,7 @@ pub(super) fn read_paragraphs(lines: &[&str], start: usize) -> Body {
 }
 
 /// Lines with their 0-based index, a bold label glued to the end of a line (`…谢谢。**Lily:**`,
-/// `**书名叫什么?** **张涛:**`) moved to a line of its own (same index): pasted pages lose the
+/// `**片名叫什么?** **王五:**`) moved to a line of its own (same index): pasted pages lose the
 /// line break before a label.
 fn unglued_lines<'a>(lines: &[&'a str], start: usize) -> Vec<(usize, &'a str)> {
     let mut out = Vec::with_capacity(lines.len());

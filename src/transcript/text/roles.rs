@@ -125,7 +125,7 @@ impl Roles {
         })
     }
 
-    /// The other labels of each answering speaker (`Ole` for `Ole Gunnar Solskjaer`, `J.M.`
+    /// The other labels of each answering speaker (`Per` for `Per Olav Lindqvist`, `J.M.`
     /// for `JANE MORROW`), as speakers with aliases.
     pub(super) fn aliases(&self) -> Vec<Speaker> {
         let mut out: Vec<Speaker> = Vec::new();
