@@ -3,6 +3,7 @@
 //! Pure functions over text, plus [`rank::rank`], which reads the index through the
 //! [`rank::Corpus`] trait (implemented by the store), so this module knows nothing of SQL.
 
+pub mod calibration;
 pub mod common;
 pub mod normalize;
 pub mod notes;
@@ -13,5 +14,5 @@ pub mod tokenize;
 pub mod vocab;
 
 pub use normalize::normalize;
-pub use rank::{rank, Corpus, Features, Ranking, Scored, DEFAULT_THRESHOLD};
+pub use rank::{rank, rank_with, Context, Corpus, Features, Ranking, Scored, DEFAULT_THRESHOLD};
 pub use vocab::Vocabulary;
