@@ -110,7 +110,8 @@ CREATE TABLE query_log (
 );
 CREATE INDEX query_log_query ON query_log(query);
 
--- Settings and bookkeeping (index_version, builtin_data_hash).
+-- Settings and bookkeeping (index_version, builtin_data_hash, model_dir: the folder `qabot model`
+-- recorded).
 CREATE TABLE meta (
     key   TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL
@@ -163,46 +164,86 @@ CREATE TRIGGER pairs_delete_children AFTER DELETE ON pairs BEGIN
     DELETE FROM pair_notes WHERE pair_id = old.id;
 END;
 
-CREATE TRIGGER alternates_ai AFTER INSERT ON alternates
+CREATE TRIGGER qabot_queue_alternates_insert AFTER INSERT ON alternates
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
 END;
-CREATE TRIGGER alternates_ad AFTER DELETE ON alternates
+CREATE TRIGGER qabot_queue_alternates_delete AFTER DELETE ON alternates
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text);
 END;
-CREATE TRIGGER alternates_au AFTER UPDATE ON alternates
+CREATE TRIGGER qabot_queue_alternates_update AFTER UPDATE ON alternates
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text), (new.pair_id, NULL);
 END;
-CREATE TRIGGER pair_notes_ai AFTER INSERT ON pair_notes
+CREATE TRIGGER qabot_queue_pair_notes_insert AFTER INSERT ON pair_notes
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
 END;
-CREATE TRIGGER pair_notes_ad AFTER DELETE ON pair_notes
+CREATE TRIGGER qabot_queue_pair_notes_delete AFTER DELETE ON pair_notes
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text);
 END;
-CREATE TRIGGER pairs_au AFTER UPDATE OF question ON pairs
+CREATE TRIGGER qabot_queue_pairs_update AFTER UPDATE OF question ON pairs
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.id, old.question);
 END;
-CREATE TRIGGER pairs_ad AFTER DELETE ON pairs
+CREATE TRIGGER qabot_queue_pairs_delete AFTER DELETE ON pairs
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (old.id, old.question);
 END;
-CREATE TRIGGER turns_ai AFTER INSERT ON turns
+CREATE TRIGGER qabot_queue_turns_insert AFTER INSERT ON turns
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
 END;
-CREATE TRIGGER turns_ad AFTER DELETE ON turns
+CREATE TRIGGER qabot_queue_turns_delete AFTER DELETE ON turns
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text, old_speaker) VALUES (old.pair_id, old.text, old.speaker_id);
 END;
-CREATE TRIGGER turns_au AFTER UPDATE ON turns
+CREATE TRIGGER qabot_queue_turns_update AFTER UPDATE ON turns
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
     INSERT INTO index_queue(pair_id, old_text, old_speaker) VALUES (old.pair_id, old.text, old.speaker_id),
                                                                    (new.pair_id, NULL, NULL);
+END;
+
+-- ---------------------------------------------------------------------------------------------
+-- Sentence-embedding vectors (`qabot embed`, or `qabot load` with a model): one row per pair.
+-- `vector` is `dim` little-endian IEEE-754 32-bit floats (4 × dim bytes), unit length, so the dot
+-- product of two vectors is their cosine similarity; `model` is the identity of the model that
+-- made it (`name@hash`, see `qabot model`). A pair without a row has no vector yet. Rows are
+-- deleted with their pair, and when the pair's question, alternates or answer turns change (the
+-- triggers below), so a vector never describes text that is no longer there.
+--   SELECT pair_id, model, dim, length(vector) FROM pair_vectors LIMIT 3;
+CREATE TABLE pair_vectors (
+    pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+    model   TEXT    NOT NULL,
+    dim     INTEGER NOT NULL,
+    vector  BLOB    NOT NULL
+);
+
+CREATE TRIGGER qabot_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = old.id;
+END;
+CREATE TRIGGER qabot_vectors_pairs_update AFTER UPDATE OF question ON pairs BEGIN
+    DELETE FROM pair_vectors WHERE pair_id IN (old.id, new.id);
+END;
+CREATE TRIGGER qabot_vectors_turns_insert AFTER INSERT ON turns BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = new.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_turns_delete AFTER DELETE ON turns BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = old.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_turns_update AFTER UPDATE OF text, pair_id, position ON turns BEGIN
+    DELETE FROM pair_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
+END;
+CREATE TRIGGER qabot_vectors_alternates_insert AFTER INSERT ON alternates BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = new.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_alternates_delete AFTER DELETE ON alternates BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = old.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_alternates_update AFTER UPDATE OF text, pair_id ON alternates BEGIN
+    DELETE FROM pair_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
 END;
 
 -- ---------------------------------------------------------------------------------------------
@@ -253,4 +294,4 @@ SELECT s.id, s.name,
        (SELECT count(*) FROM turns WHERE speaker_id = s.id) AS turns
   FROM speakers AS s;
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

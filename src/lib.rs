@@ -3,6 +3,7 @@
 //! Layers, each depending only on those above it:
 //! - [`transcript`]: reading interview files into plain structs;
 //! - [`search`]: normalising and tokenising text, ranking pairs, confidence;
+//! - [`embed`]: sentence embeddings from a BERT model folder (no SQL, no search);
 //! - [`store`]: the SQLite database: schema, loading, index, read queries;
 //! - [`render`]: turning a match into terminal text, JSON or Telegram HTML;
 //! - [`bot`]: the Telegram front end; [`commands`]: the command-line front end.
@@ -10,6 +11,7 @@
 pub mod answer;
 pub mod bot;
 pub mod commands;
+pub mod embed;
 pub mod render;
 pub mod search;
 pub mod store;

@@ -37,6 +37,11 @@ struct Cli {
     #[arg(long, global = true)]
     no_bundled: bool,
 
+    /// Sentence-embedding model folder (config.json, tokenizer.json, model.safetensors)
+    /// [default: $QABOT_MODEL, else the folder recorded with `qabot model DIR`, else none]
+    #[arg(long, global = true, env = "QABOT_MODEL", value_name = "DIR")]
+    model: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -103,6 +108,28 @@ enum Command {
         #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X", value_parser = parse_share)]
         threshold: f64,
     },
+    /// Give every pair a vector from the sentence-embedding model (fills what is missing)
+    #[command(after_help = "Resumable: vectors are committed every 64 pairs, so an interrupted run \
+        loses nothing and the next run continues. Vectors made by another model are deleted first \
+        (vectors of two models cannot be compared).")]
+    Embed {
+        /// Embed at most this many pairs now (the rest stay for the next run)
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Show, record or forget the sentence-embedding model folder used when --model is not given
+    #[command(after_help = "Download the model once, e.g.\n  \
+        huggingface-cli download intfloat/multilingual-e5-small --local-dir ~/models/multilingual-e5-small\n  \
+        qabot model ~/models/multilingual-e5-small\n  \
+        qabot embed")]
+    Model {
+        /// The model folder to record; without it, show the current one
+        #[arg(value_name = "DIR", conflicts_with = "clear")]
+        dir: Option<PathBuf>,
+        /// Forget the recorded folder (matching becomes lexical only)
+        #[arg(long)]
+        clear: bool,
+    },
     /// List loaded interviews
     Interviews,
     /// List speakers who answer, with their aliases
@@ -149,6 +176,11 @@ enum Command {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    // An empty $QABOT_MODEL means no model (clap would reject it as a missing value).
+    if std::env::var_os("QABOT_MODEL").is_some_and(|v| v.is_empty()) {
+        // At start-up, before any other thread exists (remove_var is unsafe in edition 2024).
+        std::env::remove_var("QABOT_MODEL");
+    }
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve { .. }) {
         restore_sigpipe();
@@ -165,6 +197,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = cli.db.clone().unwrap_or_else(store::default_path);
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
+    let model = cli.model.as_deref().filter(|m| !m.as_os_str().is_empty());
     let open = || -> anyhow::Result<Store> {
         let store = Store::open(&db, seed)?;
         // A mistyped --db would otherwise quietly answer from (or export) a fresh database.
@@ -181,7 +214,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::ask::run(&mut open()?, question.as_deref(), &options)?;
         }
         Command::Load { paths, dry_run, strict } => {
-            let summary = commands::load::run(&mut open()?, &paths, LoadOptions { dry_run, strict })?;
+            let mut store = open()?;
+            let summary = commands::load::run(&mut store, &paths, LoadOptions { dry_run, strict })?;
+            if !dry_run {
+                commands::embed::after_load(&mut store, model, &mut std::io::stderr())?;
+            }
             if summary.failed > 0 {
                 return Ok(ExitCode::FAILURE);
             }
@@ -190,6 +227,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
         }
         Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold)?,
+        Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, &mut std::io::stdout())?,
+        Command::Model { dir, clear } => {
+            commands::embed::model(&mut open()?, dir.as_deref(), clear, model, &mut std::io::stdout())?
+        }
         Command::Interviews => commands::info::interviews(&open()?)?,
         Command::Speakers => commands::info::speakers(&open()?)?,
         Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json)?,

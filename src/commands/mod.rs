@@ -2,6 +2,7 @@
 //! and calls these; they print results and return errors for `main` to report.
 
 pub mod ask;
+pub mod embed;
 pub mod eval;
 pub mod info;
 pub mod load;

@@ -14,19 +14,111 @@ use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
 use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
 
 /// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Forward migrations: `(version reached, SQL)`, applied in order to databases below it.
 /// A new version appends its step here and updates schema.sql so that new databases get the same
 /// result in one go.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    // Version 1 did not record where an alternate came from; calling them all the curator's keeps
-    // them through the next replacing load (losing one would be worse than keeping a stale one).
-    "ALTER TABLE alternates ADD COLUMN origin TEXT NOT NULL DEFAULT 'user';
-     CREATE INDEX interviews_content_hash ON interviews(content_hash);
-     CREATE INDEX interviews_origin ON interviews(origin, title);",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        // Version 1 did not record where an alternate came from; calling them all the curator's keeps
+        // them through the next replacing load (losing one would be worse than keeping a stale one).
+        "ALTER TABLE alternates ADD COLUMN origin TEXT NOT NULL DEFAULT 'user';
+         CREATE INDEX interviews_content_hash ON interviews(content_hash);
+         CREATE INDEX interviews_origin ON interviews(origin, title);",
+    ),
+    (3, MIGRATE_TO_3),
+];
+
+/// Version 3: sentence-embedding vectors (`pair_vectors`, kept in step by triggers), and the index
+/// queue's triggers renamed from `<table>_ai/_ad/_au`, the names sqlite-utils gives its own FTS
+/// triggers (`sqlite-utils enable-fts --create-triggers` failed on a qabot database). SQLite
+/// cannot rename a trigger: each is dropped and created again, with the same body.
+const MIGRATE_TO_3: &str = r#"
+DROP TRIGGER IF EXISTS alternates_ai;
+DROP TRIGGER IF EXISTS alternates_ad;
+DROP TRIGGER IF EXISTS alternates_au;
+DROP TRIGGER IF EXISTS pair_notes_ai;
+DROP TRIGGER IF EXISTS pair_notes_ad;
+DROP TRIGGER IF EXISTS pairs_au;
+DROP TRIGGER IF EXISTS pairs_ad;
+DROP TRIGGER IF EXISTS turns_ai;
+DROP TRIGGER IF EXISTS turns_ad;
+DROP TRIGGER IF EXISTS turns_au;
+CREATE TRIGGER qabot_queue_alternates_insert AFTER INSERT ON alternates
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
+END;
+CREATE TRIGGER qabot_queue_alternates_delete AFTER DELETE ON alternates
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text);
+END;
+CREATE TRIGGER qabot_queue_alternates_update AFTER UPDATE ON alternates
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text), (new.pair_id, NULL);
+END;
+CREATE TRIGGER qabot_queue_pair_notes_insert AFTER INSERT ON pair_notes
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
+END;
+CREATE TRIGGER qabot_queue_pair_notes_delete AFTER DELETE ON pair_notes
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (old.pair_id, old.text);
+END;
+CREATE TRIGGER qabot_queue_pairs_update AFTER UPDATE OF question ON pairs
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (old.id, old.question);
+END;
+CREATE TRIGGER qabot_queue_pairs_delete AFTER DELETE ON pairs
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (old.id, old.question);
+END;
+CREATE TRIGGER qabot_queue_turns_insert AFTER INSERT ON turns
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text) VALUES (new.pair_id, NULL);
+END;
+CREATE TRIGGER qabot_queue_turns_delete AFTER DELETE ON turns
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text, old_speaker) VALUES (old.pair_id, old.text, old.speaker_id);
+END;
+CREATE TRIGGER qabot_queue_turns_update AFTER UPDATE ON turns
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'indexing_in_progress') BEGIN
+    INSERT INTO index_queue(pair_id, old_text, old_speaker) VALUES (old.pair_id, old.text, old.speaker_id),
+                                                                   (new.pair_id, NULL, NULL);
+END;
+CREATE TABLE pair_vectors (
+    pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+    model   TEXT    NOT NULL,
+    dim     INTEGER NOT NULL,
+    vector  BLOB    NOT NULL
+);
+
+CREATE TRIGGER qabot_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = old.id;
+END;
+CREATE TRIGGER qabot_vectors_pairs_update AFTER UPDATE OF question ON pairs BEGIN
+    DELETE FROM pair_vectors WHERE pair_id IN (old.id, new.id);
+END;
+CREATE TRIGGER qabot_vectors_turns_insert AFTER INSERT ON turns BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = new.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_turns_delete AFTER DELETE ON turns BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = old.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_turns_update AFTER UPDATE OF text, pair_id, position ON turns BEGIN
+    DELETE FROM pair_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
+END;
+CREATE TRIGGER qabot_vectors_alternates_insert AFTER INSERT ON alternates BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = new.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_alternates_delete AFTER DELETE ON alternates BEGIN
+    DELETE FROM pair_vectors WHERE pair_id = old.pair_id;
+END;
+CREATE TRIGGER qabot_vectors_alternates_update AFTER UPDATE OF text, pair_id ON alternates BEGIN
+    DELETE FROM pair_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
+END;
+"#;
 
 /// Bring the database to [`SCHEMA_VERSION`]. Returns true when the database was new.
 pub fn migrate(conn: &mut Connection) -> Result<bool> {

@@ -11,6 +11,7 @@ mod load;
 mod migrate;
 mod read;
 mod speakers;
+mod vectors;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use load::{LoadAction, LoadReport, Origin};
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
+pub use vectors::{dot, passage_text, Passage, VectorSet, PASSAGE_ANSWER_CHARS};
 
 use crate::search::Vocabulary;
 

@@ -52,7 +52,7 @@ impl TempDb {
 
 fn qabot_with_input(db: &Path, args: &[&str], input: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
-    cmd.args(args).env("QABOT_DB", db).env_remove("TELOXIDE_TOKEN").env("RUST_LOG", "warn");
+    cmd.args(args).env("QABOT_DB", db).env_remove("QABOT_MODEL").env_remove("TELOXIDE_TOKEN").env("RUST_LOG", "warn");
     cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run qabot");
@@ -114,4 +114,29 @@ pub fn data(name: &str) -> PathBuf {
 /// Whether the stock sqlite3 shell is installed.
 pub fn sqlite3_available() -> bool {
     Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Turn a database written by this qabot back into what schema version 2 wrote: no vector table,
+/// the index queue's triggers under their old names (taken from `tests/data/schema-v2.sql`).
+pub fn downgrade_to_v2(conn: &rusqlite::Connection) {
+    let names: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT type, name FROM sqlite_schema WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name = 'pair_vectors'",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (kind, name) in names {
+        conn.execute_batch(&format!("DROP {kind} IF EXISTS {name};")).unwrap();
+    }
+    let v2 = include_str!("../data/schema-v2.sql");
+    for statement in v2.split("END;").filter_map(|s| s.find("CREATE TRIGGER").map(|i| &s[i..])) {
+        let name = statement.split_whitespace().nth(2).unwrap();
+        if name.ends_with("_ai") || name.ends_with("_ad") || name.ends_with("_au") {
+            conn.execute_batch(&format!("{statement}END;")).unwrap();
+        }
+    }
+    conn.pragma_update(None, "user_version", 2).unwrap();
 }

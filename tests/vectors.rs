@@ -1,0 +1,286 @@
+//! Sentence-embedding vectors in the database: migration, consistency with the pairs, model
+//! mismatches, resumable filling, and the commands around them. Models are tiny and random.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::TempDb;
+use qabot::commands::embed::{self, VectorState};
+use qabot::commands::load::{self as load_cmd, LoadOptions};
+use qabot::embed::tiny::{self, Layout};
+use qabot::embed::Embedder;
+use qabot::store::{Seed, Store};
+
+/// A tiny model in `dir/name`.
+fn tiny_model(dir: &Path, name: &str) -> (PathBuf, Embedder) {
+    let folder = dir.join(name);
+    tiny::write(&folder, 1, Layout::F16).unwrap();
+    let embedder = Embedder::load(&folder).unwrap();
+    (folder, embedder)
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn vectors(store: &Store) -> i64 {
+    count(store, "SELECT count(*) FROM pair_vectors")
+}
+
+fn has_vector(store: &Store, pair: i64) -> bool {
+    count(store, &format!("SELECT count(*) FROM pair_vectors WHERE pair_id = {pair}")) == 1
+}
+
+/// A store with the bundled interview, every pair embedded by `embedder`.
+fn embedded_store(db: &TempDb, embedder: &Embedder) -> Store {
+    let mut store = db.store();
+    let report = embed::fill_missing(&mut store, embedder, None, false).unwrap();
+    assert_eq!(report.missing, 0);
+    assert_eq!(report.embedded as i64, count(&store, "SELECT count(*) FROM pairs"));
+    store
+}
+
+const INTERVIEW_V1: &str = r#"{"title": "River boats", "slug": "boats", "pairs": [
+  {"question": "why boats", "turns": [{"speaker": "Ann Lee", "text": "the river is wide"}]},
+  {"question": "what music", "turns": [{"speaker": "Ann Lee", "text": "piano music"}]}]}"#;
+const INTERVIEW_V2: &str = r#"{"title": "River boats", "slug": "boats", "pairs": [
+  {"question": "why boats", "turns": [{"speaker": "Ann Lee", "text": "the river is wide and slow"}]},
+  {"question": "what music", "turns": [{"speaker": "Ann Lee", "text": "piano music"}]}]}"#;
+
+#[test]
+fn a_version_2_database_is_migrated_to_the_same_schema_as_a_new_one() {
+    let fresh = TempDb::new();
+    let names = |store: &Store| -> Vec<(String, String)> {
+        let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let expected = names(&fresh.store());
+    let db = TempDb::new();
+    drop(db.store());
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    common::downgrade_to_v2(&conn);
+    assert_eq!(count_conn(&conn, "SELECT count(*) FROM sqlite_schema WHERE name = 'pairs_ad'"), 1);
+    drop(conn);
+    let store = Store::open(&db.path, Seed::Bundled).unwrap();
+    assert_eq!(count(&store, "PRAGMA user_version"), 3);
+    assert_eq!(names(&store), expected);
+    // The names sqlite-utils gives its FTS triggers are free now.
+    store
+        .connection()
+        .execute_batch("CREATE TRIGGER pairs_ad AFTER DELETE ON pairs BEGIN SELECT 1; END; DROP TRIGGER pairs_ad;")
+        .unwrap();
+    // The renamed triggers still queue SQL edits for the index.
+    store.connection().execute("UPDATE pairs SET question = question || '?' WHERE id = 1", []).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM index_queue"), 1);
+}
+
+fn count_conn(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn sql_edits_invalidate_exactly_the_edited_pairs_vector() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let store = embedded_store(&db, &embedder);
+    let total = vectors(&store);
+    let conn = store.connection();
+    conn.execute("UPDATE pairs SET question = 'why the river' WHERE id = 1", []).unwrap();
+    conn.execute("UPDATE turns SET text = text || '!' WHERE pair_id = 2 AND position = 1", []).unwrap();
+    conn.execute("INSERT INTO alternates(pair_id, text) VALUES (3, 'another way to ask')", []).unwrap();
+    conn.execute("DELETE FROM turns WHERE pair_id = 4 AND position = 1", []).unwrap();
+    for pair in 1..=4 {
+        assert!(!has_vector(&store, pair), "pair {pair} kept a stale vector");
+    }
+    assert!(has_vector(&store, 5));
+    assert_eq!(vectors(&store), total - 4);
+    // Deleting a pair with foreign keys off (the sqlite3 shell's default) still removes its vector.
+    conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM pairs WHERE id = 5; PRAGMA foreign_keys = ON;").unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM pair_vectors WHERE pair_id NOT IN (SELECT id FROM pairs)"), 0);
+    assert_eq!(vectors(&store), total - 5);
+}
+
+#[test]
+fn replacing_and_removing_interviews_keep_vectors_in_step() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = embedded_store(&db, &embedder);
+    let bundled = vectors(&store);
+    let file = db.file("boats.json", INTERVIEW_V1);
+    load_cmd::run(&mut store, std::slice::from_ref(&file), LoadOptions::default()).unwrap();
+    assert_eq!(embed::fill_missing(&mut store, &embedder, None, false).unwrap().embedded, 2);
+    std::fs::write(&file, INTERVIEW_V2).unwrap();
+    load_cmd::run(&mut store, &[file], LoadOptions::default()).unwrap();
+    // The replaced interview's pairs are new rows without vectors; the old vectors are gone.
+    assert_eq!(vectors(&store), bundled);
+    assert_eq!(store.missing_vectors(&embedder.identity().to_string()).unwrap(), 2);
+    assert!(store.remove("boats").unwrap());
+    assert_eq!(store.missing_vectors(&embedder.identity().to_string()).unwrap(), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM pair_vectors WHERE pair_id NOT IN (SELECT id FROM pairs)"), 0);
+}
+
+#[test]
+fn stored_vectors_are_the_models_vectors_of_the_passage() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let store = embedded_store(&db, &embedder);
+    let model = embedder.identity().to_string();
+    let passage = store.passages_missing("some other model", 1).unwrap().remove(0);
+    let expected = embedder.embed_passages(&[&passage.text]).unwrap().remove(0);
+    let got = store.vectors_for(&model, &[passage.pair_id]).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, passage.pair_id);
+    // Embedded in a batch with others: equal up to rounding.
+    assert!(got[0].1.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-5), "{got:?} vs {expected:?}");
+    // The BLOB is little-endian f32, readable without qabot.
+    let blob: Vec<u8> = store
+        .connection()
+        .query_row("SELECT vector FROM pair_vectors WHERE pair_id = ?1", [passage.pair_id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(blob.len(), 4 * embedder.dim());
+    assert_eq!(f32::from_le_bytes(blob[..4].try_into().unwrap()), got[0].1[0]);
+    // The full scan holds the same vectors, and its top-k is the brute-force order.
+    let all = store.all_vectors(&model).unwrap();
+    assert_eq!(all.len() as i64, vectors(&store));
+    let query = embedder.embed_queries(&["why the river"]).unwrap().remove(0);
+    let mut brute: Vec<(i64, f32)> =
+        (0..all.len()).map(|i| (all.ids[i], qabot::store::dot(all.vector(i), &query))).collect();
+    brute.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    assert_eq!(all.top_k(&query, 3), brute[..3].to_vec());
+}
+
+#[test]
+fn a_passage_changed_while_embedding_is_not_stored() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = db.store();
+    let model = embedder.identity().to_string();
+    let passages = store.passages_missing(&model, 2).unwrap();
+    let vectors_made = embedder.embed_passages(&[&passages[0].text, &passages[1].text]).unwrap();
+    let first = passages[0].pair_id;
+    store.connection().execute("UPDATE pairs SET question = 'edited meanwhile' WHERE id = ?1", [first]).unwrap();
+    let rows: Vec<_> = passages.into_iter().zip(vectors_made).collect();
+    assert_eq!(store.put_vectors(&model, &rows).unwrap(), 1);
+    assert!(!has_vector(&store, first));
+}
+
+#[test]
+fn vectors_of_another_model_are_detected_and_never_mixed() {
+    let db = TempDb::new();
+    let models = db.dir.path().join("models");
+    let (_a, first) = tiny_model(&models, "first");
+    let (second_dir, second) = tiny_model(&models, "second");
+    let mut store = embedded_store(&db, &first);
+    let a = first.identity().to_string();
+    let b = second.identity().to_string();
+    assert_eq!(VectorState::of(&store, &a).unwrap(), VectorState::Ready);
+    let state = VectorState::of(&store, &b).unwrap();
+    assert!(matches!(state, VectorState::OtherModel { .. }));
+    let note = state.note(&b).unwrap();
+    assert!(note.contains(&a) && note.contains("qabot embed") && note.contains("lexical"), "{note}");
+    // Filling with the second model refuses; `qabot embed` with it replaces everything.
+    let err = embed::fill_missing(&mut store, &second, None, false).unwrap_err();
+    assert!(format!("{err:#}").contains(&a));
+    let mut out = Vec::new();
+    embed::run(&mut store, Some(&second_dir), None, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("deleted") && out.contains("every pair has a vector"), "{out}");
+    assert_eq!(store.vector_models().unwrap().len(), 1);
+    assert_eq!(VectorState::of(&store, &b).unwrap(), VectorState::Ready);
+    assert!(store.all_vectors(&a).unwrap().is_empty());
+}
+
+#[test]
+fn embedding_resumes_where_it_stopped() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = db.store();
+    let pairs = count(&store, "SELECT count(*) FROM pairs");
+    let model = embedder.identity().to_string();
+    let report = embed::fill_missing(&mut store, &embedder, Some(3), false).unwrap();
+    assert_eq!((report.embedded, report.missing), (3, pairs - 3));
+    assert_eq!(VectorState::of(&store, &model).unwrap(), VectorState::Partial { missing: pairs - 3 });
+    // A new connection (as after an interrupted process) sees what was committed.
+    drop(store);
+    let mut store = db.store();
+    assert_eq!(vectors(&store), 3);
+    let report = embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!((report.embedded as i64, report.missing), (pairs - 3, 0));
+}
+
+#[test]
+fn the_model_command_records_shows_and_forgets_a_folder() {
+    let db = TempDb::new();
+    let (folder, embedder) = tiny_model(db.dir.path(), "tiny-e5");
+    let folder = folder.to_str().unwrap();
+    let out = db.qabot(&["model"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lexical only"));
+    let out = db.qabot(&["model", folder]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&embedder.identity().to_string()) && text.contains("qabot embed"), "{text}");
+    let out = db.qabot(&["embed", "--limit", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("embedded 2 pairs") && text.contains("run `qabot embed` again"), "{text}");
+    let out = db.qabot(&["embed"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("every pair has a vector"));
+    let out = db.qabot(&["model"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(recorded)") && text.contains("every pair has a vector"), "{text}");
+    // Asking still works with vectors present (lexical matching is unaffected).
+    assert!(db.qabot(&["ask", "--no-log", "微软为什么投资 OpenAI?"]).status.success());
+    let out = db.qabot(&["model", "--clear"]);
+    assert!(out.status.success());
+    let out = db.qabot(&["embed"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no model") && err.contains("--model"), "{err}");
+}
+
+#[test]
+fn load_with_a_model_embeds_the_new_pairs_after_committing() {
+    let db = TempDb::new();
+    let (folder, embedder) = tiny_model(db.dir.path(), "m");
+    let file = db.file("boats.json", INTERVIEW_V1);
+    let out = db.qabot(&["--model", folder.to_str().unwrap(), "load", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = db.store();
+    // Every pair, the bundled interview's included, has a vector now.
+    assert_eq!(VectorState::of(&store, &embedder.identity().to_string()).unwrap(), VectorState::Ready);
+    // A model folder that vanished: the load still succeeds, with a warning.
+    std::fs::write(&file, INTERVIEW_V2).unwrap();
+    let gone = db.dir.path().join("gone");
+    let out = db.qabot(&["--model", gone.to_str().unwrap(), "load", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("loaded, but not embedded") && err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn without_a_model_nothing_changes() {
+    let db = TempDb::new();
+    let file = db.file("boats.json", INTERVIEW_V1);
+    let out = db.qabot(&["load", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("embed"));
+    let out = db.qabot(&["ask", "--no-log", "why boats"]);
+    assert!(out.status.success());
+    assert_eq!(vectors(&db.store()), 0);
+}
+
+#[test]
+fn an_empty_model_variable_means_no_model() {
+    let db = TempDb::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qabot"))
+        .args(["embed"])
+        .env("QABOT_DB", &db.path)
+        .env("QABOT_MODEL", "")
+        .env_remove("TELOXIDE_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no model: give a model folder"), "{err}");
+}
