@@ -226,7 +226,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql { query, json, width } => {
             commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
         }
-        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold)?,
+        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, model, &file, json, threshold)?,
         Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, &mut std::io::stdout())?,
         Command::Model { dir, clear } => {
             commands::embed::model(&mut open()?, dir.as_deref(), clear, model, &mut std::io::stdout())?

@@ -10,7 +10,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::answer;
+use super::embed::load_model;
+use crate::answer::{self, Semantic};
 use crate::search::Ranking;
 use crate::store::Store;
 
@@ -178,10 +179,12 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
-/// `qabot eval`: evaluate a question file and print the report (text, or JSON).
-pub fn run(store: &mut Store, file: &Path, json: bool, threshold: f64) -> Result<()> {
+/// `qabot eval`: evaluate a question file and print the report (text, or JSON). With a model
+/// (`--model`, `$QABOT_MODEL` or `qabot model`), questions are matched by meaning too.
+pub fn run(store: &mut Store, model: Option<&Path>, file: &Path, json: bool, threshold: f64) -> Result<()> {
     let items = read_items(file)?;
-    let report = evaluate(store, &file.display().to_string(), &items, threshold)?;
+    let mut semantic = load_model(store, model)?.map(Semantic::new);
+    let report = evaluate(store, semantic.as_mut(), &file.display().to_string(), &items, threshold)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -207,19 +210,30 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
 }
 
 /// Evaluate every item against the store.
-pub fn evaluate(store: &mut Store, file: &str, items: &[Item], threshold: f64) -> Result<Report> {
+pub fn evaluate(
+    store: &mut Store,
+    mut semantic: Option<&mut Semantic>,
+    file: &str,
+    items: &[Item],
+    threshold: f64,
+) -> Result<Report> {
     store.refresh()?;
     let mut outcomes = Vec::with_capacity(items.len());
     for item in items {
-        outcomes.push(judge(store, item, threshold)?.0);
+        outcomes.push(judge(store, semantic.as_deref_mut(), item, threshold)?.0);
     }
     Ok(report(file, threshold, outcomes))
 }
 
 /// Ask one item's question and judge the reply; also returns the ranking and, per ranked pair,
 /// whether it is the expected one (what `examples/calibrate.rs` fits on).
-pub fn judge(store: &mut Store, item: &Item, threshold: f64) -> Result<(Outcome, Ranking, Vec<bool>)> {
-    let (answer, ranking) = answer::ask_ranked(store, &item.question, threshold)?;
+pub fn judge(
+    store: &mut Store,
+    semantic: Option<&mut Semantic>,
+    item: &Item,
+    threshold: f64,
+) -> Result<(Outcome, Ranking, Vec<bool>)> {
+    let (answer, ranking) = answer::ask_hybrid(store, semantic, &item.question, threshold)?;
     let mut expected = Vec::with_capacity(ranking.ranked.len());
     let mut top = Vec::new();
     for scored in &ranking.ranked {
@@ -288,6 +302,13 @@ pub fn text(report: &Report) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&summary(report));
+    out
+}
+
+/// The report without the list of misses: per-kind table, calibration table, summary lines.
+pub fn summary(report: &Report) -> String {
+    let mut out = String::new();
     out.push_str(&kinds_table(report));
     out.push('\n');
     out.push_str(&calibration_table(&report.calibration));
