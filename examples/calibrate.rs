@@ -258,6 +258,9 @@ fn outcome(s: &Sample, cal: &Calibration) -> Outcome {
     }
 }
 
+/// Which samples a part of the report covers.
+type Filter = fn(&Sample) -> bool;
+
 /// Fit without each interview, score its questions, and print the figures.
 fn report_loio(samples: &[Sample], dense: bool) {
     let groups: BTreeSet<&str> = samples.iter().map(|s| s.group.as_str()).collect();
@@ -270,7 +273,7 @@ fn report_loio(samples: &[Sample], dense: bool) {
             outcomes.push((s, outcome(s, &cal)));
         }
     }
-    let parts: [(&str, fn(&Sample) -> bool); 3] = [
+    let parts: [(&str, Filter); 3] = [
         ("corpus questions, bundled + corpus loaded", |s| s.group != "seed"),
         ("development questions, bundled + corpus loaded", |s| s.group == "seed" && s.db == "all"),
         ("development questions, bundled interview alone", |s| s.group == "seed" && s.db == "seed"),

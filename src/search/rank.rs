@@ -139,6 +139,9 @@ impl Ranking {
     }
 }
 
+/// log10 of the corpus sizes (pairs) the shipped coefficients were fitted on; see [`signals`].
+const LOG_PAIRS_FITTED: (f64, f64) = (1.3, 2.5);
+
 /// How many nearest pairs by embedding join the lexical candidates.
 pub const DENSE_CANDIDATES: usize = 20;
 
@@ -220,7 +223,19 @@ pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibrat
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
     for i in 0..ranked.len() {
         let signals = signals(&ranked, i, context);
-        ranked[i].confidence = calibration.probability(&signals, context.dense);
+        let mut p = calibration.probability(&signals, context.dense);
+        // Rules too rare in labelled questions to be learnt: when the question asks what someone
+        // says and nobody it names speaks in the pair (or the one asked is in no interview),
+        // someone else's words are at best related; when no word of the question is found, a
+        // pair is at best a neighbour in meaning; a question that says almost nothing (`OpenAI?`)
+        // has no specific answer. Confidence is then no more than the lexical evidence, which
+        // discounts all three.
+        let f = &ranked[i].features;
+        let vague = f.mass < MIN_MASS;
+        if f.speaker_match == Some(0.0) || f.unknown_speaker || vague || (f.evidence == 0.0 && !context.dense) {
+            p = p.min(f.evidence);
+        }
+        ranked[i].confidence = p;
     }
     // A pair ranked lower is never presented as more certain than one ranked above it.
     for i in 1..ranked.len() {
@@ -247,7 +262,9 @@ pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
         similarity: f.similarity,
         margin: margin.clamp(-1.0, 1.0),
         unknown_terms: context.unknown_terms,
-        log_pairs: (context.pairs.max(1) as f64).log10(),
+        // Within the sizes the coefficients were fitted on (20 to a few hundred pairs): a linear
+        // term must not extrapolate to a corpus of four pairs or of a hundred thousand.
+        log_pairs: (context.pairs.max(1) as f64).log10().clamp(LOG_PAIRS_FITTED.0, LOG_PAIRS_FITTED.1),
         speaker_answers: flag(f.speaker_match == Some(1.0)),
         speaker_silent: flag(f.speaker_match == Some(0.0)),
         unknown_speaker: flag(f.unknown_speaker),
