@@ -53,6 +53,9 @@ struct Args {
     dev: PathBuf,
     model: Option<PathBuf>,
     write: bool,
+    /// Samples written by `qabot eval --samples FILE`, with the database they came from
+    /// (`seed=FILE`: the bundled interview alone; `all=FILE`: bundled + corpus).
+    samples: Vec<(&'static str, PathBuf)>,
 }
 
 fn main() -> Result<()> {
@@ -71,6 +74,7 @@ fn parse_args() -> Result<Args> {
         dev: root.join("../shared/eval/dev.jsonl"),
         model: std::env::var_os("QABOT_MODEL").filter(|m| !m.is_empty()).map(PathBuf::from),
         write: false,
+        samples: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -80,6 +84,14 @@ fn parse_args() -> Result<Args> {
             "--dev" => args.dev = value()?,
             "--model" => args.model = Some(value()?),
             "--write" => args.write = true,
+            "--samples" => {
+                let v = value()?.to_string_lossy().into_owned();
+                match v.split_once('=') {
+                    Some(("seed", f)) => args.samples.push(("seed", f.into())),
+                    Some(("all", f)) => args.samples.push(("all", f.into())),
+                    _ => bail!("--samples takes seed=FILE or all=FILE, got {v}"),
+                }
+            }
             other => bail!("unknown argument {other}; expected --corpus DIR, --dev FILE, --model DIR, --write"),
         }
     }
@@ -87,6 +99,9 @@ fn parse_args() -> Result<Args> {
 }
 
 fn run(args: &Args, tmp: &Path) -> Result<()> {
+    if !args.samples.is_empty() {
+        return from_samples(args);
+    }
     let mut semantic = match &args.model {
         Some(dir) => Some(Semantic::new(qabot::embed::Embedder::load(dir)?)),
         None => None,
@@ -131,6 +146,46 @@ fn run(args: &Args, tmp: &Path) -> Result<()> {
         dev.len(),
         corpus_items.len()
     );
+    if args.write {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/calibration.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&fitted)? + "\n")?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Fit from `qabot eval --samples` files (ranked with or without a model, as they were written).
+fn from_samples(args: &Args) -> Result<()> {
+    let mut samples = Vec::new();
+    for (db, path) in &args.samples {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let s: eval::Sample =
+                serde_json::from_str(line).with_context(|| format!("{}:{}: not a sample", path.display(), i + 1))?;
+            samples.push(Sample {
+                group: s.item.interview.clone().unwrap_or_else(|| "seed".to_owned()),
+                db,
+                item: s.item,
+                ranked: s.ranked,
+                context: s.context,
+                right: s.right.into_iter().collect(),
+                questions: s.questions.into_iter().collect(),
+            });
+        }
+    }
+    let dense = samples.iter().any(|s| s.context.dense);
+    println!("\n######## {} ########", if dense { "words and meaning" } else { "words only" });
+    report_loio(&samples, dense);
+    let all: Vec<&Sample> = samples.iter().collect();
+    let cal = fit(&all, dense);
+    let mut fitted = load_current()?;
+    if dense {
+        fitted.dense = cal.dense;
+        fitted.dense_weight = cal.dense_weight;
+        println!("fitted on all: dense weight {}", fitted.dense_weight);
+    } else {
+        fitted.lexical = cal.lexical;
+    }
     if args.write {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/calibration.json");
         std::fs::write(&path, serde_json::to_string_pretty(&fitted)? + "\n")?;

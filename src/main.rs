@@ -107,6 +107,10 @@ enum Command {
         /// Confidence (0–1) needed to answer
         #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X", value_parser = parse_share)]
         threshold: f64,
+        /// Also write every question's candidates and features as JSON Lines (for
+        /// `examples/calibrate.rs --samples`)
+        #[arg(long, value_name = "FILE")]
+        samples: Option<PathBuf>,
     },
     /// Give every pair a vector from the sentence-embedding model (fills what is missing)
     #[command(after_help = "Resumable: vectors are committed every 64 pairs, so an interrupted run \
@@ -226,7 +230,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql { query, json, width } => {
             commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
         }
-        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, model, &file, json, threshold)?,
+        Command::Eval { file, json, threshold, samples } => {
+            commands::eval::run_with_samples(&mut open()?, model, &file, json, threshold, samples.as_deref())?
+        }
         Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, &mut std::io::stdout())?,
         Command::Model { dir, clear } => {
             commands::embed::model(&mut open()?, dir.as_deref(), clear, model, &mut std::io::stdout())?

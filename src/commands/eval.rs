@@ -16,7 +16,7 @@ use crate::search::Ranking;
 use crate::store::Store;
 
 /// One evaluation question.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Item {
     /// What a person types.
     pub question: String,
@@ -182,8 +182,38 @@ fn ratio(a: usize, b: usize) -> f64 {
 /// `qabot eval`: evaluate a question file and print the report (text, or JSON). With a model
 /// (`--model`, `$QABOT_MODEL` or `qabot model`), questions are matched by meaning too.
 pub fn run(store: &mut Store, model: Option<&Path>, file: &Path, json: bool, threshold: f64) -> Result<()> {
+    run_with_samples(store, model, file, json, threshold, None)
+}
+
+/// A judged question with everything the calibration fits on (see `examples/calibrate.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sample {
+    /// The question.
+    pub item: Item,
+    /// Every candidate with its features, best first.
+    pub ranked: Vec<crate::search::Scored>,
+    /// The question and corpus as a whole.
+    pub context: crate::search::Context,
+    /// Candidates that are the expected pair.
+    pub right: Vec<i64>,
+    /// Stored questions of the candidates.
+    pub questions: BTreeMap<i64, String>,
+}
+
+/// [`run`], also writing one [`Sample`] per question as JSON Lines to `samples` (`--samples`).
+pub fn run_with_samples(
+    store: &mut Store,
+    model: Option<&Path>,
+    file: &Path,
+    json: bool,
+    threshold: f64,
+    samples: Option<&Path>,
+) -> Result<()> {
     let items = read_items(file)?;
     let mut semantic = load_model(store, model)?.map(Semantic::new);
+    if let Some(path) = samples {
+        write_samples(store, semantic.as_mut(), &items, threshold, path)?;
+    }
     let report = evaluate(store, semantic.as_mut(), &file.display().to_string(), &items, threshold)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -191,6 +221,29 @@ pub fn run(store: &mut Store, model: Option<&Path>, file: &Path, json: bool, thr
         print!("{}", text(&report));
     }
     Ok(())
+}
+
+/// Judge every item and write its [`Sample`] to `path`.
+fn write_samples(
+    store: &mut Store,
+    mut semantic: Option<&mut Semantic>,
+    items: &[Item],
+    threshold: f64,
+    path: &Path,
+) -> Result<()> {
+    let mut out = String::new();
+    for item in items {
+        let (_, ranking, expected) = judge(store, semantic.as_deref_mut(), item, threshold)?;
+        let right = ranking.ranked.iter().zip(&expected).filter(|(_, &e)| e).map(|(s, _)| s.pair_id).collect();
+        let mut questions = BTreeMap::new();
+        for s in &ranking.ranked {
+            questions.insert(s.pair_id, store.question(s.pair_id)?.unwrap_or_default());
+        }
+        let sample = Sample { item: item.clone(), ranked: ranking.ranked, context: ranking.context, right, questions };
+        out.push_str(&serde_json::to_string(&sample)?);
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Read a question file.
