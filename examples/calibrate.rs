@@ -23,7 +23,7 @@ use qabot::answer::{self, Semantic};
 use qabot::commands::eval::{self, Item, Outcome};
 use qabot::commands::load::{self, LoadOptions};
 use qabot::search::calibration::{Calibration, Logistic, Signals};
-use qabot::search::rank::{finish, signals};
+use qabot::search::{finish, signals};
 use qabot::search::{Context, Scored, DEFAULT_THRESHOLD};
 use qabot::store::{Seed, Store};
 
@@ -204,7 +204,7 @@ fn load_current() -> Result<Calibration> {
 fn open(path: &Path, files: &[PathBuf], semantic: Option<&Semantic>) -> Result<Store> {
     let mut store = Store::open(path, Seed::Bundled)?;
     if !files.is_empty() {
-        let summary = load::run(&mut store, files, LoadOptions { dry_run: false, strict: false })?;
+        let summary = load::run(&mut store, files, &LoadOptions::default())?;
         if summary.failed > 0 {
             eprintln!("warning: {} corpus files did not load; their questions count as unanswerable", summary.failed);
         }

@@ -10,8 +10,9 @@ use crate::search::postings::PairText;
 use crate::search::{self, Corpus, Scored, Vocabulary};
 use crate::store::{PairRecord, Store, VectorSet};
 
-/// Suggestions shown with an answer must reach this confidence (without an answer, the closest
-/// questions are shown whatever their confidence).
+/// Suggestions shown with an answer ("see also") must reach the threshold, and at least this
+/// confidence however low the threshold is set (without an answer, the closest questions are
+/// shown whatever their confidence).
 const SEE_ALSO_MIN: f64 = 0.3;
 /// Most suggestions shown.
 pub const MAX_SUGGESTIONS: usize = 3;
@@ -103,7 +104,8 @@ fn reply(
     // Without an answer, the closest questions are those with any confidence at all: the same
     // measure the reply reports, so "nothing resembles it" (examples) goes with confidence 0.
     let others: Vec<&Scored> = if answered {
-        ranked.filter(|s| s.confidence >= SEE_ALSO_MIN).collect()
+        // A pair offered beside an answer is one that would be answered on its own.
+        ranked.filter(|s| s.confidence >= threshold.max(SEE_ALSO_MIN)).collect()
     } else {
         best.iter().map(|(b, _)| *b).chain(ranked).filter(|s| s.confidence > 0.0).collect()
     };
@@ -138,10 +140,12 @@ fn reply(
     Ok((answer, ranking))
 }
 
-/// Record an answer in the query log; logging problems are reported, never fatal.
+/// Record an answer in the query log; logging problems are reported, never fatal. Personal data
+/// is removed first (see [`crate::redact`]): from the question as typed, where an e-mail address
+/// is still recognisable, and again after normalisation (Chinese numerals become digits).
 pub fn log(store: &Store, frontend: &str, answer: &Answer) {
-    if let Err(e) = store.log_query(frontend, &answer.normalized, answer.best_pair, answer.confidence, answer.answered)
-    {
+    let query = crate::redact::redact(&crate::search::normalize(&crate::redact::redact(&answer.query)));
+    if let Err(e) = store.log_query(frontend, &query, answer.best_pair, answer.confidence, answer.answered) {
         log::warn!("could not write the query log: {e:#}");
     }
 }

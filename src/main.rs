@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use qabot::commands::{self, ask::AskOptions, load::LoadOptions, sql::SqlOptions};
 use qabot::search::DEFAULT_THRESHOLD;
@@ -30,7 +30,8 @@ use qabot::store::{self, Seed, Store};
 struct Cli {
     /// Database file [default: $QABOT_DB, else the per-user data folder, e.g.
     /// ~/.local/share/qabot/qabot.db on Linux]
-    #[arg(long, global = true, env = "QABOT_DB", value_name = "FILE")]
+    // $QABOT_DB is read in `run`, not by clap: clap takes an empty variable for a missing value.
+    #[arg(long, global = true, value_name = "FILE")]
     db: Option<PathBuf>,
 
     /// When the database does not exist yet, create it without the bundled interview
@@ -49,11 +50,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Answer a question (or one per line of standard input) with the closest stored answer
-    #[command(after_help = "Below the confidence threshold the reply says no stored answer is close \
-        enough and lists up to three closest questions instead.\n\n--json prints one object per \
-        question: {\"query\", \"answered\", \"confidence\", \"match\": null | {\"pair_id\", \
-        \"interview\": {\"id\", \"title\"}, \"position\", \"question\", \"turns\": [{\"speaker\", \
-        \"text\"}]}, \"suggestions\": [{\"pair_id\", \"question\", \"confidence\"}]}")]
+    // The after-help, with the JSON shape, is added in `main` from the serialised types.
     Ask {
         /// The question; without it, questions are read from standard input, one per line
         question: Vec<String>,
@@ -82,9 +79,18 @@ enum Command {
         /// Show what would be loaded, replaced or left unchanged, and write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Stop at the first failing file and load nothing at all
+        /// Stop at the first failing file and load nothing at all; warnings count as failures
         #[arg(long)]
         strict: bool,
+        /// Who answers in files that name no one (`答:`/`A:` or unlabelled answers)
+        #[arg(long, value_name = "NAME")]
+        answerer: Option<String>,
+        /// Who asks, for files that do not say
+        #[arg(long, value_name = "NAME")]
+        interviewer: Option<String>,
+        /// Refuse files larger than this (bytes, or with K, M, G) [default: 64M]
+        #[arg(long, value_name = "SIZE", value_parser = qabot::transcript::file::parse_size)]
+        max_file_size: Option<u64>,
     },
     /// Run a read-only SQL query and print the rows (tables and views are in README.md)
     Sql {
@@ -96,6 +102,15 @@ enum Command {
         /// Cut table cells to this many columns (0: never)
         #[arg(long, default_value_t = 60, value_name = "N")]
         width: usize,
+        /// Print at most this many rows (and say when more were left out)
+        #[arg(long, default_value_t = commands::sql::DEFAULT_MAX_ROWS, value_name = "N", conflicts_with = "all")]
+        max_rows: usize,
+        /// Print every row, however many
+        #[arg(long)]
+        all: bool,
+        /// Stop the query after this many seconds (0: no limit)
+        #[arg(long, default_value_t = commands::sql::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECONDS", value_parser = parse_seconds)]
+        timeout: f64,
     },
     /// Measure answer quality on a JSONL question file ({"question", "expected", "kind"} per line)
     Eval {
@@ -143,7 +158,7 @@ enum Command {
         /// Also list answered questions below this confidence
         #[arg(long, default_value_t = 0.65, value_name = "X", value_parser = parse_share)]
         below: f64,
-        /// How many to list
+        /// How many to list (0: all)
         #[arg(long, default_value_t = 20, value_name = "N")]
         limit: usize,
         /// Print JSON
@@ -167,7 +182,8 @@ enum Command {
         Ctrl-C (SIGINT) or SIGTERM: polling stops and replies in flight are finished.")]
     Serve {
         /// Use this Bot API server instead of https://api.telegram.org (e.g. a self-hosted one)
-        #[arg(long, env = "TELEGRAM_API_URL", value_name = "URL")]
+        /// [default: $TELEGRAM_API_URL]
+        #[arg(long, value_name = "URL")]
         api_url: Option<String>,
         /// Do not record questions in the query log
         #[arg(long)]
@@ -185,7 +201,7 @@ fn main() -> ExitCode {
         // At start-up, before any other thread exists (remove_var is unsafe in edition 2024).
         std::env::remove_var("QABOT_MODEL");
     }
-    let cli = Cli::parse();
+    let cli = parse_args();
     if !matches!(cli.command, Command::Serve { .. }) {
         restore_sigpipe();
     }
@@ -198,8 +214,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Below the confidence threshold…: `ask --help`'s after-help, with the `--json` shape made from
+/// the types the output is serialised from.
+fn ask_after_help() -> String {
+    format!(
+        "Below the confidence threshold the reply says no stored answer is close enough and lists up \
+         to three closest questions instead.\n\n--json prints one object per question (`match` is \
+         null when the question is not answered):\n{}",
+        qabot::render::json_shape()
+    )
+}
+
+fn parse_args() -> Cli {
+    let command = Cli::command().mut_subcommand("ask", |ask| ask.after_help(ask_after_help()));
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// An environment variable's value; an empty one counts as unset (`QABOT_DB= qabot …`).
+fn env_value(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = cli.db.clone().unwrap_or_else(store::default_path);
+    let db = cli.db.clone().or_else(|| env_value("QABOT_DB").map(PathBuf::from)).unwrap_or_else(store::default_path);
+    // Not locked here: `serve` runs threads that may log to it.
+    let mut stdout = std::io::stdout();
+    let out = &mut stdout;
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
     let model = cli.model.as_deref().filter(|m| !m.as_os_str().is_empty());
     let open = || -> anyhow::Result<Store> {
@@ -215,11 +256,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
             let options = AskOptions { json, threshold, log: !no_log, explain };
-            commands::ask::run(&mut open()?, question.as_deref(), &options)?;
+            commands::ask::run(&mut open()?, question.as_deref(), &options, out)?;
         }
-        Command::Load { paths, dry_run, strict } => {
+        Command::Load { paths, dry_run, strict, answerer, interviewer, max_file_size } => {
+            let parse = qabot::transcript::ParseOptions { answerer, interviewer };
             let mut store = open()?;
-            let summary = commands::load::run(&mut store, &paths, LoadOptions { dry_run, strict })?;
+            let options = LoadOptions { dry_run, strict, parse, max_file_size };
+            let summary = commands::load::run(&mut store, &paths, &options)?;
             if !dry_run {
                 commands::embed::after_load(&mut store, model, &mut std::io::stderr())?;
             }
@@ -227,27 +270,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Sql { query, json, width } => {
-            commands::sql::run(&db, seed, &query, SqlOptions { json, max_width: width })?
+        Command::Sql { query, json, width, max_rows, all, timeout } => {
+            let options = SqlOptions {
+                json,
+                max_width: width,
+                max_rows: (!all).then_some(max_rows),
+                timeout: (timeout > 0.0).then(|| std::time::Duration::from_secs_f64(timeout)),
+            };
+            commands::sql::run(&db, &query, options, &mut std::io::stdout().lock())?
         }
         Command::Eval { file, json, threshold, samples } => {
-            commands::eval::run_with_samples(&mut open()?, model, &file, json, threshold, samples.as_deref())?
+            commands::eval::run_with_samples(&mut open()?, model, &file, json, threshold, samples.as_deref(), out)?
         }
-        Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, &mut std::io::stdout())?,
-        Command::Model { dir, clear } => {
-            commands::embed::model(&mut open()?, dir.as_deref(), clear, model, &mut std::io::stdout())?
-        }
-        Command::Interviews => commands::info::interviews(&open()?)?,
-        Command::Speakers => commands::info::speakers(&open()?)?,
-        Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json)?,
-        Command::Export { out } => commands::info::export(&open()?, out.as_deref())?,
+        Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, out)?,
+        Command::Model { dir, clear } => commands::embed::model(&mut open()?, dir.as_deref(), clear, model, out)?,
+        Command::Interviews => commands::info::interviews(&open()?, out)?,
+        Command::Speakers => commands::info::speakers(&open()?, out)?,
+        Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json, out)?,
+        Command::Export { out: to } => commands::info::export(&open()?, to.as_deref(), out)?,
         Command::Remove { slug } => {
             if !db.exists() {
                 anyhow::bail!("no database at {}: nothing to remove", db.display());
             }
-            commands::info::remove(&mut open()?, &slug)?
+            commands::info::remove(&mut open()?, &slug, out)?
         }
         Command::Serve { api_url, no_log, threshold } => {
+            let api_url = api_url.or_else(|| env_value("TELEGRAM_API_URL").and_then(|v| v.into_string().ok()));
             qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold })?
         }
     }
@@ -270,5 +318,14 @@ fn parse_share(text: &str) -> Result<f64, String> {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
         Ok(_) => Err("expected a number from 0 to 1".into()),
         Err(e) => Err(format!("expected a number from 0 to 1 ({e})")),
+    }
+}
+
+/// A number of seconds, 0 or more (0 means no limit where a flag says so).
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x >= 0.0 && std::time::Duration::try_from_secs_f64(x).is_ok() => Ok(x),
+        Ok(_) => Err("expected a number of seconds, 0 or more".into()),
+        Err(e) => Err(format!("expected a number of seconds ({e})")),
     }
 }

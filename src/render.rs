@@ -1,10 +1,13 @@
 //! Turning answers into text: terminal, JSON, Telegram HTML. One place, so every front end cites
 //! the same way.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::answer::Answer;
 use crate::store::PairRecord;
+/// Re-exported for callers that cut text where they render it.
+pub use crate::text::shorten;
 
 /// Telegram's limit on a message, in UTF-16 code units of the text after entity parsing.
 pub const TELEGRAM_LIMIT: usize = 4096;
@@ -25,27 +28,119 @@ pub fn citation(record: &PairRecord, confidence: Option<f64>) -> String {
     line
 }
 
-/// The `ask --json` object (shape documented in README.md; fields may be added, never renamed).
+/// The `ask --json` object (shape documented in README.md and `ask --help`, both from these
+/// types; fields may be added, never renamed).
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    query: &'a str,
+    answered: bool,
+    confidence: f64,
+    #[serde(rename = "match")]
+    matched: Option<JsonMatch<'a>>,
+    suggestions: Vec<JsonSuggestion<'a>>,
+    suggestions_are_examples: bool,
+}
+
+#[derive(Serialize)]
+struct JsonMatch<'a> {
+    pair_id: i64,
+    interview: JsonInterview<'a>,
+    position: i64,
+    question: &'a str,
+    turns: Vec<JsonTurn<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonInterview<'a> {
+    id: i64,
+    title: &'a str,
+    source: Option<&'a str>,
+    date: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonTurn<'a> {
+    speaker: &'a str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSuggestion<'a> {
+    pair_id: i64,
+    question: &'a str,
+    confidence: f64,
+}
+
+impl<'a> JsonAnswer<'a> {
+    fn new(answer: &'a Answer) -> JsonAnswer<'a> {
+        let matched = answer.matched.as_ref().map(|m| JsonMatch {
+            pair_id: m.id,
+            interview: JsonInterview {
+                id: m.interview_id,
+                title: &m.interview_title,
+                source: m.source.as_deref(),
+                date: m.date.as_deref(),
+            },
+            position: m.position,
+            question: &m.question,
+            turns: m.turns.iter().map(|t| JsonTurn { speaker: &t.speaker, text: &t.text }).collect(),
+        });
+        JsonAnswer {
+            query: &answer.query,
+            answered: answer.answered,
+            confidence: round3(answer.confidence),
+            matched,
+            suggestions: answer
+                .suggestions
+                .iter()
+                .map(|s| JsonSuggestion { pair_id: s.pair_id, question: &s.question, confidence: round3(s.confidence) })
+                .collect(),
+            suggestions_are_examples: answer.examples,
+        }
+    }
+}
+
+/// The `ask --json` object for `answer`.
 pub fn json(answer: &Answer) -> Value {
-    let matched = answer.matched.as_ref().map(|m| {
-        json!({
-            "pair_id": m.id,
-            "interview": {"id": m.interview_id, "title": m.interview_title, "source": m.source, "date": m.date},
-            "position": m.position,
-            "question": m.question,
-            "turns": m.turns.iter().map(|t| json!({"speaker": t.speaker, "text": t.text})).collect::<Vec<_>>(),
-        })
-    });
-    json!({
-        "query": answer.query,
-        "answered": answer.answered,
-        "confidence": round3(answer.confidence),
-        "match": matched,
-        "suggestions": answer.suggestions.iter().map(|s| json!({
-            "pair_id": s.pair_id, "question": s.question, "confidence": round3(s.confidence)
-        })).collect::<Vec<_>>(),
-        "suggestions_are_examples": answer.examples,
-    })
+    serde_json::to_value(JsonAnswer::new(answer)).expect("plain data serialises")
+}
+
+/// The shape of the `ask --json` object, field names only (`{"query", …, "match": {…}}`), made
+/// from the same types as the output so the help cannot fall behind it.
+pub fn json_shape() -> String {
+    let turn = JsonTurn { speaker: "", text: "" };
+    let sample = JsonAnswer {
+        query: "",
+        answered: true,
+        confidence: 0.0,
+        matched: Some(JsonMatch {
+            pair_id: 0,
+            interview: JsonInterview { id: 0, title: "", source: None, date: None },
+            position: 0,
+            question: "",
+            turns: vec![turn],
+        }),
+        suggestions: vec![JsonSuggestion { pair_id: 0, question: "", confidence: 0.0 }],
+        suggestions_are_examples: false,
+    };
+    shape(&serde_json::to_value(sample).expect("plain data serialises"))
+}
+
+fn shape(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(key, v)| match v {
+                    Value::Object(_) | Value::Array(_) => format!("\"{key}\": {}", shape(v)),
+                    _ => format!("\"{key}\""),
+                })
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        Value::Array(items) => format!("[{}]", items.first().map(shape).unwrap_or_default()),
+        _ => String::new(),
+    }
 }
 
 /// A pair for the terminal: question, each turn under its speaker, citation.
@@ -58,11 +153,37 @@ pub fn terminal_pair(record: &PairRecord, confidence: Option<f64>) -> String {
         }
     }
     out.push_str(&format!("\n— {}\n", citation(record, confidence)));
-    out
+    terminal_safe(&out)
 }
 
 /// An answer for the terminal, or the "no close answer" message with suggestions.
 pub fn terminal(answer: &Answer) -> String {
+    terminal_safe(&terminal_unescaped(answer))
+}
+
+/// `text` safe to print on a terminal: control characters other than line breaks and tabs (an
+/// escape sequence could retitle the window, clear the screen or fake output) and bidi controls
+/// (which reorder what is shown) are written as visible `\u{…}` escapes. Loading removes them from
+/// names and titles already; this covers whatever arrives by other ways (SQL edits, questions).
+pub fn terminal_safe(text: &str) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn terminal_unescaped(answer: &Answer) -> String {
     if let Some(record) = &answer.matched {
         let mut out = terminal_pair(record, Some(answer.confidence));
         if !answer.suggestions.is_empty() {
@@ -73,7 +194,8 @@ pub fn terminal(answer: &Answer) -> String {
     }
     let mut out = format!(
         "No stored answer is close enough to \"{}\" (best confidence {:.2}).\n",
-        answer.query, answer.confidence
+        shorten(&answer.query, ECHO_CHARS),
+        answer.confidence
     );
     if answer.suggestions.is_empty() {
         out.push_str("Nothing in the loaded interviews resembles it.\n");
@@ -91,22 +213,32 @@ fn suggestion_lines(answer: &Answer) -> String {
     answer
         .suggestions
         .iter()
-        .map(|s| format!("  [#{}] {} (confidence {:.2})\n", s.pair_id, s.question, s.confidence))
+        .map(|s| {
+            // Examples are not matches: a confidence of 0.00 beside each would only puzzle.
+            if answer.examples {
+                format!("  [#{}] {}\n", s.pair_id, s.question)
+            } else {
+                format!("  [#{}] {} (confidence {:.2})\n", s.pair_id, s.question, s.confidence)
+            }
+        })
         .collect()
 }
 
 /// How a question was read and why the top candidates scored as they did (`ask --explain`).
 pub fn explanation(ranking: &crate::search::Ranking, questions: &[(i64, String)]) -> String {
-    use crate::search::query::UnitKind;
-    let q = &ranking.query;
+    let q = ranking.reading();
     let mut out = format!("normalised: {}\n", q.normalized);
     if !q.speakers.is_empty() {
-        out.push_str(&format!("speakers named (ids): {:?}\n", q.speakers));
+        let ids: Vec<String> = q.speakers.iter().map(|id| format!("#{id}")).collect();
+        out.push_str(&format!("asks for the words of speaker {}\n", ids.join(", ")));
     }
-    out.push_str("content units (weight):");
+    if q.outside_speaker {
+        out.push_str("asks for the view of someone who speaks in no interview\n");
+    }
+    out.push_str("content units (weight; ~ a synonym group):");
     for unit in &q.units {
-        let tag = if unit.kind == UnitKind::Concept { "~" } else { "" };
-        out.push_str(&format!(" {tag}{}({:.2})", unit.forms[0], unit.weight));
+        let tag = if unit.concept { "~" } else { "" };
+        out.push_str(&format!(" {tag}{}({:.2})", unit.text, unit.weight));
     }
     out.push_str("\ncandidates:\n");
     for s in ranking.ranked.iter().take(8) {
@@ -114,7 +246,7 @@ pub fn explanation(ranking: &crate::search::Ranking, questions: &[(i64, String)]
         let f = &s.features;
         out.push_str(&format!(
             "  #{:<4} score {:.3} conf {:.3} | cover {:.2} in-question {:.2} passage {:.2} sim {:.2} \
-             speaker {:?} links {:.2} retrieval {:.2} | {}\n",
+             speaker {} links {:.2} retrieval {:.2} | {}\n",
             s.pair_id,
             s.score,
             s.confidence,
@@ -122,7 +254,7 @@ pub fn explanation(ranking: &crate::search::Ranking, questions: &[(i64, String)]
             f.question_coverage,
             f.sentence,
             f.similarity,
-            f.speaker_match,
+            f.speaker_match.map_or("-".to_owned(), |x| format!("{x:.2}")),
             f.links,
             f.retrieval,
             shorten(question, 30)
@@ -532,16 +664,6 @@ pub fn telegram_no_answer(answer: &Answer) -> String {
 /// How much of a question is quoted back: enough to recognise it, never enough to overflow a
 /// message.
 const ECHO_CHARS: usize = 200;
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
 
 /// What Telegram would display for an HTML message: tags removed, entities decoded. Used to check
 /// lengths and well-formedness; returns `None` for malformed HTML (unclosed or unknown tags).

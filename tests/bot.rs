@@ -1113,3 +1113,22 @@ async fn the_reply_is_sent_before_the_question_is_logged() {
     assert!(seen.contains(&1), "the first question was logged before the second reply: {seen:?}");
     assert_eq!(fx.log_rows().len(), 2);
 }
+
+// ---------------------------------------------------------------- during a load
+
+#[tokio::test]
+async fn keeps_answering_while_a_load_holds_the_database_and_logs_afterwards() {
+    let fx = fixture();
+    let (_, question) = fx.known();
+    // Another process's load in progress: the write lock is held, a change is not committed yet.
+    let load = rusqlite::Connection::open(&fx.path).unwrap();
+    load.execute_batch("BEGIN IMMEDIATE; INSERT INTO meta(key, value) VALUES ('held', 'by a load');").unwrap();
+    for _ in 0..2 {
+        let r = fx.run(MockMessageText::new().text(&question)).await;
+        assert!(visible(&r).concat().contains(&question), "answered during the load");
+    }
+    assert!(fx.log_rows().is_empty(), "the log waits for the load");
+    load.execute_batch("COMMIT").unwrap();
+    fx.run(MockMessageText::new().text(&question)).await;
+    assert_eq!(fx.log_rows().len(), 3, "questions asked during the load are logged after it");
+}

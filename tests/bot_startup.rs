@@ -3,6 +3,7 @@
 //! flight.
 //! The Bot API is a tiny fake HTTP server on 127.0.0.1; nothing touches the internet.
 
+mod common;
 mod fake_http;
 
 use std::io::Read;
@@ -16,17 +17,8 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "123456:TEST-token_abc";
 
 fn qabot(db: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
-    cmd.arg("--db")
-        .arg(db)
-        .env_remove("TELOXIDE_TOKEN")
-        .env_remove("TELEGRAM_API_URL")
-        .env_remove("TELOXIDE_API_URL")
-        .env_remove("TELOXIDE_PROXY")
-        .env_remove("QABOT_DB")
-        .env_remove("RUST_LOG")
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null());
+    let mut cmd = common::qabot_command();
+    cmd.arg("--db").arg(db);
     cmd
 }
 

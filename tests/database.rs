@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{sqlite3_available, TempDb};
+use common::{require_sqlite3, TempDb};
 use qabot::answer::ask;
 use qabot::search::DEFAULT_THRESHOLD;
 use qabot::store::{Origin, Seed, Store};
@@ -114,10 +114,7 @@ fn readme_sql_examples_run_against_the_bundled_database() {
 
 #[test]
 fn readme_sql_examples_run_in_the_sqlite3_shell() {
-    if !sqlite3_available() {
-        eprintln!("sqlite3 shell not installed; skipped (CI installs it)");
-        return;
-    }
+    require_sqlite3();
     let db = TempDb::new();
     drop(db.store());
     for block in readme_sql() {
@@ -131,10 +128,7 @@ fn readme_sql_examples_run_in_the_sqlite3_shell() {
 
 #[test]
 fn every_table_and_view_reads_in_the_sqlite3_shell() {
-    if !sqlite3_available() {
-        eprintln!("sqlite3 shell not installed; skipped (CI installs it)");
-        return;
-    }
+    require_sqlite3();
     let db = TempDb::new();
     let store = db.store();
     let names: Vec<String> = store
@@ -263,8 +257,21 @@ fn speakers_merge_by_alias_but_declared_names_never_merge_people() {
             "pairs":[{"question":"Q1?","turns":[{"speaker":"Ada Byron","text":"One."}]}]}"#,
         "a",
     );
-    // A label using an alias is the same person.
-    load(&mut store, r#"{"title":"B","pairs":[{"question":"Q2?","turns":[{"speaker":"Byron","text":"Two."}]}]}"#, "b");
+    // A label using an alias is the same person when the title or intro confirms it ...
+    let reports = load(
+        &mut store,
+        r#"{"title":"B: Ada Byron again","pairs":[{"question":"Q2?","turns":[{"speaker":"Byron","text":"Two."}]}]}"#,
+        "b",
+    );
+    assert!(reports[0].new_speakers.is_empty() && reports[0].resembling.is_empty(), "{reports:?}");
+    // ... and another person, who the report says resembles her, when nothing does.
+    let reports = load(
+        &mut store,
+        r#"{"title":"B2","pairs":[{"question":"Q2b?","turns":[{"speaker":"Byron","text":"Other."}]}]}"#,
+        "b2",
+    );
+    assert_eq!(reports[0].new_speakers, ["Byron"]);
+    assert_eq!(reports[0].resembling[0].existing, "Ada Byron");
     // Another person who is also called Ada stays another person.
     let reports = load(
         &mut store,
@@ -299,9 +306,10 @@ fn a_files_own_speakers_win_over_aliases_from_elsewhere() {
         .query_row("SELECT speaker FROM turns_by_speaker WHERE text LIKE '%挪用%'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(speaker, "山姆·班克曼");
-    // Without a declaration, a known alias attributes the turn, and the load report says so.
+    // Without a declaration, a known alias attributes the turn when the title confirms who it is,
+    // and the load report says so.
     let iv: qabot::transcript::Interview = serde_json::from_str(
-        r#"{"title":"短访","pairs":[{"question":"AGI 近了吗?","turns":[{"speaker":"奥特曼","text":"越来越近。"}]}]}"#,
+        r#"{"title":"短访山姆·奥特曼","pairs":[{"question":"AGI 近了吗?","turns":[{"speaker":"奥特曼","text":"越来越近。"}]}]}"#,
     )
     .unwrap();
     let reports = store.load(&[iv], &Origin { path: "short.json".into(), stem: "short".into() }, false).unwrap();
@@ -366,4 +374,37 @@ fn synonyms_added_with_sql_change_matching() {
     assert!(after.confidence > before.confidence, "{} -> {}", before.confidence, after.confidence);
     assert!(after.answered);
     assert!(after.matched.unwrap().question.contains("算力"));
+}
+
+/// The stock-shell commands of the README's "Browse and query with other tools" run against a
+/// new database, and its figures on full-text search of Chinese hold.
+#[test]
+fn readme_tool_commands_run_in_the_sqlite3_shell() {
+    require_sqlite3();
+    let db = TempDb::new();
+    drop(db.store());
+    let readme = include_str!("../README.md");
+    let section = readme.split("### Browse and query with other tools").nth(1).expect("the section");
+    let section = section.split("\n## ").next().unwrap();
+    let commands: Vec<&str> = section.lines().filter(|l| l.starts_with("sqlite3 ")).collect();
+    assert!(!commands.is_empty());
+    for line in commands {
+        // sqlite3 OPTIONS… PATH "QUERY"
+        let (head, query) = line.split_once(" \"").expect("a quoted query");
+        let mut options: Vec<&str> = head.split_whitespace().skip(1).collect();
+        options.pop();
+        let out =
+            Command::new("sqlite3").args(&options).arg(&db.path).arg(query.trim_end_matches('"')).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "`{line}`: {err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 15, "a header and 14 pairs: `{line}`");
+    }
+    let sql =
+        "CREATE VIRTUAL TABLE pairs_fts USING fts5(question, content=pairs, content_rowid=id, tokenize='trigram');
+        INSERT INTO pairs_fts(pairs_fts) VALUES('rebuild');
+        SELECT (SELECT count(*) FROM pairs_fts WHERE pairs_fts MATCH '算力'),
+               (SELECT count(*) FROM pairs_fts WHERE pairs_fts MATCH '算力限制'),
+               (SELECT count(*) FROM pairs WHERE question LIKE '%算力%');";
+    let out = Command::new("sqlite3").arg(&db.path).arg(sql).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0|1|2", "{}", String::from_utf8_lossy(&out.stderr));
 }

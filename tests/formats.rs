@@ -65,6 +65,13 @@ fn error_of(text: &str, format: Format) -> (Option<usize>, String) {
     }
 }
 
+/// A transcript that loads with warnings: the interview and the warnings as (line, message).
+fn warnings_of(text: &str) -> (Interview, Vec<(usize, String)>) {
+    let parsed = transcript::parse_bytes(text.as_bytes(), Format::Text, "fallback").unwrap_or_else(|e| panic!("{e}"));
+    let warnings = parsed.warnings.into_iter().map(|w| (w.line, w.message)).collect();
+    (parsed.interviews.into_iter().next().expect("one interview").1, warnings)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The seed
 
@@ -400,7 +407,10 @@ fn layout5_podcast_with_timestamps_and_a_surname_label() {
         iv.pairs[2].turns[0].text,
         "Mostly research grants, and more and more the insurance industry. They want better storm data."
     );
-    assert!(iv.speakers.is_empty(), "a surname seen in one file is not declared as an alias everywhere");
+    // The surname is recorded as an alias (asking by it works); the store merges another file's
+    // `ROSSI:` into Elena Rossi only when that file confirms it is her (tests/speakers.rs).
+    let aliases: Vec<(&str, &[String])> = iv.speakers.iter().map(|s| (s.name.as_str(), &s.aliases[..])).collect();
+    assert_eq!(aliases, [("Elena Rossi", &["Rossi".to_owned()][..])]);
 }
 
 #[test]
@@ -757,43 +767,40 @@ fn jsonl_errors_carry_the_line_of_the_record() {
 // Malformed transcripts: the line, and what was expected
 
 #[test]
-fn question_without_an_answer() {
-    let text = "标题\n\n问题一?\n\n甲:回答一。\n\n问题二?\n\n甲:回答二。\n\n问题三?\n";
-    let (line, message) = error_of(text, Format::Text);
-    assert_eq!(line, Some(11));
-    assert!(message.contains("no answer") && message.contains("expected"), "{message}");
+fn question_without_an_answer_is_left_out_with_a_warning() {
+    let (iv, warnings) = warnings_of("标题\n\n问题一?\n\n甲:回答一。\n\n问题二?\n\n甲:回答二。\n\n问题三?\n");
+    assert_eq!(iv.pairs.len(), 2);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].0, 11);
+    assert!(warnings[0].1.contains("no answer") && warnings[0].1.contains("left out"), "{warnings:?}");
     let text = "访谈\n\n主持人:第一个问题?\n甲:回答。\n主持人:第二个问题?\n甲:回答。\n主持人:第三个问题?\n";
-    let (line, message) = error_of(text, Format::Text);
-    assert_eq!(line, Some(7));
-    assert!(message.contains("no answer") && message.contains("expected"), "{message}");
+    let (iv, warnings) = warnings_of(text);
+    assert_eq!((iv.pairs.len(), warnings[0].0), (2, 7), "{warnings:?}");
+    assert!(warnings[0].1.contains("no answer") && warnings[0].1.contains("expected"), "{warnings:?}");
 }
 
 #[test]
 fn two_question_markers_in_a_row_are_an_unanswered_question() {
     // `问:` starts a new question each time: a second `问:` before any answer means the first
-    // question has none. The error names the line of the unanswered question.
+    // question draws none (a shareholder's remark). It is left out with a warning at its line.
     let wenda = "---\nspeakers: 李四\n---\n访谈\n\n问\u{FF1A}没有答案的问题\u{FF1F}\n\
                  问\u{FF1A}第二个\u{FF1F}\n答\u{FF1A}好的。\n";
-    let (line, message) = error_of(wenda, Format::Text);
-    assert_eq!(line, Some(6), "{message}");
+    let (iv, warnings) = warnings_of(wenda);
+    expect_shape(&iv, &[("第二个?", &["李四"])]);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].0, 6);
+    let message = &warnings[0].1;
     assert!(message.contains("no answer") && message.contains("line 7") && message.contains("expected"), "{message}");
     // The second question and its answer on one line.
     let inline = wenda.replace("第二个\u{FF1F}\n答", "第二个\u{FF1F} 答");
-    assert_eq!(error_of(&inline, Format::Text).0, Some(6));
+    assert_eq!(warnings_of(&inline).1[0].0, 6);
     // Even when the first question is not phrased as one.
     let statement = wenda.replace("没有答案的问题\u{FF1F}", "先说背景。");
-    assert_eq!(error_of(&statement, Format::Text).0, Some(6));
+    assert_eq!(warnings_of(&statement).1[0].0, 6);
     let qa = "---\nspeakers: Jane Park\n---\nTalk\n\nQ: First, unanswered?\n\nQ: Second?\n\nA: Fine.\n";
-    let (line, message) = error_of(qa, Format::Text);
-    assert_eq!(line, Some(6), "{message}");
-    assert!(message.contains("`Q:`"), "{message}");
-
-    // The error names the file and the line, like every other parse error.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wenda.txt");
-    std::fs::write(&path, wenda).unwrap();
-    let err = transcript::read_file(&path).unwrap_err().to_string();
-    assert!(err.starts_with(&format!("{}:6: ", path.display())), "{err}");
+    let (iv, warnings) = warnings_of(qa);
+    assert_eq!((iv.pairs.len(), warnings[0].0), (1, 6), "{warnings:?}");
+    assert!(warnings[0].1.contains("`Q:`"), "{warnings:?}");
 }
 
 #[test]
@@ -812,10 +819,11 @@ fn wen_da_answers_may_all_be_on_the_question_line() {
     let text = "---\nspeakers: 李四\n---\n访谈\n\n问:你好吗?答:很好。\n问:然后呢? 答:没了。\n";
     let ivs = parse_as(text, Format::Text).unwrap_or_else(|e| panic!("{e}"));
     expect_shape(&ivs[0].1, &[("你好吗?", &["李四"]), ("然后呢?", &["李四"])]);
-    // Without a known answerer it is the usual error, at the first `答:`.
-    let (line, message) = error_of("访谈\n\n问:你好吗?答:很好。\n问:然后呢?答:没了。\n", Format::Text);
-    assert_eq!(line, Some(3), "{message}");
-    assert!(message.contains("who answers"), "{message}");
+    // Without a known answerer: a neutral speaker, and a warning at the first `答:`.
+    let (iv, warnings) = warnings_of("访谈\n\n问:你好吗?答:很好。\n问:然后呢?答:没了。\n");
+    expect_shape(&iv, &[("你好吗?", &["受访者"]), ("然后呢?", &["受访者"])]);
+    assert_eq!(warnings[0].0, 3, "{warnings:?}");
+    assert!(warnings[0].1.contains("who answers"), "{warnings:?}");
 }
 
 #[test]
@@ -832,32 +840,41 @@ fn file_without_pairs() {
 
 #[test]
 fn label_without_text() {
-    // A label alone on its line, then the next speaker.
+    // A label alone on its line, then the next speaker: that turn is left out.
     let text = "标题\n\n问题一?\n\n甲:\n\n乙:我来说。\n\n问题二?\n\n甲:好。\n\n乙:好。\n";
-    let (line, message) = error_of(text, Format::Text);
-    assert_eq!(line, Some(5));
-    assert!(message.contains("`甲` has no text") && message.contains("expected the answer"), "{message}");
+    let (iv, warnings) = warnings_of(text);
+    expect_shape(&iv, &[("问题一?", &["乙"]), ("问题二?", &["甲", "乙"])]);
+    assert_eq!(warnings[0].0, 5);
+    assert!(
+        warnings[0].1.contains("`甲` has no text") && warnings[0].1.contains("expected the answer"),
+        "{warnings:?}"
+    );
     // A label alone on the last line.
     let text = "标题\n\n问题一?\n\n甲:好。\n\n问题二?\n\n甲:\n";
-    assert_eq!(error_of(text, Format::Text).0, Some(9));
-    // An interviewer label without a question.
+    let (iv, warnings) = warnings_of(text);
+    assert_eq!((iv.pairs.len(), warnings[0].0), (1, 9), "{warnings:?}");
+    // An interviewer label without a question: its answer is left out too.
     let text = "访谈\n\n主持人:\n甲:回答。\n主持人:第二个问题?\n甲:回答。\n";
-    let (line, message) = error_of(text, Format::Text);
-    assert_eq!(line, Some(3));
-    assert!(message.contains("expected the question"), "{message}");
+    let (iv, warnings) = warnings_of(text);
+    assert_eq!((iv.pairs.len(), warnings[0].0), (1, 3), "{warnings:?}");
+    assert!(warnings[0].1.contains("expected the question"), "{warnings:?}");
+    // Nothing left at all: the file is an error.
     let text = "访谈\n\n问: \n答:好。\n";
-    assert_eq!(error_of(&format!("---\nspeakers: 甲\n---\n{text}"), Format::Text).0, Some(6));
+    let (line, message) = error_of(&format!("---\nspeakers: 甲\n---\n{text}"), Format::Text);
+    assert!(message.contains("no question/answer pairs"), "{line:?} {message}");
 }
 
 #[test]
 fn wen_da_without_a_known_answerer() {
     let text = "一次访谈\n\n我们聊了聊。\n\n问:你好吗?\n答:很好。\n问:然后呢?\n答:没了。\n";
-    let (line, message) = error_of(text, Format::Text);
-    assert_eq!(line, Some(6));
-    assert!(message.contains("who answers") && message.contains("speakers:"), "{message}");
+    let (iv, warnings) = warnings_of(text);
+    expect_shape(&iv, &[("你好吗?", &["受访者"]), ("然后呢?", &["受访者"])]);
+    assert_eq!(warnings[0].0, 6);
+    assert!(warnings[0].1.contains("who answers") && warnings[0].1.contains("--answerer"), "{warnings:?}");
     // Two speakers in front matter: still ambiguous.
-    let (line, _) = error_of(&format!("---\nspeakers: 甲, 乙\n---\n{text}"), Format::Text);
-    assert_eq!(line, Some(9));
+    let (_, warnings) = warnings_of(&format!("---\nspeakers: 甲, 乙\n---\n{text}"));
+    assert_eq!(warnings[0].0, 9);
+    assert!(warnings[0].1.contains("several speakers"), "{warnings:?}");
 }
 
 #[test]
@@ -876,16 +893,15 @@ fn broken_front_matter() {
 #[test]
 fn many_distinct_colon_paragraphs_do_not_slow_parsing_down() {
     // 10,000 answers, each with its own `要点N:` paragraph: comparing every label with every
-    // other label once took minutes here.
+    // other label once took minutes here. No wall-clock assertion (shared machines are noisy):
+    // a quadratic regression shows as this test taking minutes.
     let mut text = String::from("大型访谈\n\n导语。\n\n");
     for i in 0..10_000 {
         text.push_str(&format!("第{i}个问题是什么?\n\n甲:\n\n回答{i}。\n\n要点{i}:内容。\n\n乙:补充{i}。\n\n"));
     }
-    let start = std::time::Instant::now();
     let ivs = parse_as(&text, Format::Text).unwrap();
     assert_eq!(ivs[0].1.pairs.len(), 10_000);
     assert_eq!(ivs[0].1.pairs[9_999].turns[0].text, "回答9999。\n要点9999:内容。");
-    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use common::{snapshot, stderr, stdout, TempDb};
 use serde_json::Value;
@@ -218,7 +218,7 @@ fn a_new_database_is_announced_and_remove_needs_an_existing_one() {
     assert!(!stderr(&out).contains("created"), "{}", stderr(&out));
 
     let missing = db.dir.path().join("typo.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_qabot"))
+    let out = common::qabot_command()
         .args(["--db", missing.to_str().unwrap(), "remove", "openai-microsoft-interview"])
         .output()
         .unwrap();
@@ -229,17 +229,9 @@ fn a_new_database_is_announced_and_remove_needs_an_existing_one() {
 
 /// Run `ask --json` with raw bytes on standard input.
 fn ask_bytes(db: &TempDb, input: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qabot"))
-        .args(["ask", "--json", "--no-log"])
-        .env("QABOT_DB", &db.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = common::qabot_command();
+    cmd.args(["ask", "--json", "--no-log"]).env("QABOT_DB", &db.path);
+    common::run_with_input(cmd, input)
 }
 
 fn queries(out: &Output) -> Vec<String> {
@@ -284,7 +276,13 @@ fn a_surname_label_is_not_given_to_a_famous_namesake_the_title_rules_out() {
     );
     let out = load(&db, &[&file], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!stdout(&out).contains("比尔·盖茨"), "{}", stdout(&out));
+    // Not 比尔·盖茨's words; the report names him only as the person `Gates` resembles.
+    assert!(
+        stdout(&out).contains("new speaker Robert Gates (labelled `Gates`) is kept apart from 比尔·盖茨"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("is 比尔·盖茨 (known alias)"), "{}", stdout(&out));
     let v: Value = serde_json::from_str(&stdout(&db.qabot(&[
         "ask",
         "--json",
@@ -294,10 +292,10 @@ fn a_surname_label_is_not_given_to_a_famous_namesake_the_title_rules_out() {
     .unwrap();
     assert_eq!(v["match"]["turns"][0]["speaker"], "Robert Gates", "{v}");
 
-    // The namesake the alias means is still recognised when nothing says otherwise.
+    // The namesake the alias means is recognised when the title or intro confirms it.
     let bill = db.file(
         "bill.txt",
-        "On Vaccines and Philanthropy\n\n\
+        "Bill Gates on Vaccines and Philanthropy\n\n\
          Interviewer: Why vaccines?\n\n\
          GATES: Because they save the most lives per dollar.\n\n\
          Interviewer: What comes next?\n\n\

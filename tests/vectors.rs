@@ -108,10 +108,10 @@ fn replacing_and_removing_interviews_keep_vectors_in_step() {
     let mut store = embedded_store(&db, &embedder);
     let bundled = vectors(&store);
     let file = db.file("boats.json", INTERVIEW_V1);
-    load_cmd::run(&mut store, std::slice::from_ref(&file), LoadOptions::default()).unwrap();
+    load_cmd::run(&mut store, std::slice::from_ref(&file), &LoadOptions::default()).unwrap();
     assert_eq!(embed::fill_missing(&mut store, &embedder, None, false).unwrap().embedded, 2);
     std::fs::write(&file, INTERVIEW_V2).unwrap();
-    load_cmd::run(&mut store, &[file], LoadOptions::default()).unwrap();
+    load_cmd::run(&mut store, &[file], &LoadOptions::default()).unwrap();
     // The replaced interview's pairs are new rows without vectors; the old vectors are gone.
     assert_eq!(vectors(&store), bundled);
     assert_eq!(store.missing_vectors(&embedder.identity().to_string()).unwrap(), 2);
@@ -126,7 +126,7 @@ fn stored_vectors_are_the_models_vectors_of_the_passage() {
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
     let store = embedded_store(&db, &embedder);
     let model = embedder.identity().to_string();
-    let passage = store.passages_missing("some other model", 1).unwrap().remove(0);
+    let passage = store.passages_missing("some other model", 0, 1).unwrap().remove(0);
     let expected = embedder.embed_passages(&[&passage.text]).unwrap().remove(0);
     let got = store.vectors_for(&model, &[passage.pair_id]).unwrap();
     assert_eq!(got.len(), 1);
@@ -156,7 +156,7 @@ fn a_passage_changed_while_embedding_is_not_stored() {
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
     let mut store = db.store();
     let model = embedder.identity().to_string();
-    let passages = store.passages_missing(&model, 2).unwrap();
+    let passages = store.passages_missing(&model, 0, 2).unwrap();
     let vectors_made = embedder.embed_passages(&[&passages[0].text, &passages[1].text]).unwrap();
     let first = passages[0].pair_id;
     store.connection().execute("UPDATE pairs SET question = 'edited meanwhile' WHERE id = ?1", [first]).unwrap();

@@ -3,12 +3,13 @@
 //! - [`handlers`]: the update handler tree (which messages get an answer, commands, buttons,
 //!   inline queries);
 //! - [`replies`]: what the bot says, built from answers and store contents (pure);
-//! - [`context`]: the shared database and settings, and the delayed inline query log.
+//! - `context` (re-exported: [`Context`], [`Settings`]): the shared database and settings, and the
+//!   delayed inline query log.
 //!
 //! Startup checks the token format, then calls `getMe` with a timeout, so a missing or bad token
 //! and an unreachable API are one-line errors instead of a bot that never answers.
 
-pub mod context;
+pub(crate) mod context;
 pub mod handlers;
 pub mod replies;
 

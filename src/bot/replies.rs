@@ -12,6 +12,7 @@ use teloxide::types::{
 use crate::answer::{self, Answer, Suggestion};
 use crate::render::{self, escape_html};
 use crate::store::{InterviewInfo, PairRecord, SpeakerInfo, Store};
+use crate::text::shorten;
 
 /// One message to send: Telegram HTML (every piece of stored or user text escaped) and an optional
 /// inline keyboard.
@@ -46,17 +47,6 @@ pub fn callback_data(pair_id: i64) -> String {
 /// The pair id in callback data made by [`callback_data`].
 pub fn parse_callback(data: &str) -> Option<i64> {
     data.strip_prefix(PAIR_PREFIX)?.parse().ok().filter(|id| *id > 0)
-}
-
-/// Shorten `text` to `max` characters, marking the cut with "…".
-pub fn shorten(text: &str, max: usize) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() <= max {
-        return text;
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Link previews would show pages quoted in answers; answers are the point.
@@ -360,13 +350,6 @@ mod tests {
         for junk in ["", "pair:", "pair:x", "pair:-1", "pair:0", "iv:1", "pair:1 2"] {
             assert_eq!(parse_callback(junk), None, "{junk}");
         }
-    }
-
-    #[test]
-    fn shorten_counts_characters() {
-        assert_eq!(shorten("短问题", 5), "短问题");
-        assert_eq!(shorten("一二三四五六", 4), "一二三…");
-        assert_eq!(shorten("a\n b", 10), "a b");
     }
 
     #[test]

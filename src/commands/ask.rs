@@ -1,6 +1,6 @@
 //! `qabot ask`: answer one question, or one per line of standard input.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, Result};
 
@@ -21,36 +21,67 @@ pub struct AskOptions {
     pub explain: bool,
 }
 
-/// Answer `question`, or every line of standard input when it is `None`.
-pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+/// Answer `question`, or every line of standard input when it is `None`. On a terminal, standard
+/// input is read interactively: a hint, then a prompt (on standard error) before each question.
+pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions, out: &mut impl Write) -> Result<()> {
     match question {
-        Some(q) => print(&mut out, &ask_one(store, q, options)?, options)?,
+        Some(q) => print(out, &ask_one(store, q, options)?, options),
         None => {
-            let mut first = true;
-            for (number, line) in questions(std::io::stdin().lock()).enumerate() {
-                let line = line.context("cannot read questions from standard input")?;
-                let q = match std::str::from_utf8(&line) {
-                    Ok(q) => std::borrow::Cow::Borrowed(q),
-                    // One bad line must not cost the rest of a batch its answers.
-                    Err(_) => {
-                        eprintln!("warning: standard input line {}: not valid UTF-8; bad bytes replaced", number + 1);
-                        String::from_utf8_lossy(&line)
-                    }
-                };
-                let q = q.trim_start_matches('\u{feff}').trim();
-                if q.is_empty() {
-                    continue;
-                }
-                if !first && !options.json {
-                    writeln!(out, "{}", "-".repeat(60))?;
-                }
-                first = false;
-                print(&mut out, &ask_one(store, q, options)?, options)?;
-                out.flush()?;
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("Type a question and press Enter; Ctrl-D (Ctrl-Z, Enter on Windows) ends.");
+                run_lines(store, stdin.lock(), options, out, Some(&mut std::io::stderr()))
+            } else {
+                run_lines(store, stdin.lock(), options, out, None)
             }
         }
+    }
+}
+
+/// Answer every line of `input`, skipping empty ones. With a `prompt` writer (a person typing),
+/// "> " is written to it before each question and a blank line follows each answer; otherwise
+/// answers are separated by a rule.
+pub fn run_lines(
+    store: &mut Store,
+    input: impl BufRead,
+    options: &AskOptions,
+    out: &mut impl Write,
+    mut prompt: Option<&mut dyn Write>,
+) -> Result<()> {
+    let mut first = true;
+    let mut lines = questions(input).enumerate();
+    loop {
+        if let Some(p) = prompt.as_mut() {
+            write!(p, "> ")?;
+            p.flush()?;
+        }
+        let Some((number, line)) = lines.next() else { break };
+        let line = line.context("cannot read questions from standard input")?;
+        let q = match std::str::from_utf8(&line) {
+            Ok(q) => std::borrow::Cow::Borrowed(q),
+            // One bad line must not cost the rest of a batch its answers.
+            Err(_) => {
+                eprintln!("warning: standard input line {}: not valid UTF-8; bad bytes replaced", number + 1);
+                String::from_utf8_lossy(&line)
+            }
+        };
+        let q = q.trim_start_matches('\u{feff}').trim();
+        if q.is_empty() {
+            continue;
+        }
+        if !first && !options.json && prompt.is_none() {
+            writeln!(out, "{}", "-".repeat(60))?;
+        }
+        first = false;
+        print(out, &ask_one(store, q, options)?, options)?;
+        if prompt.is_some() && !options.json {
+            writeln!(out)?;
+        }
+        out.flush()?;
+    }
+    if let Some(p) = prompt {
+        // End the line of the last prompt.
+        writeln!(p)?;
     }
     Ok(())
 }

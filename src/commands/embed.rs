@@ -121,21 +121,20 @@ pub fn fill_missing(
     let bar = if progress { bar(todo) } else { ProgressBar::hidden() };
     let start = Instant::now();
     let mut report = FillReport::default();
-    while (report.embedded as u64) < todo {
-        let want = FILL_BATCH.min((todo - report.embedded as u64) as usize);
-        let passages = store.passages_missing(&model, want)?;
-        if passages.is_empty() {
-            break;
-        }
+    let (mut after, mut seen) = (0, 0u64);
+    while seen < todo {
+        let want = FILL_BATCH.min((todo - seen) as usize);
+        let passages = store.passages_missing(&model, after, want)?;
+        let Some(last) = passages.last() else { break };
+        after = last.pair_id;
+        seen += passages.len() as u64;
         let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
         let vectors = embedder.embed_passages(&texts)?;
         let rows: Vec<_> = passages.into_iter().zip(vectors).collect();
+        // Pairs changed meanwhile are skipped and stay missing, for the next run.
         let stored = store.put_vectors(&model, &rows)?;
         report.embedded += stored;
-        bar.inc(stored as u64);
-        if stored == 0 {
-            break; // every pair read changed meanwhile; the next run picks them up
-        }
+        bar.inc(rows.len() as u64);
     }
     bar.finish_and_clear();
     report.seconds = start.elapsed().as_secs_f64();

@@ -5,10 +5,11 @@
 //! or `null` when the right reply is "no close answer". Questions are not written to the query log.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::embed::load_model;
 use crate::answer::{self, Semantic};
@@ -23,7 +24,6 @@ pub struct Item {
     /// Substring of the expected pair's stored question; `None` when nothing should be answered.
     pub expected: Option<String>,
     /// Category, for the breakdown.
-    #[serde(default)]
     pub kind: String,
     /// The interview the question is about (for leave-one-interview-out fitting).
     #[serde(default)]
@@ -181,8 +181,15 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// `qabot eval`: evaluate a question file and print the report (text, or JSON). With a model
 /// (`--model`, `$QABOT_MODEL` or `qabot model`), questions are matched by meaning too.
-pub fn run(store: &mut Store, model: Option<&Path>, file: &Path, json: bool, threshold: f64) -> Result<()> {
-    run_with_samples(store, model, file, json, threshold, None)
+pub fn run(
+    store: &mut Store,
+    model: Option<&Path>,
+    file: &Path,
+    json: bool,
+    threshold: f64,
+    out: &mut impl Write,
+) -> Result<()> {
+    run_with_samples(store, model, file, json, threshold, None, out)
 }
 
 /// A judged question with everything the calibration fits on (see `examples/calibrate.rs`).
@@ -208,6 +215,7 @@ pub fn run_with_samples(
     json: bool,
     threshold: f64,
     samples: Option<&Path>,
+    out: &mut impl Write,
 ) -> Result<()> {
     let items = read_items(file)?;
     let mut semantic = load_model(store, model)?.map(Semantic::new);
@@ -216,9 +224,9 @@ pub fn run_with_samples(
     }
     let report = evaluate(store, semantic.as_mut(), &file.display().to_string(), &items, threshold)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", text(&report));
+        write!(out, "{}", text(&report))?;
     }
     Ok(())
 }
@@ -246,7 +254,28 @@ fn write_samples(
     std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Read a question file.
+/// A line as written: `expected` must be there, even when it is `null`, so that a misspelt key
+/// (`"expect"`) is not read as "should be declined".
+#[derive(Deserialize)]
+struct Line {
+    question: String,
+    #[serde(default, deserialize_with = "present")]
+    expected: Option<Option<String>>,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    interview: Option<String>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// What every line of a question file looks like, for error messages.
+const LINE_FORMAT: &str =
+    r#"each line is {"question": "…", "expected": "part of the stored question" or null, "kind": "…"}"#;
+
+/// Read a question file. Errors name the file, line and column.
 pub fn read_items(path: &Path) -> Result<Vec<Item>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut items = Vec::new();
@@ -254,10 +283,20 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
         if line.trim().is_empty() {
             continue;
         }
-        let item: Item = serde_json::from_str(line).with_context(|| {
-            format!("{}:{}: expected {{\"question\", \"expected\", \"kind\"}}", path.display(), i + 1)
-        })?;
-        items.push(item);
+        let at = format!("{}:{}", path.display(), i + 1);
+        let parsed: Line = match serde_json::from_str(line) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                // serde_json counts lines within the one line it was given: keep only the column.
+                let message = e.to_string();
+                let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+                bail!("{at}:{}: {message}; {LINE_FORMAT}", e.column());
+            }
+        };
+        let Some(expected) = parsed.expected else {
+            bail!("{at}: no `expected` (use null for a question that should be declined); {LINE_FORMAT}");
+        };
+        items.push(Item { question: parsed.question, expected, kind: parsed.kind, interview: parsed.interview });
     }
     Ok(items)
 }
@@ -338,7 +377,7 @@ pub fn text(report: &Report) -> String {
             let got = o
                 .top
                 .first()
-                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::render::shorten(&t.1, 37)));
+                .map_or("(nothing)".to_owned(), |t| format!("\u{300C}{}\u{300D}", crate::text::shorten(&t.1, 37)));
             match &o.expected {
                 Some(e) => out.push_str(&format!(
                     "  [{}] {}\n      expected \u{300C}{e}\u{300D}; got {got} ({:.2}, {})\n",
@@ -380,7 +419,9 @@ pub fn summary(report: &Report) -> String {
     ));
     let o = &report.out_of_scope;
     out.push_str(&format!("out-of-scope: declined {}/{} ({:.3})\n", o.correct, o.n, report.rejection()));
-    out.push_str(&format!("threshold {:.2} · {} questions · {}\n", report.threshold, report.items.len(), report.file));
+    let n = report.items.len();
+    let questions = if n == 1 { "question" } else { "questions" };
+    out.push_str(&format!("threshold {:.2} · {n} {questions} · {}\n", report.threshold, report.file));
     out
 }
 

@@ -5,33 +5,47 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
+use crate::render::terminal_safe;
 use crate::store::Store;
+use crate::text::shorten;
 
 /// `qabot interviews`: loaded interviews with pair counts and speakers.
-pub fn interviews(store: &Store) -> Result<()> {
+pub fn interviews(store: &Store, out: &mut impl Write) -> Result<()> {
     let list = store.interviews()?;
     if list.is_empty() {
-        println!("No interviews loaded. Load some with `qabot load FILE…`.");
+        writeln!(out, "No interviews loaded. Load some with `qabot load FILE…`.")?;
     }
     for iv in list {
         let date = iv.date.map(|d| format!(" ({d})")).unwrap_or_default();
-        println!("#{:<4} {}{date}", iv.id, iv.title);
-        println!("      {} pairs · {} · slug: {}", iv.pairs, iv.speakers.join(", "), iv.slug);
+        let line = format!(
+            "#{:<4} {}{date}\n      {} pairs · {} · slug: {}",
+            iv.id,
+            iv.title,
+            iv.pairs,
+            iv.speakers.join(", "),
+            iv.slug
+        );
+        writeln!(out, "{}", terminal_safe(&line))?;
     }
     Ok(())
 }
 
 /// `qabot speakers`: who answers, with aliases.
-pub fn speakers(store: &Store) -> Result<()> {
+pub fn speakers(store: &Store, out: &mut impl Write) -> Result<()> {
     for s in store.speakers()? {
         let aliases = if s.aliases.is_empty() { String::new() } else { format!(" (also: {})", s.aliases.join(", ")) };
-        println!("{}{aliases}: {} turns in {} interview(s)", s.name, s.turns, s.interviews);
+        let line = format!("{}{aliases}: {} turns in {} interview(s)", s.name, s.turns, s.interviews);
+        writeln!(out, "{}", terminal_safe(&line))?;
     }
     Ok(())
 }
 
-/// `qabot misses`: frequent questions answered badly or not at all.
-pub fn misses(store: &Store, below: f64, limit: usize, json: bool) -> Result<()> {
+/// How much of a question or stored question a `misses` row shows.
+const MISS_CHARS: usize = 60;
+
+/// `qabot misses`: frequent questions answered badly or not at all (`limit` 0: all of them).
+pub fn misses(store: &Store, below: f64, limit: usize, json: bool, out: &mut impl Write) -> Result<()> {
+    let limit = if limit == 0 { i64::MAX as usize } else { limit };
     let misses = store.misses(below, limit)?;
     if json {
         let rows: Vec<serde_json::Value> = misses
@@ -41,45 +55,47 @@ pub fn misses(store: &Store, below: f64, limit: usize, json: bool) -> Result<()>
                     "best_confidence": m.best_confidence, "closest": m.closest, "last_asked": m.last_asked})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     if misses.is_empty() {
-        println!("No unanswered or low-confidence questions in the query log.");
+        writeln!(out, "No unanswered or low-confidence questions in the query log.")?;
         return Ok(());
     }
-    println!("{:>5}  {:>5}  question → closest stored question", "asked", "conf");
+    writeln!(out, "{:>5}  {:>5}  question → closest stored question", "asked", "conf")?;
     for m in misses {
-        let closest = m.closest.map(|c| format!(" → {c}")).unwrap_or_default();
-        println!("{:>5}  {:>5.2}  {}{closest}", m.count, m.best_confidence, m.query);
+        let closest = m.closest.map(|c| format!(" → {}", shorten(&c, MISS_CHARS))).unwrap_or_default();
+        let line = format!("{:>5}  {:>5.2}  {}{closest}", m.count, m.best_confidence, shorten(&m.query, MISS_CHARS));
+        writeln!(out, "{}", terminal_safe(&line))?;
     }
-    println!("\nAdd alternate phrasings (table `alternates`) or load interviews that answer these.");
+    writeln!(out, "\nAdd alternate phrasings (table `alternates`) or load interviews that answer these.")?;
     Ok(())
 }
 
-/// `qabot export`: every interview as JSONL, to a file or standard output.
-pub fn export(store: &Store, out: Option<&Path>) -> Result<()> {
+/// `qabot export`: every interview as JSONL, to the file `to` or else to `out`.
+pub fn export(store: &Store, to: Option<&Path>, out: &mut impl Write) -> Result<()> {
     let interviews = store.export()?;
     let mut text = String::new();
     for iv in &interviews {
         text.push_str(&serde_json::to_string(iv)?);
         text.push('\n');
     }
-    match out {
+    match to {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("exported {} interview(s) to {}", interviews.len(), path.display());
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => out.write_all(text.as_bytes())?,
     }
     Ok(())
 }
 
 /// `qabot remove`: delete an interview by slug.
-pub fn remove(store: &mut Store, slug: &str) -> Result<()> {
+pub fn remove(store: &mut Store, slug: &str, out: &mut impl Write) -> Result<()> {
+    store.check_integrity()?;
     if !store.remove(slug)? {
         bail!("no interview has the slug `{slug}` (see `qabot interviews`)");
     }
-    println!("removed {slug}");
+    writeln!(out, "removed {slug}")?;
     Ok(())
 }

@@ -11,12 +11,16 @@ use crate::store::{LoadAction, LoadReport, Origin, Store};
 use crate::transcript::{self, Format, Interview};
 
 /// Options of `qabot load`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Report what would happen without writing.
     pub dry_run: bool,
-    /// Stop at the first failure and load nothing at all.
+    /// Stop at the first failure (a warning counts as one) and load nothing at all.
     pub strict: bool,
+    /// Who answers and who asks in files that name no one (`--answerer`, `--interviewer`).
+    pub parse: transcript::ParseOptions,
+    /// Largest file read, in bytes (None: [`transcript::file::DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
 }
 
 /// Totals over a load run.
@@ -36,6 +40,8 @@ pub struct Summary {
     pub pairs: usize,
     /// Speakers that did not exist before.
     pub speakers: usize,
+    /// Files with warnings, and how many each.
+    pub warnings: Vec<(PathBuf, usize)>,
 }
 
 /// A file parsed and ready to store.
@@ -47,7 +53,8 @@ struct Ready {
 
 /// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
 /// command should exit unsuccessfully.
-pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result<Summary> {
+pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Result<Summary> {
+    store.check_integrity()?;
     let mut summary = Summary::default();
     let files = collect(paths, &mut summary);
     // A strict dry run goes on, to list every problem at once.
@@ -56,8 +63,10 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         eprintln!("error: nothing loaded (--strict stops at the first failure)");
         return Ok(summary);
     }
-    if files.is_empty() {
-        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(paths));
+    // Missing paths were reported as errors already: warn only about folders that hold nothing.
+    let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
+    if files.is_empty() && !existing.is_empty() {
+        eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(&existing));
     }
     let bar = progress(files.len());
     let mut ready = Vec::new();
@@ -65,7 +74,8 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
     for path in &files {
         bar.set_message(path.display().to_string());
         summary.files += 1;
-        let parsed = transcript::read_file(path);
+        let limit = options.max_file_size.unwrap_or(transcript::file::DEFAULT_MAX_FILE_SIZE);
+        let parsed = transcript::read_file_with(path, &options.parse, limit);
         bar.inc(1);
         let parsed = match parsed {
             Ok(parsed) => parsed,
@@ -80,8 +90,22 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
                 continue;
             }
         };
+        // Local problems are warnings (the rest of the file loads); `--strict` makes them errors.
+        let level = if options.strict { "error" } else { "warning" };
         for w in &parsed.warnings {
-            bar.suspend(|| eprintln!("warning: {}:{}: {}", path.display(), w.line, w.message));
+            bar.suspend(|| eprintln!("{level}: {}:{}: {}", path.display(), w.line, w.message));
+        }
+        if !parsed.warnings.is_empty() {
+            summary.warnings.push((path.clone(), parsed.warnings.len()));
+            if options.strict {
+                summary.failed += 1;
+                if stop_at_failure {
+                    bar.finish_and_clear();
+                    eprintln!("error: nothing loaded (--strict stops at the first failure; warnings count)");
+                    return Ok(summary);
+                }
+                continue;
+            }
         }
         let file = Ready {
             path: path.clone(),
@@ -129,7 +153,7 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: LoadOptions) -> Result
         }
     }
     if options.strict && options.dry_run && summary.failed > 0 {
-        eprintln!("error: with --strict, nothing would be loaded");
+        eprintln!("error: with --strict, nothing would be loaded until the failed file(s) are fixed");
     }
     print_summary(&summary, options);
     Ok(summary)
@@ -145,7 +169,7 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut files);
+            walk(path, &mut files, &mut summary.failed);
         } else if path.exists() {
             files.push(path.clone());
         } else {
@@ -160,11 +184,15 @@ fn collect(paths: &[PathBuf], summary: &mut Summary) -> Vec<PathBuf> {
     files
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+/// Add the interview files under `dir` to `files`. A folder that cannot be listed counts as a
+/// failure: files the curator asked for would silently be missing.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut usize) {
+    let listed = std::fs::read_dir(dir).and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect());
+    let mut entries: Vec<PathBuf> = match listed {
+        Ok(entries) => entries,
         Err(e) => {
-            eprintln!("warning: {}: cannot list folder: {e}", dir.display());
+            *failed += 1;
+            eprintln!("error: {}: cannot list folder: {e}", dir.display());
             return;
         }
     };
@@ -181,7 +209,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         if link && path.is_dir() {
             eprintln!("warning: {}: symbolic link to a folder, not followed", path.display());
         } else if path.is_dir() {
-            walk(&path, files);
+            walk(&path, files, failed);
         } else if Format::of(&path).is_some() {
             if link && !path.exists() {
                 eprintln!("warning: {}: broken symbolic link, skipped", path.display());
@@ -216,7 +244,7 @@ fn progress(files: usize) -> ProgressBar {
 fn report(
     path: &Path,
     reports: &[LoadReport],
-    options: LoadOptions,
+    options: &LoadOptions,
     summary: &mut Summary,
     seen: &mut HashMap<String, PathBuf>,
 ) {
@@ -276,20 +304,69 @@ fn report(
         if !r.new_speakers.is_empty() {
             let _ = writeln!(out, "           new speakers: {}", r.new_speakers.join(", "));
         }
-        for (label, canonical) in &r.attributed {
+        for like in &r.resembling {
+            let _ = writeln!(
+                out,
+                "           new speaker {} (labelled `{}`) is kept apart from {}, who is also called `{}`; \
+                 if they are the same person, add `speakers: {} ({})` to the front matter of {} and load it again",
+                like.new,
+                like.label,
+                like.existing,
+                like.label,
+                like.existing,
+                like.label,
+                path.display()
+            );
+        }
+        let kept_apart = |label: &String| r.resembling.iter().any(|like| &like.label == label);
+        for (label, canonical) in r.attributed.iter().filter(|(label, _)| !kept_apart(label)) {
             let _ = writeln!(out, "           `{label}` is {canonical} (known alias)");
         }
     }
 }
 
-fn print_summary(s: &Summary, options: LoadOptions) {
-    let title = if options.dry_run { "Dry run: nothing was written." } else { "Summary" };
+fn print_summary(s: &Summary, options: &LoadOptions) {
+    let title = match (options.dry_run, options.strict && s.failed > 0) {
+        // The rows count what the files that did not fail would do, which --strict forbids.
+        (true, true) => {
+            "Dry run: nothing was written. With --strict nothing would be loaded; the other files would give:"
+        }
+        (true, false) => "Dry run: nothing was written. Loading would give:",
+        (false, _) => "Summary",
+    };
     println!("\n{title}");
-    println!("  files      {:>6}", s.files);
-    println!("  loaded     {:>6}", s.loaded);
-    println!("  replaced   {:>6}", s.replaced);
-    println!("  unchanged  {:>6}", s.unchanged);
-    println!("  failed     {:>6}", s.failed);
-    println!("  pairs added    {:>6}", s.pairs);
-    println!("  speakers added {:>6}", s.speakers);
+    let total: usize = s.warnings.iter().map(|(_, n)| n).sum();
+    let warnings = if options.strict { "errors (warnings, --strict)" } else { "warnings" };
+    let rows = [
+        ("files", s.files),
+        ("loaded", s.loaded),
+        ("replaced", s.replaced),
+        ("unchanged", s.unchanged),
+        ("failed", s.failed),
+        ("pairs added", s.pairs),
+        ("speakers added", s.speakers),
+    ];
+    let width = if total > 0 { warnings.len() + 6 } else { 17 };
+    for (label, n) in rows.into_iter().chain((total > 0).then_some((warnings, total))) {
+        // Numbers end in one column: `loaded` and `speakers added` alike.
+        println!("  {label}{n:>w$}", w = width - label.len());
+    }
+    for (path, n) in &s.warnings {
+        println!("    {n:>4}  {}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_is_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut files, mut failed) = (Vec::new(), 0);
+        // Any listing error takes this path (permission denied, or gone since it was named).
+        walk(&dir.path().join("gone"), &mut files, &mut failed);
+        assert_eq!(failed, 1);
+        assert!(files.is_empty());
+    }
 }

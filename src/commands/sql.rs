@@ -1,12 +1,30 @@
-//! `qabot sql`: run one read-only query and print the rows as a table (or JSON).
+//! `qabot sql`: run one read-only query and print the rows as a table (or JSON) as they come.
+//!
+//! A query cannot run away: rows are printed as they are produced rather than collected, output
+//! stops at a row limit unless `--all` is given, and a deadline interrupts the query.
 
-use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
 use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode, Statement};
 use unicode_width::UnicodeWidthStr;
 
-use std::path::Path;
+use crate::store::Store;
 
-use crate::store::{Seed, Store};
+/// Rows printed when no limit is given.
+pub const DEFAULT_MAX_ROWS: usize = 1000;
+/// How long a query may run when no deadline is given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Rows a table collects to choose its column widths before printing; later rows are printed at
+/// once with the same widths.
+const WIDTH_SAMPLE: usize = 200;
 
 /// Options of `qabot sql`.
 #[derive(Debug, Clone, Copy)]
@@ -15,54 +33,273 @@ pub struct SqlOptions {
     pub json: bool,
     /// Widest a table cell may be, in terminal columns (0: no limit).
     pub max_width: usize,
+    /// Stop after this many rows (None: print them all).
+    pub max_rows: Option<usize>,
+    /// Interrupt the query after this long (None: never).
+    pub timeout: Option<Duration>,
 }
 
-/// Run `query` against a read-only connection to the database at `db` (created and seeded first
-/// when it does not exist yet) and print the result.
-pub fn run(db: &Path, seed: Seed, query: &str, options: SqlOptions) -> Result<()> {
-    drop(Store::open(db, seed)?);
-    query_store(&Store::open_read_only(db)?, query, options)
+impl Default for SqlOptions {
+    fn default() -> Self {
+        SqlOptions { json: false, max_width: 60, max_rows: Some(DEFAULT_MAX_ROWS), timeout: Some(DEFAULT_TIMEOUT) }
+    }
 }
 
-/// Run `query` on an open store and print the result.
-pub fn query_store(store: &Store, query: &str, options: SqlOptions) -> Result<()> {
+/// Run `query` against the existing database at `db`, opened for reading only (a missing file is
+/// an error: a read-only command creates nothing), and print the result to `out`.
+pub fn run(db: &Path, query: &str, options: SqlOptions, out: &mut impl Write) -> Result<()> {
+    query_store(&Store::open_read_only(db)?, query, options, out)
+}
+
+/// Run `query` on an open store and print the result to `out`.
+pub fn query_store(store: &Store, query: &str, options: SqlOptions, out: &mut impl Write) -> Result<()> {
+    let conn = store.connection();
+    let mut stmt = prepare(conn, query)?;
+    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let mut sink = if options.json { Sink::json(columns) } else { Sink::table(columns, options.max_width) };
+    let deadline = Deadline::start(conn, options.timeout);
+    let mut rows = stmt.query([]).map_err(|e| deadline.explain(e))?;
+    let limit = options.max_rows.unwrap_or(usize::MAX);
+    let mut count = 0usize;
+    let mut truncated = false;
+    while let Some(row) = rows.next().map_err(|e| deadline.explain(e))? {
+        if count == limit {
+            truncated = true;
+            break;
+        }
+        let cells: Vec<Cell> = (0..sink.width()).map(|i| row.get_ref(i).map(Cell::from)).collect::<Result<_, _>>()?;
+        sink.row(cells, out)?;
+        count += 1;
+    }
+    drop(rows);
+    drop(deadline);
+    sink.finish(count, truncated, out)?;
+    if truncated && options.json {
+        eprintln!("note: only the first {count} rows were printed; --max-rows N or --all prints more");
+    }
+    Ok(())
+}
+
+/// Check and prepare the single read-only statement in `query`.
+fn prepare<'c>(conn: &'c Connection, query: &str) -> Result<Statement<'c>> {
     let query = query.trim().trim_end_matches(';').trim();
     if query.is_empty() {
         bail!("the query is empty: give one SQL statement, e.g. qabot sql \"SELECT * FROM qa\"");
     }
-    let conn = store.connection();
     let mut batch = rusqlite::Batch::new(conn, query);
     let mut statements = 0;
-    while batch.next().with_context(|| "the query is not valid SQL")?.is_some() {
+    while batch.next().map_err(|e| invalid(&e))?.is_some() {
         statements += 1;
     }
     if statements > 1 {
         bail!("qabot sql runs one statement at a time ({statements} given); use the sqlite3 shell for scripts");
     }
-    let mut stmt = conn.prepare(query).with_context(|| "the query is not valid SQL")?;
-    if !stmt.readonly() {
+    let stmt = conn.prepare(query).map_err(|e| invalid(&e))?;
+    if !stmt.readonly() && !is_read_pragma(query) {
         bail!("qabot sql runs read-only queries only; use the sqlite3 shell to change the database");
     }
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
-    let mut result = stmt.query([])?;
-    while let Some(row) = result.next()? {
-        let mut cells = Vec::with_capacity(columns.len());
-        for i in 0..columns.len() {
-            cells.push(Cell::from(row.get_ref(i)?));
+    Ok(stmt)
+}
+
+/// Pragmas that only report (SQLite does not count some of them as read-only statements, because
+/// the same pragma with `= value` changes something). Those taking an argument take a table or
+/// index name, never a new setting.
+const READ_PRAGMAS: &[&str] = &[
+    "application_id",
+    "auto_vacuum",
+    "busy_timeout",
+    "cache_size",
+    "collation_list",
+    "compile_options",
+    "data_version",
+    "database_list",
+    "encoding",
+    "foreign_keys",
+    "freelist_count",
+    "function_list",
+    "journal_mode",
+    "module_list",
+    "page_count",
+    "page_size",
+    "pragma_list",
+    "query_only",
+    "schema_version",
+    "synchronous",
+    "table_list",
+    "user_version",
+];
+const READ_PRAGMAS_WITH_ARGUMENT: &[&str] = &[
+    "foreign_key_check",
+    "foreign_key_list",
+    "index_info",
+    "index_list",
+    "index_xinfo",
+    "integrity_check",
+    "quick_check",
+    "table_info",
+    "table_xinfo",
+];
+
+/// Whether `query` is `PRAGMA [schema.]name` or `PRAGMA [schema.]name(table)` for a reporting pragma.
+fn is_read_pragma(query: &str) -> bool {
+    let Some(rest) = query.get(..6).filter(|p| p.eq_ignore_ascii_case("pragma")).map(|_| query[6..].trim()) else {
+        return false;
+    };
+    let (name, argument) = match rest.split_once('(') {
+        Some((name, arg)) => (name.trim(), Some(arg.trim_end().strip_suffix(')').unwrap_or("=").trim())),
+        None => (rest, None),
+    };
+    let name = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+    let plain = |s: &str| s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
+    if !plain(&name) {
+        return false;
+    }
+    match argument {
+        None => READ_PRAGMAS.contains(&name.as_str()) || READ_PRAGMAS_WITH_ARGUMENT.contains(&name.as_str()),
+        Some(arg) => READ_PRAGMAS_WITH_ARGUMENT.contains(&name.as_str()) && plain(arg),
+    }
+}
+
+/// SQLite's own message, without rusqlite's "Error code 1: SQL error or missing database" tail.
+fn message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn invalid(e: &rusqlite::Error) -> anyhow::Error {
+    anyhow!("the query is not valid SQL: {}", message(e))
+}
+
+/// Interrupts the query when its time is up; dropping it (the query finished) stops the watch.
+struct Deadline {
+    stop: Option<mpsc::Sender<()>>,
+    watcher: Option<JoinHandle<()>>,
+    fired: Arc<AtomicBool>,
+    timeout: Option<Duration>,
+}
+
+impl Deadline {
+    fn start(conn: &Connection, timeout: Option<Duration>) -> Deadline {
+        let fired = Arc::new(AtomicBool::new(false));
+        let Some(limit) = timeout else { return Deadline { stop: None, watcher: None, fired, timeout } };
+        let (stop, stopped) = mpsc::channel::<()>();
+        let handle = conn.get_interrupt_handle();
+        let flag = Arc::clone(&fired);
+        let watcher = std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(limit) {
+                flag.store(true, Ordering::SeqCst);
+                handle.interrupt();
+            }
+        });
+        Deadline { stop: Some(stop), watcher: Some(watcher), fired, timeout }
+    }
+
+    /// A query error, saying so when it is the deadline that stopped the query.
+    fn explain(&self, e: rusqlite::Error) -> anyhow::Error {
+        let interrupted = e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted);
+        match self.timeout {
+            Some(limit) if interrupted && self.fired.load(Ordering::SeqCst) => anyhow!(
+                "the query was stopped after {:.1} s; --timeout SECONDS allows longer (0: no limit)",
+                limit.as_secs_f64()
+            ),
+            _ => anyhow!("the query failed: {}", message(&e)),
         }
-        rows.push(cells);
     }
-    if options.json {
-        let array: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| serde_json::Value::Object(columns.iter().cloned().zip(r.iter().map(Cell::json)).collect()))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&array)?);
-    } else {
-        print!("{}", table(&columns, &rows, options.max_width));
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
+        }
     }
-    Ok(())
+}
+
+/// Where rows go as they arrive.
+enum Sink {
+    Json { columns: Vec<String>, written: usize },
+    Table { columns: Vec<String>, max_width: usize, sample: Vec<Vec<String>>, widths: Option<Vec<usize>> },
+}
+
+impl Sink {
+    fn json(columns: Vec<String>) -> Sink {
+        Sink::Json { columns, written: 0 }
+    }
+
+    fn table(columns: Vec<String>, max_width: usize) -> Sink {
+        Sink::Table { columns, max_width, sample: Vec::new(), widths: None }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            Sink::Json { columns, .. } | Sink::Table { columns, .. } => columns.len(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<Cell>, out: &mut impl Write) -> Result<()> {
+        match self {
+            Sink::Json { columns, written } => {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    columns.iter().cloned().zip(cells.iter().map(Cell::json)).collect();
+                // One object per line, so the output is both a JSON array and easy to cut.
+                out.write_all(if *written == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, &object)?;
+                *written += 1;
+            }
+            Sink::Table { columns, max_width, sample, widths } => {
+                let texts: Vec<String> = cells.iter().map(|c| fit(&c.text(), *max_width)).collect();
+                match widths {
+                    Some(w) => out.write_all(line(&texts, w).as_bytes())?,
+                    None => {
+                        sample.push(texts);
+                        if sample.len() == WIDTH_SAMPLE {
+                            *widths = Some(flush_sample(columns, sample, out)?);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, count: usize, truncated: bool, out: &mut impl Write) -> Result<()> {
+        match self {
+            Sink::Json { written, .. } => out.write_all(if *written == 0 { b"[]\n" } else { b"\n]\n" })?,
+            Sink::Table { columns, sample, widths, .. } => {
+                if widths.is_none() {
+                    flush_sample(columns, sample, out)?;
+                }
+                let plural = if count == 1 { "" } else { "s" };
+                if truncated {
+                    writeln!(out, "({count} row{plural} shown, more left out: --max-rows N or --all prints them)")?;
+                } else {
+                    writeln!(out, "({count} row{plural})")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Print the header and the collected rows; return the column widths used.
+fn flush_sample(columns: &[String], sample: &mut Vec<Vec<String>>, out: &mut impl Write) -> Result<Vec<usize>> {
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|i| sample.iter().map(|r| r[i].width()).chain(std::iter::once(columns[i].width())).max().unwrap_or(0))
+        .collect();
+    out.write_all(line(columns, &widths).as_bytes())?;
+    writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"))?;
+    for row in sample.drain(..) {
+        out.write_all(line(&row, &widths).as_bytes())?;
+    }
+    Ok(widths)
+}
+
+fn line(values: &[String], widths: &[usize]) -> String {
+    let padded: Vec<String> = values.iter().zip(widths).map(|(v, w)| pad(v, *w)).collect();
+    format!("{}\n", padded.join(" | ").trim_end())
 }
 
 /// One value, kept typed for JSON and shown as text in tables.
@@ -91,7 +328,7 @@ impl Cell {
             Cell::Null => "NULL".into(),
             Cell::Integer(i) => i.to_string(),
             Cell::Real(r) => r.to_string(),
-            Cell::Text(t) => t.replace('\n', " ⏎ "),
+            Cell::Text(t) => crate::render::terminal_safe(&t.replace('\n', " ⏎ ").replace('\t', " ")),
             Cell::Blob(n) => format!("<{n} bytes>"),
         }
     }
@@ -107,59 +344,36 @@ impl Cell {
     }
 }
 
-/// Cut `text` to `max` terminal columns (East Asian characters count double), with an ellipsis.
-fn fit(text: &str, max: usize) -> String {
-    if max == 0 || text.width() <= max {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut width = 0;
-    for c in text.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if width + w + 1 > max {
-            break;
-        }
-        out.push(c);
-        width += w;
-    }
-    out.push('…');
-    out
-}
+// Cells are cut to the column limit by the shared helper, which counts East Asian characters as
+// two columns.
+use crate::text::fit_width as fit;
 
 fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
 }
 
-fn table(columns: &[String], rows: &[Vec<Cell>], max_width: usize) -> String {
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| fit(&c.text(), max_width)).collect()).collect();
-    let widths: Vec<usize> = (0..columns.len())
-        .map(|i| cells.iter().map(|r| r[i].width()).chain(std::iter::once(columns[i].width())).max().unwrap_or(0))
-        .collect();
-    let line = |values: Vec<String>| -> String {
-        let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| pad(v, *w)).collect();
-        format!("{}\n", padded.join(" | ").trim_end())
-    };
-    let mut out = line(columns.to_vec());
-    out.push_str(&format!("{}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-")));
-    for row in cells {
-        out.push_str(&line(row));
-    }
-    out.push_str(&format!("({} row{})\n", rows.len(), if rows.len() == 1 { "" } else { "s" }));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Seed;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("q.db"), Seed::Empty).unwrap();
+        (dir, store)
+    }
+
+    fn sql(store: &Store, query: &str, options: SqlOptions) -> Result<String> {
+        let mut out = Vec::new();
+        query_store(store, query, options, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
 
     #[test]
     fn wide_characters_align() {
-        let out = table(
-            &["name".into(), "n".into()],
-            &[vec![Cell::Text("山姆".into()), Cell::Integer(3)], vec![Cell::Text("Sam".into()), Cell::Null]],
-            0,
-        );
-        let lines: Vec<&str> = out.lines().collect();
+        let (_dir, store) = store();
+        let out = sql(&store, "SELECT '山姆' AS name, 3 AS n UNION ALL SELECT 'Sam', NULL", SqlOptions::default());
+        let lines: Vec<String> = out.unwrap().lines().map(String::from).collect();
         assert_eq!(lines[2], "山姆 | 3");
         assert_eq!(lines[3], "Sam  | NULL");
         assert_eq!(lines[4], "(2 rows)");
@@ -169,5 +383,60 @@ mod tests {
     fn long_cells_are_cut() {
         assert_eq!(fit("一二三四五", 6), "一二…");
         assert_eq!(fit("abc", 6), "abc");
+    }
+
+    const ENDLESS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n";
+
+    #[test]
+    fn rows_stop_at_the_limit_and_say_so() {
+        let (_dir, store) = store();
+        let options = SqlOptions { max_rows: Some(3), ..SqlOptions::default() };
+        let out = sql(&store, ENDLESS, options).unwrap();
+        assert!(out.contains("(3 rows shown, more left out: --max-rows N or --all"), "{out}");
+        assert_eq!(out.lines().count(), 6, "{out}");
+        let exact = sql(&store, "SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3", options).unwrap();
+        assert!(exact.ends_with("(3 rows)\n"), "{exact}");
+    }
+
+    #[test]
+    fn an_endless_query_is_interrupted_at_the_deadline() {
+        let (_dir, store) = store();
+        let options = SqlOptions { max_rows: None, timeout: Some(Duration::from_millis(50)), ..SqlOptions::default() };
+        let counting = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
+        let e = sql(&store, counting, options).unwrap_err().to_string();
+        assert!(e.contains("stopped after 0.1 s") && e.contains("--timeout"), "{e}");
+    }
+
+    #[test]
+    fn json_rows_stream_as_one_array() {
+        let (_dir, store) = store();
+        let options = SqlOptions { json: true, ..SqlOptions::default() };
+        let out = sql(&store, "SELECT 1 AS b, 2 AS a UNION ALL SELECT 3, 4", options).unwrap();
+        assert_eq!(out, "[\n{\"b\":1,\"a\":2},\n{\"b\":3,\"a\":4}\n]\n");
+        let empty = sql(&store, "SELECT 1 AS a WHERE 0", options).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&empty).unwrap(), serde_json::json!([]));
+    }
+
+    #[test]
+    fn reporting_pragmas_run_and_setting_ones_are_refused() {
+        let (_dir, store) = store();
+        for ok in ["PRAGMA journal_mode", "pragma main.user_version", "PRAGMA table_info(pairs)", "PRAGMA quick_check"]
+        {
+            assert!(sql(&store, ok, SqlOptions::default()).is_ok(), "{ok}");
+        }
+        assert!(sql(&store, "PRAGMA journal_mode", SqlOptions::default()).unwrap().contains("wal"));
+        for refused in ["PRAGMA journal_mode = DELETE", "PRAGMA user_version(7)", "PRAGMA journal_mode=off"] {
+            let e = sql(&store, refused, SqlOptions::default()).unwrap_err().to_string();
+            assert!(e.contains("read-only"), "{refused}: {e}");
+        }
+        let version: i64 = store.connection().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_ne!(version, 7);
+    }
+
+    #[test]
+    fn errors_are_sqlites_message_without_the_generic_tail() {
+        let (_dir, store) = store();
+        let e = format!("{:#}", sql(&store, "SELECT nosuch FROM pairs", SqlOptions::default()).unwrap_err());
+        assert!(e.contains("no such column: nosuch") && !e.contains("Error code"), "{e}");
     }
 }

@@ -4,21 +4,10 @@
 //! Missing a specific one (比特币, 英伟达) says the question is about something else. Characters of
 //! a question that fall inside an everyday word therefore weigh less when coverage is computed.
 
-use std::sync::OnceLock;
-
-const LIST: &str = include_str!("../../data/common_words.txt");
 /// Longest word in the list, in characters.
 const MAX_LEN: usize = 4;
 
-fn words() -> &'static rustc_hash::FxHashSet<&'static str> {
-    static WORDS: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| LIST.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect())
-}
-
-/// Whether `word` is an everyday word.
-pub fn is_common(word: &str) -> bool {
-    words().contains(word)
-}
+pub use crate::text::is_common;
 
 /// [`is_common`] for a run of characters, without allocating.
 fn is_common_chars(chars: &[char]) -> bool {

@@ -11,12 +11,7 @@
 use unicode_normalization::UnicodeNormalization;
 use zhconv::{zhconv, Variant};
 
-/// Whether `c` is a Han (Chinese) character.
-pub fn is_han(c: char) -> bool {
-    matches!(c,
-        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{20000}'..='\u{2A6DF}'
-        | '\u{2A700}'..='\u{2EBEF}' | '\u{F900}'..='\u{FAFF}' | '\u{3007}')
-}
+pub use crate::text::is_han;
 
 /// Normalise text for matching. See the module docs for the steps.
 pub fn normalize(text: &str) -> String {

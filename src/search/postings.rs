@@ -12,6 +12,11 @@ use rustc_hash::FxHashMap;
 use super::normalize::{is_han, normalize};
 use super::tokenize::terms;
 
+/// Version of the index format: tokenisation, normalisation, impact rules and the key layout
+/// below. Bump it when any of them changes; databases indexed with another version are
+/// re-indexed on open.
+pub const INDEX_VERSION: &str = "2";
+
 /// BM25 term-frequency saturation constant.
 const K1: f64 = 1.2;
 /// BM25 length normalisation strength.
@@ -40,11 +45,16 @@ pub struct PairText {
 
 /// A term as a number. Chinese terms of one or two characters, nine in ten of all terms, are
 /// packed into the number itself, so counting and indexing them needs no string table; other
-/// terms get an id from an [`Interner`], marked with [`WORD_BIT`].
+/// terms get an id from an [`Interner`], marked by the top bit (see [`word_id`]).
 pub type TermKey = u64;
 
 /// Set in keys of interned (non-Chinese) terms.
-pub const WORD_BIT: TermKey = 1 << 63;
+const WORD_BIT: TermKey = 1 << 63;
+
+/// The interned id inside the key of a non-Chinese term; `None` for a packed Chinese term.
+pub fn word_id(key: TermKey) -> Option<u32> {
+    (key & WORD_BIT != 0).then_some((key & !WORD_BIT) as u32)
+}
 
 /// The packed key of a one- or two-character Chinese term.
 pub fn pack_han(term: &str) -> Option<TermKey> {
@@ -60,8 +70,8 @@ pub fn pack_han(term: &str) -> Option<TermKey> {
 
 /// The term a key stands for, given the interned terms by id.
 pub fn key_term(key: TermKey, words: &[Box<str>]) -> String {
-    if key & WORD_BIT != 0 {
-        return words[(key & !WORD_BIT) as usize].to_string();
+    if let Some(id) = word_id(key) {
+        return words[id as usize].to_string();
     }
     [key >> 21, key & 0x1F_FFFF].iter().filter(|&&c| c != 0).filter_map(|&c| char::from_u32(c as u32)).collect()
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::OptionalExtension;
 
 use super::{index, Cached, Store};
@@ -14,42 +14,45 @@ impl Store {
     /// Apply pending SQL edits to the index and refresh cached statistics if the data changed.
     /// Called before each search; cheap when nothing changed.
     pub fn refresh(&mut self) -> Result<()> {
-        let version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        if self.cache.as_ref().is_some_and(|c| c.data_version == version) {
-            return Ok(());
-        }
-        if !self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
-            if let Err(e) = index::process_queue(&mut self.conn) {
-                // Another writer holds the lock for longer than the busy timeout: search with
-                // what is indexed; the queue is applied next time.
-                log::warn!("could not index pending SQL edits: {e:#}");
+        let mut run = || -> Result<()> {
+            let version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            if self.cache.as_ref().is_some_and(|c| c.data_version == version) {
+                return Ok(());
             }
-        }
-        let pair_count: i64 = self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?;
-        let synonyms: Vec<(i64, String)> = self
-            .conn
-            .prepare("SELECT group_id, term FROM synonyms")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let aliases: Vec<(i64, String)> = self
-            .conn
-            // Only people who answer somewhere are speakers to a question; anyone else it names
-            // (比尔·盖茨) is content to match.
-            .prepare(
-                "SELECT id, name FROM speakers WHERE id IN (SELECT speaker_id FROM turns)
-                 UNION ALL
-                 SELECT speaker_id, alias FROM speaker_aliases WHERE speaker_id IN (SELECT speaker_id FROM turns)",
-            )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        // Keyed by the version read before reading: a load that commits meanwhile bumps it again
-        // and is picked up on the next call, not hidden under the newer number.
-        self.cache = Some(Cached {
-            data_version: version,
-            pair_count: pair_count as u64,
-            vocabulary: Arc::new(Vocabulary::new(&synonyms, &aliases)),
-        });
-        Ok(())
+            if !self.conn.is_readonly(rusqlite::DatabaseName::Main)? {
+                if let Err(e) = index::process_queue(&mut self.conn) {
+                    // Another writer holds the lock for longer than the busy timeout: search with
+                    // what is indexed; the queue is applied next time.
+                    log::warn!("could not index pending SQL edits: {e:#}");
+                }
+            }
+            let pair_count: i64 = self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?;
+            let synonyms: Vec<(i64, String)> = self
+                .conn
+                .prepare("SELECT group_id, term FROM synonyms")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let aliases: Vec<(i64, String)> = self
+                .conn
+                // Only people who answer somewhere are speakers to a question; anyone else it names
+                // (比尔·盖茨) is content to match.
+                .prepare(
+                    "SELECT id, name FROM speakers WHERE id IN (SELECT speaker_id FROM turns)
+                     UNION ALL
+                     SELECT speaker_id, alias FROM speaker_aliases WHERE speaker_id IN (SELECT speaker_id FROM turns)",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            // Keyed by the version read before reading: a load that commits meanwhile bumps it again
+            // and is picked up on the next call, not hidden under the newer number.
+            self.cache = Some(Cached {
+                data_version: version,
+                pair_count: pair_count as u64,
+                vocabulary: Arc::new(Vocabulary::new(&synonyms, &aliases)),
+            });
+            Ok(())
+        };
+        run().context("cannot read the search index")
     }
 
     fn cached(&mut self) -> Result<&Cached> {

@@ -14,13 +14,9 @@ use rustc_hash::FxHashMap;
 
 use crate::search::postings::{
     decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, Interner, LocalTerms, PairText,
-    TermCounts, TermKey,
+    TermCounts, TermKey, INDEX_VERSION,
 };
 use crate::search::tokenize::terms;
-
-/// Version of the index format: tokenisation, normalisation and impact rules. Bump it when any of
-/// them changes; databases indexed with another version are re-indexed on open.
-pub const INDEX_VERSION: &str = "2";
 
 /// Segments beyond this many trigger a merge of the smallest ones.
 const MAX_SEGMENTS: usize = 8;

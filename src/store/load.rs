@@ -3,16 +3,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::index::{self, SegmentBuilder};
 use super::migrate::hex;
-use super::speakers::SpeakerResolver;
+use super::speakers::{Resemblance, SpeakerResolver};
 use super::Store;
-use crate::search::postings::{Interner, LocalTerms, PairText, TermCounts, TermKey, WORD_BIT};
+use crate::search::postings::{word_id, Interner, LocalTerms, PairText, TermCounts, TermKey};
 use crate::search::{normalize, notes};
 use crate::transcript::Interview;
 
@@ -74,6 +74,9 @@ pub struct LoadReport {
     pub alternates_kept: usize,
     /// Alternates added with SQL that were dropped because their question is gone.
     pub alternates_dropped: Vec<String>,
+    /// New speakers kept apart from a stored person whose alias they share (see
+    /// [`super::speakers`] for the rule).
+    pub resembling: Vec<Resemblance>,
 }
 
 impl Store {
@@ -85,11 +88,14 @@ impl Store {
 
     /// Store the interviews of several files in one transaction: all or nothing.
     pub fn load_files(&mut self, files: &[(&[Interview], &Origin)], dry_run: bool) -> Result<Vec<Vec<LoadReport>>> {
-        // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
-        self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
-        let result = self.load_files_in_transaction(files, dry_run);
-        self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
-        result
+        let mut run = || -> Result<Vec<Vec<LoadReport>>> {
+            // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
+            self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
+            let result = self.load_files_in_transaction(files, dry_run);
+            self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
+            result
+        };
+        run().context("cannot store the interviews")
     }
 
     fn load_files_in_transaction(
@@ -124,37 +130,43 @@ impl Store {
     /// rolled back at the end, with a savepoint per file so that a failing file is reported and
     /// the simulation goes on as a real run would (later files see earlier ones).
     pub fn simulate_files(&mut self, files: &[(&[Interview], &Origin)]) -> Result<Vec<Result<Vec<LoadReport>>>> {
-        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let mut outcomes = Vec::with_capacity(files.len());
-        for (interviews, origin) in files {
-            let savepoint = tx.savepoint()?;
-            // Postings are not needed to report what would happen.
-            let mut builder = SegmentBuilder::default();
-            let outcome = SpeakerResolver::new(&savepoint)
-                .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
-            if outcome.is_ok() {
-                savepoint.commit()?;
+        let mut run = || -> Result<Vec<Result<Vec<LoadReport>>>> {
+            let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+            let mut outcomes = Vec::with_capacity(files.len());
+            for (interviews, origin) in files {
+                let savepoint = tx.savepoint()?;
+                // Postings are not needed to report what would happen.
+                let mut builder = SegmentBuilder::default();
+                let outcome = SpeakerResolver::new(&savepoint)
+                    .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
+                if outcome.is_ok() {
+                    savepoint.commit()?;
+                }
+                outcomes.push(outcome);
             }
-            outcomes.push(outcome);
-        }
-        tx.rollback()?;
-        Ok(outcomes)
+            tx.rollback()?;
+            Ok(outcomes)
+        };
+        run().context("cannot simulate the load")
     }
 
     /// Delete an interview (and its pairs) by slug. Returns whether it existed.
     pub fn remove(&mut self, slug: &str) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let id: Option<i64> =
-            tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
-        if let Some(id) = id {
-            remove_interview(&tx, id)?;
-        }
-        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
-        tx.commit()?;
-        self.invalidate();
-        Ok(id.is_some())
+        let mut run = || -> Result<bool> {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+            let id: Option<i64> =
+                tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
+            if let Some(id) = id {
+                remove_interview(&tx, id)?;
+            }
+            tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+            tx.commit()?;
+            self.invalidate();
+            Ok(id.is_some())
+        };
+        run().with_context(|| format!("cannot remove `{slug}`"))
     }
 }
 
@@ -238,6 +250,7 @@ struct Plan {
     /// Alternates added with SQL to the replaced version, pair by pair of the new one.
     kept_alternates: Vec<Vec<String>>,
     dropped_alternates: Vec<String>,
+    resembling: Vec<Resemblance>,
 }
 
 /// Store a batch of interviews inside the caller's transaction: insert, replace, or leave
@@ -280,6 +293,7 @@ fn load_batch(
             replaced: plan.replaced,
             alternates_kept: plan.kept_alternates.iter().map(Vec::len).sum(),
             alternates_dropped: plan.dropped_alternates,
+            resembling: plan.resembling,
         });
     }
     Ok(reports)
@@ -306,6 +320,7 @@ fn plan(
         replaced: None,
         kept_alternates: vec![Vec::new(); interview.pairs.len()],
         dropped_alternates: Vec::new(),
+        resembling: Vec::new(),
     };
     match find_stored(tx, interview, &plan.hash, slug, file)? {
         Some(stored) if stored.hash == plan.hash => {
@@ -346,6 +361,8 @@ fn plan(
             }
         }
     }
+    let resembling_before = speakers.resembling.len();
+    speakers.begin_interview();
     if plan.action != LoadAction::Unchanged {
         for pair in &interview.pairs {
             let mut ids = Vec::with_capacity(pair.turns.len());
@@ -353,10 +370,7 @@ fn plan(
                 let key = normalize(&turn.speaker);
                 let id = match declared.get(&key) {
                     Some(&id) => id,
-                    None => match fuller_name(interview, &turn.speaker, speakers) {
-                        Some(full) => speakers.resolve(tx, &full)?,
-                        None => speakers.resolve(tx, &turn.speaker)?,
-                    },
+                    None => speakers.resolve_turn(tx, interview, &turn.speaker)?,
                 };
                 let canonical = speakers.name(id).unwrap_or(&turn.speaker).to_owned();
                 if normalize(&canonical) != key && !plan.attributed.iter().any(|(label, _)| label == &turn.speaker) {
@@ -368,36 +382,8 @@ fn plan(
         }
     }
     plan.new_speakers = speakers.created[before..].to_vec();
+    plan.resembling = speakers.resembling[resembling_before..].to_vec();
     Ok(plan)
-}
-
-/// A surname label (`GATES:`) is someone else than the known person it is an alias of when the
-/// interview's title or notes name a different person of that surname (`Robert Gates`, while
-/// `Gates` is Bill Gates): that full name, so their words are not cited as the famous one's.
-fn fuller_name(interview: &Interview, label: &str, speakers: &SpeakerResolver) -> Option<String> {
-    let known = speakers.find(label)?;
-    let latin_word = !label.is_empty() && label.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '\'');
-    if !latin_word || speakers.name(known).is_some_and(|n| normalize(n) == normalize(label)) {
-        return None;
-    }
-    let texts = std::iter::once(interview.title.as_str()).chain(interview.notes.iter().map(String::as_str));
-    for text in texts {
-        let words: Vec<&str> = text
-            .split(|c: char| !(c.is_ascii_alphabetic() || c == '-' || c == '\''))
-            .filter(|w| !w.is_empty())
-            .collect();
-        for pair in words.windows(2) {
-            let (given, surname) = (pair[0], pair[1]);
-            let capitalised = given.chars().next().is_some_and(|c| c.is_ascii_uppercase());
-            if capitalised && surname.eq_ignore_ascii_case(label) {
-                let full = format!("{given} {surname}");
-                if speakers.find(&full) != Some(known) {
-                    return Some(full);
-                }
-            }
-        }
-    }
-    None
 }
 
 /// A stored interview that a loaded one may be a version of.
@@ -428,7 +414,7 @@ fn find_stored(
     }
     let renamed: Vec<Stored> = tx
         .prepare_cached(&format!("{COLUMNS} WHERE origin = ?1 AND title = ?2"))?
-        .query_map([file.origin.path.as_str(), interview.title.as_str()], row)?
+        .query_map([stored_origin(&file.origin.path).as_str(), interview.title.as_str()], row)?
         .collect::<rusqlite::Result<_>>()?;
     // Only when unambiguous, and never one that another interview of this file claims.
     if let [stored] = renamed.as_slice() {
@@ -443,11 +429,21 @@ fn same_as_stored(tx: &Connection, id: i64, hash: &str) -> Result<bool> {
     Ok(super::read::interview_content(tx, id)?.is_some_and(|stored| content_hash(&stored) == hash))
 }
 
+/// What `interviews.origin` keeps of where an interview came from: the file name and a short
+/// fingerprint of the path the loader gave (absolute). The fingerprint recognises the same file
+/// loaded again (`a.txt`, `./a.txt`, next week) without storing the curator's folders and user
+/// name in a database that may be shared or published.
+pub(super) fn stored_origin(path: &str) -> String {
+    let name = std::path::Path::new(path).file_name().map_or_else(|| path.into(), |n| n.to_string_lossy());
+    let digest = Sha256::digest(path.as_bytes());
+    format!("{name} #{}", hex(&digest[..6]))
+}
+
 /// An identity taken from a file name is weak: two folders may both hold `interview.txt`.
 /// Replace only what is recognisably the same interview.
 fn check_replaceable(interview: &Interview, slug: &str, file: &FileContext, stored: &Stored) -> Result<()> {
     let explicit = interview.slug.is_some() || interview.source.is_some();
-    let same_file = stored.origin.as_deref() == Some(file.origin.path.as_str());
+    let same_file = stored.origin.as_deref() == Some(stored_origin(&file.origin.path).as_str());
     if explicit || same_file || stored.title == interview.title {
         return Ok(());
     }
@@ -573,7 +569,7 @@ fn insert_interview(
             interview.date,
             interview.interviewer,
             interview.notes.join("\n"),
-            origin.path,
+            stored_origin(&origin.path),
             plan.hash
         ],
     )?;
@@ -612,10 +608,7 @@ fn insert_interview(
         let impacts: Vec<(TermKey, u8)> = impacts
             .into_iter()
             .map(|(key, impact)| {
-                if key & WORD_BIT == 0 {
-                    return (key, impact);
-                }
-                let local = (key & !WORD_BIT) as u32;
+                let Some(local) = word_id(key) else { return (key, impact) };
                 let global = *remap.entry(local).or_insert_with(|| builder.key(&analysis.words.terms[local as usize]));
                 (global, impact)
             })
@@ -623,4 +616,17 @@ fn insert_interview(
         builder.add(*pair_id, &impacts)?;
     }
     Ok(interview_id)
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::stored_origin;
+
+    #[test]
+    fn the_stored_origin_names_the_file_but_not_its_folders() {
+        let a = stored_origin("/home/alice/private/talk.zh.txt");
+        assert!(a.starts_with("talk.zh.txt #") && a.len() == "talk.zh.txt #".len() + 12, "{a}");
+        assert_eq!(stored_origin("/home/alice/private/talk.zh.txt"), a, "stable");
+        assert_ne!(stored_origin("/home/alice/other/talk.zh.txt"), a, "another folder is another file");
+    }
 }

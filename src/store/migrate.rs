@@ -16,6 +16,9 @@ use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
 /// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
 pub const SCHEMA_VERSION: i64 = 3;
 
+/// The `meta` key set while a new database still waits for its bundled interview.
+pub const SEED_PENDING: &str = "seed_pending";
+
 /// Forward migrations: `(version reached, SQL)`, applied in order to databases below it.
 /// A new version appends its step here and updates schema.sql so that new databases get the same
 /// result in one go.
@@ -120,8 +123,18 @@ CREATE TRIGGER qabot_vectors_alternates_update AFTER UPDATE OF text, pair_id ON 
 END;
 "#;
 
-/// Bring the database to [`SCHEMA_VERSION`]. Returns true when the database was new.
-pub fn migrate(conn: &mut Connection) -> Result<bool> {
+/// Bring the database to [`SCHEMA_VERSION`]. Returns true when the database was new; a new one is
+/// marked `seed_pending` in the same transaction when `bundled` (see `Store::open`), so that a
+/// kill before the bundled interview is stored is completed on the next open.
+///
+/// Whether anything must change is first checked in a read transaction, which never waits for a
+/// writer: in WAL mode it reads the last committed state while `qabot load` holds the write lock.
+/// Only when a step is due is the write lock taken, and then everything is checked again under it
+/// (another process may have done the work meanwhile).
+pub fn migrate(conn: &mut Connection, bundled: bool) -> Result<bool> {
+    if is_current(conn)? {
+        return Ok(false);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let created = version == 0;
@@ -132,12 +145,11 @@ pub fn migrate(conn: &mut Connection) -> Result<bool> {
         }
         tx.execute_batch(SCHEMA)?;
         index::set_version(&tx)?;
-    } else if version > SCHEMA_VERSION {
-        bail!(
-            "the database has schema version {version}, newer than this qabot understands \
-             ({SCHEMA_VERSION}); upgrade qabot"
-        );
+        if bundled {
+            super::set_meta(&tx, SEED_PENDING, "bundled")?;
+        }
     } else {
+        check_not_newer(version)?;
         for (target, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", target)?;
@@ -151,9 +163,37 @@ pub fn migrate(conn: &mut Connection) -> Result<bool> {
     Ok(created)
 }
 
+/// Whether the database is at this binary's schema version with current builtin data and index,
+/// read without taking the write lock. A newer schema is refused here already.
+fn is_current(conn: &mut Connection) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    check_not_newer(version)?;
+    let current = version == SCHEMA_VERSION
+        && super::get_meta(&tx, "builtin_data_hash")?.as_deref() == Some(builtin_hash().as_str())
+        && index::version_is_current(&tx)?;
+    tx.finish()?;
+    Ok(current)
+}
+
+fn check_not_newer(version: i64) -> Result<()> {
+    if version > SCHEMA_VERSION {
+        bail!(
+            "the database has schema version {version}, newer than this qabot understands \
+             ({SCHEMA_VERSION}); upgrade qabot"
+        );
+    }
+    Ok(())
+}
+
+/// The fingerprint of the curated data compiled into this binary.
+fn builtin_hash() -> String {
+    hex(&Sha256::digest(format!("{BUILTIN_SYNONYMS}\0{BUILTIN_SPEAKERS}")))
+}
+
 /// Replace the builtin synonym rows and add builtin speaker aliases when `data/*.txt` changed.
 fn refresh_builtin_vocabulary(conn: &Connection) -> Result<()> {
-    let hash = hex(&Sha256::digest(format!("{BUILTIN_SYNONYMS}\0{BUILTIN_SPEAKERS}")));
+    let hash = builtin_hash();
     if super::get_meta(conn, "builtin_data_hash")?.as_deref() == Some(hash.as_str()) {
         return Ok(());
     }

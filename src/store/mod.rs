@@ -10,6 +10,7 @@ mod dense;
 mod index;
 mod load;
 mod migrate;
+mod query_log;
 mod read;
 mod speakers;
 mod vectors;
@@ -18,11 +19,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
 pub use load::{LoadAction, LoadReport, Origin};
+pub use query_log::Retention;
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
+pub use speakers::Resemblance;
 pub use vectors::{dot, passage_text, Passage, VectorSet, PASSAGE_ANSWER_CHARS};
 
 use crate::search::Vocabulary;
@@ -50,6 +53,8 @@ pub struct Store {
     cache: Option<Cached>,
     /// Whether opening created the database.
     created: bool,
+    /// Query log rows waiting for the database to be free (see [`Store::log_query`]).
+    pending_log: std::cell::RefCell<Vec<query_log::LogRow>>,
 }
 
 struct Cached {
@@ -76,14 +81,17 @@ impl Store {
                 .with_context(|| format!("cannot create the folder {}", parent.display()))?;
         }
         let conn = Connection::open(path).with_context(|| format!("cannot open database {}", path.display()))?;
-        let mut store = Store { conn, path: path.to_path_buf(), cache: None, created: false };
-        store.configure().with_context(|| format!("cannot use database {}", path.display()))?;
-        let created =
-            migrate::migrate(&mut store.conn).with_context(|| format!("cannot migrate {}", path.display()))?;
-        if created && seed == Seed::Bundled {
-            store.load_bundled()?;
-        }
+        let mut store =
+            Store { conn, path: path.to_path_buf(), cache: None, created: false, pending_log: Default::default() };
+        store
+            .configure()
+            .map_err(|e| damaged(path, e))
+            .with_context(|| format!("cannot use database {}", path.display()))?;
+        let created = migrate::migrate(&mut store.conn, seed == Seed::Bundled)
+            .map_err(|e| damaged(path, e))
+            .with_context(|| format!("cannot migrate {}", path.display()))?;
         store.created = created;
+        store.complete_seed().with_context(|| format!("cannot store the bundled interview in {}", path.display()))?;
         // Edits made with SQL are indexed now; if that fails (another writer holds the lock, a
         // broken row), the database is still usable and the queue is retried next time.
         if let Err(e) = index::process_queue(&mut store.conn) {
@@ -92,18 +100,65 @@ impl Store {
         Ok(store)
     }
 
-    /// Open an existing database without write access (for `qabot sql`).
+    /// Store the bundled interview when the database was created for it and does not have it yet:
+    /// just now, or by an earlier process killed between creating the schema and loading it.
+    /// Loading is idempotent, so two processes completing at once store it once.
+    fn complete_seed(&mut self) -> Result<()> {
+        if get_meta(&self.conn, migrate::SEED_PENDING)?.is_none() {
+            return Ok(());
+        }
+        self.load_bundled()?;
+        self.conn.execute("DELETE FROM meta WHERE key = ?1", [migrate::SEED_PENDING])?;
+        Ok(())
+    }
+
+    /// Open an existing database for reading only (`qabot sql`): nothing is created, migrated or
+    /// written. A missing file is an error. The connection may write SQLite's own `-wal`/`-shm`
+    /// files, so that it cleans them up on close like any other; `PRAGMA query_only` refuses
+    /// changes to the data. In a folder that cannot be written to (a read-only mount, a shared
+    /// copy), where those files cannot be made, the file is read as immutable.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        if !path.is_file() {
+            bail!(
+                "no database at {}: give an existing file with --db or $QABOT_DB \
+                 (`qabot load` or `qabot ask` create one)",
+                path.display()
+            );
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("cannot open database {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(Store { conn, path: path.to_path_buf(), cache: None, created: false })
+        conn.pragma_update(None, "query_only", true)?;
+        if conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).is_ok() {
+            return Ok(Store {
+                conn,
+                path: path.to_path_buf(),
+                cache: None,
+                created: false,
+                pending_log: Default::default(),
+            });
+        }
+        drop(conn);
+        let absolute =
+            std::fs::canonicalize(path).with_context(|| format!("cannot open database {}", path.display()))?;
+        let uri = format!("file:{}?immutable=1", uri_path(&absolute));
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&uri, flags)
+            .with_context(|| format!("cannot open database {}", path.display()))?;
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
+            .with_context(|| format!("cannot read database {}", path.display()))?;
+        Ok(Store { conn, path: path.to_path_buf(), cache: None, created: false, pending_log: Default::default() })
     }
 
     fn configure(&mut self) -> Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // Asking first: switching modes needs an exclusive lock, so an open must not ask for it
+        // while a load runs when the database is in WAL mode already.
+        let mut mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            mode = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        }
         if !mode.eq_ignore_ascii_case("wal") {
             log::warn!("database {} is in {mode} mode, not WAL", self.path.display());
         }
@@ -124,6 +179,26 @@ impl Store {
         Ok(())
     }
 
+    /// Check the database file for damage (`PRAGMA quick_check`: every page and index entry, in
+    /// time proportional to the file). Run before writing, so that a load or removal does not
+    /// build on a damaged file; readers do not pay for it on every question.
+    pub fn check_integrity(&self) -> Result<()> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check(5)")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| anyhow::anyhow!("the database file {} is damaged ({e})", self.path.display()))?;
+        if problems.len() == 1 && problems[0] == "ok" {
+            return Ok(());
+        }
+        bail!(
+            "the database file {} is damaged ({}); restore a backup, or `qabot export` what is still \
+             readable and load it into a new database",
+            self.path.display(),
+            problems.join("; ")
+        )
+    }
+
     /// Whether [`Store::open`] created the database (it did not exist or was empty).
     pub fn created(&self) -> bool {
         self.created
@@ -142,6 +217,33 @@ impl Store {
     /// Forget cached statistics (after this connection wrote).
     fn invalidate(&mut self) {
         self.cache = None;
+    }
+}
+
+/// An error SQLite reports for a damaged file (or one that is not a database) said plainly, with
+/// what to do; other errors unchanged.
+fn damaged(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let code = e.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code);
+    match code {
+        Some(DatabaseCorrupt) => anyhow::anyhow!(
+            "the database file {} is damaged ({}); restore a backup, or `qabot export` what is still \
+             readable and load it into a new database",
+            path.display(),
+            e.downcast_ref::<rusqlite::Error>().map_or_else(|| e.to_string(), |s| s.to_string())
+        ),
+        Some(NotADatabase) => anyhow::anyhow!("{} is not an SQLite database: give another --db", path.display()),
+        _ => e,
+    }
+}
+
+/// A file path as the path part of an SQLite URI (`%`, `?` and `#` escaped).
+fn uri_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    if cfg!(windows) {
+        format!("/{}", text.replace('\\', "/"))
+    } else {
+        text
     }
 }
 

@@ -1,6 +1,6 @@
 //! Read queries for the front ends, and the query log.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::Store;
@@ -86,101 +86,124 @@ pub struct Miss {
 impl Store {
     /// A pair by id, or `None` if there is no such pair (any more).
     pub fn pair(&self, id: i64) -> Result<Option<PairRecord>> {
-        pair_record(&self.conn, id)
+        let run = || -> Result<Option<PairRecord>> { pair_record(&self.conn, id) };
+        run().with_context(|| format!("cannot read pair {id}"))
     }
 
     /// Just the stored question of a pair.
     pub fn question(&self, id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT question FROM pairs WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?)
+        let run = || -> Result<Option<String>> {
+            Ok(self
+                .conn
+                .prepare_cached("SELECT question FROM pairs WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?)
+        };
+        run().with_context(|| format!("cannot read the question of pair {id}"))
     }
 
     /// Loaded interviews, oldest first.
     pub fn interviews(&self) -> Result<Vec<InterviewInfo>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT i.id, i.slug, i.title, i.date, (SELECT count(*) FROM pairs WHERE interview_id = i.id),
-                    (SELECT group_concat(name, char(31)) FROM (
-                        SELECT s.name FROM pairs p JOIN turns t ON t.pair_id = p.id JOIN speakers s ON s.id = t.speaker_id
-                         WHERE p.interview_id = i.id GROUP BY s.id ORDER BY min(printf('%010d%010d', p.position, t.position))))
-               FROM interviews i ORDER BY i.id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let speakers: Option<String> = r.get(5)?;
-            Ok(InterviewInfo {
-                id: r.get(0)?,
-                slug: r.get(1)?,
-                title: r.get(2)?,
-                date: r.get(3)?,
-                pairs: r.get(4)?,
-                speakers: speakers.map(|s| s.split('\u{1F}').map(String::from).collect()).unwrap_or_default(),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let run = || -> Result<Vec<InterviewInfo>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT i.id, i.slug, i.title, i.date, (SELECT count(*) FROM pairs WHERE interview_id = i.id),
+                        (SELECT group_concat(name, char(31)) FROM (
+                            SELECT s.name FROM pairs p JOIN turns t ON t.pair_id = p.id JOIN speakers s ON s.id = t.speaker_id
+                             WHERE p.interview_id = i.id GROUP BY s.id ORDER BY min(printf('%010d%010d', p.position, t.position))))
+                   FROM interviews i ORDER BY i.id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let speakers: Option<String> = r.get(5)?;
+                Ok(InterviewInfo {
+                    id: r.get(0)?,
+                    slug: r.get(1)?,
+                    title: r.get(2)?,
+                    date: r.get(3)?,
+                    pairs: r.get(4)?,
+                    speakers: speakers.map(|s| s.split('\u{1F}').map(String::from).collect()).unwrap_or_default(),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        run().context("cannot list the interviews")
     }
 
     /// Speakers who answer somewhere, most turns first.
     pub fn speakers(&self) -> Result<Vec<SpeakerInfo>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT s.name,
-                    (SELECT group_concat(alias, char(31)) FROM speaker_aliases WHERE speaker_id = s.id),
-                    count(*), count(DISTINCT p.interview_id)
-               FROM speakers s JOIN turns t ON t.speaker_id = s.id JOIN pairs p ON p.id = t.pair_id
-              GROUP BY s.id ORDER BY count(*) DESC, s.name",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let aliases: Option<String> = r.get(1)?;
-            Ok(SpeakerInfo {
-                name: r.get(0)?,
-                aliases: aliases.map(|s| s.split('\u{1F}').map(String::from).collect()).unwrap_or_default(),
-                turns: r.get(2)?,
-                interviews: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let run = || -> Result<Vec<SpeakerInfo>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT s.name,
+                        (SELECT group_concat(alias, char(31)) FROM speaker_aliases WHERE speaker_id = s.id),
+                        count(*), count(DISTINCT p.interview_id)
+                   FROM speakers s JOIN turns t ON t.speaker_id = s.id JOIN pairs p ON p.id = t.pair_id
+                  GROUP BY s.id ORDER BY count(*) DESC, s.name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let aliases: Option<String> = r.get(1)?;
+                Ok(SpeakerInfo {
+                    name: r.get(0)?,
+                    aliases: aliases.map(|s| s.split('\u{1F}').map(String::from).collect()).unwrap_or_default(),
+                    turns: r.get(2)?,
+                    interviews: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        run().context("cannot list the speakers")
     }
 
     /// A pair chosen at random, if any are stored. Found through the primary key (the first pair
     /// at or after a random id), not by shuffling every pair.
     pub fn random_pair(&self) -> Result<Option<PairRecord>> {
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM pairs WHERE id >= (SELECT abs(random()) % max(id) + 1 FROM pairs) ORDER BY id LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match id {
-            Some(id) => self.pair(id),
-            None => Ok(None),
-        }
+        let run = || -> Result<Option<PairRecord>> {
+            let id: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT id FROM pairs WHERE id >= (SELECT abs(random()) % max(id) + 1 FROM pairs) ORDER BY id LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match id {
+                Some(id) => self.pair(id),
+                None => Ok(None),
+            }
+        };
+        run().context("cannot pick a random pair")
     }
 
     /// The stored question of the first pair at or after id `start`, wrapping round to the first
     /// pair: picks pairs spread over the collection through the primary key.
     pub fn question_from(&self, start: i64) -> Result<Option<(i64, String)>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, question FROM pairs WHERE id >= ?1 ORDER BY id LIMIT 1")?;
-        let found = stmt.query_row([start], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        match found {
-            Some(found) => Ok(Some(found)),
-            None => Ok(stmt.query_row([i64::MIN], |r| Ok((r.get(0)?, r.get(1)?))).optional()?),
-        }
+        let run = || -> Result<Option<(i64, String)>> {
+            let mut stmt =
+                self.conn.prepare_cached("SELECT id, question FROM pairs WHERE id >= ?1 ORDER BY id LIMIT 1")?;
+            let found = stmt.query_row([start], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            match found {
+                Some(found) => Ok(Some(found)),
+                None => Ok(stmt.query_row([i64::MIN], |r| Ok((r.get(0)?, r.get(1)?))).optional()?),
+            }
+        };
+        run().context("cannot pick an example question")
     }
 
     /// The highest pair id, if any pair is stored.
     pub fn max_pair_id(&self) -> Result<Option<i64>> {
-        Ok(self.conn.query_row("SELECT max(id) FROM pairs", [], |r| r.get(0))?)
+        let run = || -> Result<Option<i64>> { Ok(self.conn.query_row("SELECT max(id) FROM pairs", [], |r| r.get(0))?) };
+        run().context("cannot count the pairs")
     }
 
     /// Number of stored pairs.
     pub fn pair_total(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?)
+        let run = || -> Result<i64> { Ok(self.conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?) };
+        run().context("cannot count the pairs")
     }
 
-    /// Record a question in the query log (no user or chat identifiers).
+    /// Record a question in the query log (no user or chat identifiers; the caller removes
+    /// personal data, see [`crate::redact`]). Logging never makes a reader wait for a load: when
+    /// another process holds the write lock for more than a moment, the row is kept in memory and
+    /// written with the next one (or when the store is dropped). Old rows are dropped as the
+    /// retention settings say (see [`super::query_log::Retention`]).
     pub fn log_query(
         &self,
         frontend: &str,
@@ -189,56 +212,60 @@ impl Store {
         confidence: f64,
         answered: bool,
     ) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO query_log(frontend, query, pair_id, confidence, answered) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![frontend, query, pair_id, confidence, answered])?;
-        Ok(())
+        let row = super::query_log::LogRow::new(frontend, query, pair_id, confidence, answered);
+        self.pending_log.borrow_mut().push(row);
+        self.flush_log(super::query_log::LOG_WAIT).context("cannot write the query log")
     }
 
     /// The most frequent questions that were not answered, or answered with confidence below
-    /// `below`, most frequent first.
+    /// `below`, most frequent first. Questions of punctuation alone (`?`), which normalise to
+    /// nothing, are left out: no alternate can be written for them.
     pub fn misses(&self, below: f64, limit: usize) -> Result<Vec<Miss>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT l.query, count(*), sum(l.answered), max(l.confidence),
-                    (SELECT p.question FROM query_log l2 JOIN pairs p ON p.id = l2.pair_id
-                      WHERE replace(l2.query, ' ', '') = replace(l.query, ' ', '')
-                      ORDER BY l2.confidence DESC LIMIT 1),
-                    max(l.asked_at)
-               FROM query_log l
-              WHERE l.answered = 0 OR l.confidence < ?1
-              GROUP BY replace(l.query, ' ', '')
-              ORDER BY count(*) DESC, max(l.asked_at) DESC
-              LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![below, limit as i64], |r| {
-            Ok(Miss {
-                query: r.get(0)?,
-                count: r.get(1)?,
-                answered: r.get(2)?,
-                best_confidence: r.get(3)?,
-                closest: r.get(4)?,
-                last_asked: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let run = || -> Result<Vec<Miss>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT l.query, count(*), sum(l.answered), max(l.confidence),
+                        (SELECT p.question FROM query_log l2 JOIN pairs p ON p.id = l2.pair_id
+                          WHERE replace(l2.query, ' ', '') = replace(l.query, ' ', '')
+                          ORDER BY l2.confidence DESC LIMIT 1),
+                        max(l.asked_at)
+                   FROM query_log l
+                  WHERE (l.answered = 0 OR l.confidence < ?1) AND trim(l.query) <> ''
+                  GROUP BY replace(l.query, ' ', '')
+                  ORDER BY count(*) DESC, max(l.asked_at) DESC
+                  LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![below, limit as i64], |r| {
+                Ok(Miss {
+                    query: r.get(0)?,
+                    count: r.get(1)?,
+                    answered: r.get(2)?,
+                    best_confidence: r.get(3)?,
+                    closest: r.get(4)?,
+                    last_asked: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        run().context("cannot read the query log")
     }
 
     /// Every stored interview in the interchange format (see [`crate::transcript::json`]).
     pub fn export(&self) -> Result<Vec<Interview>> {
-        // One read transaction: a consistent snapshot even while another process loads.
-        let _snapshot = self.conn.unchecked_transaction()?;
-        let ids: Vec<i64> = self
-            .conn
-            .prepare("SELECT id FROM interviews ORDER BY id")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.extend(interview_content(&self.conn, id)?);
-        }
-        Ok(out)
+        let run = || -> Result<Vec<Interview>> {
+            // One read transaction: a consistent snapshot even while another process loads.
+            let _snapshot = self.conn.unchecked_transaction()?;
+            let ids: Vec<i64> = self
+                .conn
+                .prepare("SELECT id FROM interviews ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(interview_content(&self.conn, id)?);
+            }
+            Ok(out)
+        };
+        run().context("cannot export the interviews")
     }
 }
 

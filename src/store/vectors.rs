@@ -15,8 +15,8 @@ use super::{get_meta, index, set_meta, Store};
 use crate::search::postings::PairText;
 
 /// How much of the answer goes into a pair's passage, in characters (after the question and its
-/// alternates). Measured on the corpus questions (README, "Sentence embeddings"): the start of
-/// the answer helps over the question alone, while whole answers dilute the vector.
+/// alternates). Provisional: the question alone misses questions about answer content, whole
+/// answers dilute the vector; `examples/passage_experiment.rs` measures the alternatives.
 pub const PASSAGE_ANSWER_CHARS: usize = 200;
 
 /// The text of a pair that is embedded: question, alternates, then the start of the answer.
@@ -132,15 +132,17 @@ impl Store {
         )?)
     }
 
-    /// Up to `limit` passages of pairs that have no vector from `model`, lowest ids first.
-    pub fn passages_missing(&self, model: &str, limit: usize) -> Result<Vec<Passage>> {
+    /// Up to `limit` passages of pairs with ids above `after` that have no vector from `model`,
+    /// lowest ids first (`after` lets a caller walk forward without rescanning done pairs).
+    pub fn passages_missing(&self, model: &str, after: i64, limit: usize) -> Result<Vec<Passage>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM pairs AS p
-              WHERE NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-              ORDER BY id LIMIT ?2",
+              WHERE id > ?2
+                AND NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+              ORDER BY id LIMIT ?3",
         )?;
         let ids: Vec<i64> =
-            stmt.query_map(params![model, limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            stmt.query_map(params![model, after, limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         let texts = index::pair_texts(&self.conn, &ids)?;
         Ok(texts.into_iter().map(|(pair_id, t)| Passage { pair_id, text: passage_text(&t) }).collect())
     }

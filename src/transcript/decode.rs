@@ -10,6 +10,7 @@
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
 use super::ParseError;
+use crate::text::is_han;
 
 /// The encoding a file was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +62,7 @@ fn decode_raw(bytes: &[u8]) -> Result<(String, Encoding), ParseError> {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return utf16(rest, Encoding::Utf16Be);
     }
-    if let Some(encoding) = bomless_utf16(bytes) {
+    if let Some(encoding) = bomless_utf16(bytes).or_else(|| chinese_utf16(bytes)) {
         return utf16(bytes, encoding);
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
@@ -120,6 +121,19 @@ fn bomless_utf16(bytes: &[u8]) -> Option<Encoding> {
     }
 }
 
+/// Chinese UTF-16 without a byte-order mark has few NUL bytes (Han characters have none), so the
+/// share test above misses it; but UTF-8 and GB18030 text has no NUL at all. With any NUL, try
+/// both byte orders and keep the one that decodes strictly and reads as Chinese.
+fn chinese_utf16(bytes: &[u8]) -> Option<Encoding> {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) || !bytes.contains(&0) {
+        return None;
+    }
+    [(UTF_16LE, Encoding::Utf16Le), (UTF_16BE, Encoding::Utf16Be)].into_iter().find_map(|(codec, encoding)| {
+        let text = codec.decode_without_bom_handling_and_without_replacement(bytes)?;
+        (!text.contains('\0') && reads_as_chinese(&text)).then_some(encoding)
+    })
+}
+
 /// UTF-8 with a few corrupt bytes, rather than text in another encoding: valid multi-byte
 /// characters far outnumber broken sequences. (GBK text read as UTF-8 is mostly broken.)
 fn mostly_utf8(bytes: &[u8]) -> bool {
@@ -157,10 +171,6 @@ fn reads_as_chinese(text: &str) -> bool {
     non_ascii > 0 && chinese * 10 >= non_ascii * 8 && (punctuation > 0 || chinese * 5 >= visible)
 }
 
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{20000}'..='\u{2A6DF}')
-}
-
 fn normalise_line_ends(text: &str) -> String {
     if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
@@ -196,6 +206,15 @@ mod tests {
         assert_eq!(decode(&be).unwrap().0, "山姆·奥特曼:是的。\n");
         let bare: Vec<u8> = "Q: hello?\nA: hi.\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         assert_eq!(decode(&bare).unwrap(), ("Q: hello?\nA: hi.\n".into(), Encoding::Utf16Le));
+    }
+
+    #[test]
+    fn chinese_utf16_without_bom_is_detected() {
+        let text = "标题:测试访谈\n\n问:电池还能便宜多少?\n\n答:每年大约一成。\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode(&le).unwrap(), (text.to_owned(), Encoding::Utf16Le));
+        assert_eq!(decode(&be).unwrap(), (text.to_owned(), Encoding::Utf16Be));
     }
 
     #[test]

@@ -54,6 +54,7 @@ const PREFIXES: &[&str] = &[
     "image:",
     "photograph:",
     "photo credit",
+    "(c) ",
 ];
 
 /// Buttons and calls to action (`点赞 收藏 举报`, `分享到:微信`): only short lines that are not
@@ -74,6 +75,10 @@ const BUTTONS: &[&str] = &[
     "advertisement",
     "sign up for",
     "subscribe to",
+    "back to top",
+    "this video can not be played",
+    "this video cannot be played",
+    "media caption",
 ];
 
 /// How image captions start; lines up to 60 characters.
@@ -117,7 +122,9 @@ pub(crate) fn is_furniture(text: &str) -> bool {
         return true;
     }
     let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
-    if END_MARKS.contains(&compact.as_str()) {
+    // Rules (`.......`, `———`), lists of years (`1994 1995 1997`) and a lone `top` link.
+    let wordless = !lower.chars().any(|c| c.is_alphabetic());
+    if END_MARKS.contains(&compact.as_str()) || wordless || compact == "top" {
         return true;
     }
     // Breadcrumbs `首页 > 科技 > 正文` and menus `首页 | 新闻 | 财经 | 登录`.

@@ -1,22 +1,24 @@
 //! Reading interview files into plain structs.
 //!
 //! Two families of input are understood:
-//! - transcript text (`.txt`, `.md`), parsed by [`text`]: a headline, intro paragraphs, then
-//!   questions and `Name: answer` turns in any of the common layouts, with an optional
-//!   front-matter block ([`frontmatter`]); page furniture and people's names in running text are
-//!   handled by two private helpers, `furniture` and `names`;
+//! - transcript text (`.txt`, `.md`), parsed by the crate-private `text`: a headline, intro
+//!   paragraphs, then questions and `Name: answer` turns in any of the common layouts, with an
+//!   optional front-matter block (`frontmatter`); page furniture and people's names in running
+//!   text are handled by two more private helpers, `furniture` and `names`;
 //! - JSON (one interview per file) and JSONL (one per line), parsed by [`json`].
 //!
 //! Bytes are decoded first ([`decode`]): UTF-8 with or without BOM, UTF-16 and GB18030/GBK.
 //! Errors carry the 1-based line and say what was expected ([`ParseError`], [`FileError`]).
 //! Nothing here touches the database.
 
+mod clean;
 pub mod decode;
-pub mod frontmatter;
+pub mod file;
+pub(crate) mod frontmatter;
 mod furniture;
 pub mod json;
 mod names;
-pub mod text;
+pub(crate) mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,6 +38,16 @@ pub fn ascii_fold(c: char) -> char {
 /// [`ascii_fold`] over a whole string.
 pub fn fold_str(text: &str) -> String {
     text.chars().map(ascii_fold).collect()
+}
+
+/// What the curator says about files that do not name their speakers (`qabot load --answerer`,
+/// `--interviewer`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Who answers when the file names no one (`答:`, `A:`, unlabelled answers).
+    pub answerer: Option<String>,
+    /// Who asks, when the file does not say.
+    pub interviewer: Option<String>,
 }
 
 /// One interview: who spoke, what was asked, what was answered.
@@ -197,31 +209,55 @@ impl Format {
 /// Decode and parse the bytes of a file in the given format. A transcript without headline or
 /// front-matter title gets `fallback_title` (the loader passes the file name).
 pub fn parse_bytes(bytes: &[u8], format: Format, fallback_title: &str) -> Result<ParsedFile, ParseError> {
+    parse_bytes_with(bytes, format, fallback_title, &ParseOptions::default())
+}
+
+/// [`parse_bytes`] with the curator's [`ParseOptions`] (transcript text only).
+pub fn parse_bytes_with(
+    bytes: &[u8],
+    format: Format,
+    fallback_title: &str,
+    options: &ParseOptions,
+) -> Result<ParsedFile, ParseError> {
     let (content, encoding) = decode::decode(bytes)?;
-    let (interviews, warnings) = match format {
+    let (mut interviews, warnings) = match format {
         Format::Text => {
-            let mut parsed = text::parse(&content)?;
+            let mut parsed = text::parse_with(&content, options)?;
             if parsed.interview.title.is_empty() {
                 parsed.interview.title = fallback_title.to_owned();
             }
-            parsed.interview.validate()?;
             (vec![(1, parsed.interview)], parsed.warnings)
         }
         Format::Json => (vec![(1, json::parse_one(&content)?)], Vec::new()),
         Format::JsonLines => (json::parse_lines(&content)?, Vec::new()),
     };
+    // Cleaning can empty a field (a title made of escape codes), so validation comes after it.
+    for (line, interview) in &mut interviews {
+        interview.clean();
+        let at_line = |e: ParseError| match (format, e.line) {
+            (Format::JsonLines, None) => ParseError::at(*line, e.message),
+            _ => e,
+        };
+        interview.validate().map_err(at_line)?;
+    }
     Ok(ParsedFile { interviews, warnings, encoding })
 }
 
-/// Read and parse one file; the format comes from its extension.
+/// Read and parse one file; the format comes from its extension. Files over
+/// [`file::DEFAULT_MAX_FILE_SIZE`] and anything but regular files are refused.
 pub fn read_file(path: &Path) -> Result<ParsedFile, FileError> {
+    read_file_with(path, &ParseOptions::default(), file::DEFAULT_MAX_FILE_SIZE)
+}
+
+/// [`read_file`] with the curator's [`ParseOptions`] and another size limit, in bytes.
+pub fn read_file_with(path: &Path, options: &ParseOptions, max_size: u64) -> Result<ParsedFile, FileError> {
     let fail = |error| FileError { path: path.to_path_buf(), error };
     let format = Format::of(path).ok_or_else(|| {
         fail(ParseError::whole("unknown file type: expected .txt or .md (transcript), .json or .jsonl"))
     })?;
-    let bytes = std::fs::read(path).map_err(|e| fail(ParseError::whole(format!("cannot read: {e}"))))?;
+    let bytes = file::read_limited(path, max_size).map_err(|e| fail(ParseError::whole(e.0)))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    parse_bytes(&bytes, format, &stem).map_err(fail)
+    parse_bytes_with(&bytes, format, &stem, options).map_err(fail)
 }
 
 impl Interview {

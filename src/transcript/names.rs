@@ -1,6 +1,8 @@
 //! People's names in running text: who an intro says is interviewed, and how to display a name
 //! that a transcript writes in capitals.
 
+pub(crate) use crate::text::is_han;
+
 /// Words after which an intro names the interviewee (`专访林晓`, `An interview with Maria Chen`).
 /// Latin cues are matched case-insensitively.
 const CUES: &[&str] = &[
@@ -21,7 +23,53 @@ const CUES: &[&str] = &[
     "speaks with",
     "q&a with",
     "chat with",
+    "talk to",
+    "talks to",
+    "talked to",
+    "spoke to",
+    "spoke with",
+    "sat down with",
 ];
+
+/// Words after the interviewee's name (`产品负责人李明接受了群访`, `王强回答了…`,
+/// `Jane Doe answered`).
+const CUES_AFTER_NAME: &[&str] = &["接受", "回答", "做客", " answered", " answers", " took questions"];
+
+/// Capitalised words that start a sentence before a name, not part of it.
+const SENTENCE_STARTS: &[&str] = &[
+    "afterwards",
+    "after",
+    "then",
+    "today",
+    "yesterday",
+    "later",
+    "here",
+    "there",
+    "the",
+    "this",
+    "that",
+    "finally",
+    "also",
+    "meanwhile",
+    "when",
+    "before",
+    "now",
+    "in",
+    "on",
+    "at",
+    "our",
+    "we",
+    "and",
+    "but",
+    "so",
+    "here,",
+];
+
+/// Organisation words that stand before a name as titles do (`对话某公司王强`).
+const ORGS_ZH: &[&str] = &["公司", "集团", "科技", "银行", "大学", "资本", "基金", "研究院", "实验室"];
+
+/// Common Chinese surnames: a name inside a longer run of Han text starts with one of them.
+const SURNAMES_ZH: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤楼雷";
 
 /// Job titles that stand between an organisation and a name (`云帆科技创始人林晓`,
 /// `OpenAI CEO Sam Altman`); the name is what follows the last of them.
@@ -37,6 +85,7 @@ const TITLES_ZH: &[&str] = &[
     "总经理",
     "经理",
     "总监",
+    "负责人",
     "院长",
     "所长",
     "校长",
@@ -104,6 +153,15 @@ pub(crate) fn interviewee_in(texts: &[&str]) -> Option<String> {
                 }
             }
         }
+        for cue in CUES_AFTER_NAME {
+            for (pos, _) in lower.match_indices(cue) {
+                if let Some(name) = name_before_cue(&text[..pos]) {
+                    if !candidates.contains(&name) {
+                        candidates.push(name);
+                    }
+                }
+            }
+        }
     }
     let mentions = |name: &String| texts.iter().map(|t| t.matches(name.as_str()).count()).sum::<usize>();
     // `max_by_key` keeps the last of equals; iterate reversed so the first found wins ties.
@@ -125,13 +183,48 @@ fn name_after_cue(text: &str) -> Option<String> {
     }
 }
 
+/// The name that ends `text` (what precedes a cue such as `接受`), if it looks like one.
+fn name_before_cue(text: &str) -> Option<String> {
+    let last = text.chars().next_back()?;
+    if is_han(last) {
+        let run: String = {
+            let mut rev: Vec<char> = text.chars().rev().take_while(|&c| is_name_dot(c) || is_han(c)).collect();
+            rev.reverse();
+            rev.into_iter().collect()
+        };
+        return han_name(&run);
+    }
+    let words: Vec<&str> =
+        text.split_whitespace().rev().take_while(|w| w.starts_with(|c: char| c.is_uppercase())).collect();
+    let mut words: Vec<&str> = words.into_iter().rev().collect();
+    // `Afterwards Jane Doe answered`: a capital that only starts the sentence.
+    while words.len() > 1 && SENTENCE_STARTS.contains(&words[0].to_ascii_lowercase().as_str()) {
+        words.remove(0);
+    }
+    (!words.is_empty() && !words.iter().any(|w| w.ends_with(['.', ',', ':'])))
+        .then(|| words.join(" "))
+        .and_then(|n| latin_name(&n))
+}
+
+/// A Han name inside a longer run of Han text: the last two or three characters, starting with
+/// a common surname (`今天王强` → `王强`).
+fn surname_tail(run: &str) -> Option<&str> {
+    let chars: Vec<(usize, char)> = run.char_indices().collect();
+    [3, 2].into_iter().filter(|&n| chars.len() > n).find_map(|n| {
+        let (at, first) = chars[chars.len() - n];
+        SURNAMES_ZH.contains(first).then(|| &run[at..])
+    })
+}
+
 fn han_name(text: &str) -> Option<String> {
     let run: String = text.chars().take_while(|&c| is_name_dot(c) || is_han(c)).collect();
     let mut name = run.as_str();
     if let Some((pos, title)) =
-        TITLES_ZH.iter().filter_map(|t| name.rfind(t).map(|p| (p, *t))).max_by_key(|&(p, t)| p + t.len())
+        TITLES_ZH.iter().chain(ORGS_ZH).filter_map(|t| name.rfind(t).map(|p| (p, *t))).max_by_key(|&(p, t)| p + t.len())
     {
         name = &name[pos + title.len()..];
+    } else if !name.contains(is_name_dot) {
+        name = surname_tail(name).unwrap_or(name);
     }
     for suffix in NAME_SUFFIXES_ZH {
         if let Some(stripped) = name.strip_suffix(suffix) {
@@ -167,6 +260,23 @@ fn latin_name(text: &str) -> Option<String> {
         words.remove(0);
     }
     ((1..=4).contains(&words.len()) && words[0].len() >= 2).then(|| words.join(" "))
+}
+
+/// A nickname the intro gives `name`: `… Thompson who is known by his friends as "JT."` → `JT`.
+pub(crate) fn nickname_of(name: &str, texts: &[&str]) -> Option<String> {
+    for text in texts {
+        for (pos, _) in text.match_indices(name) {
+            let after: String = text[pos + name.len()..].chars().take(120).collect();
+            let Some(at) = after.find(" as \"").or_else(|| after.find(" as \u{201C}")) else { continue };
+            let quoted = after[at + 4..].trim_start_matches(['"', '\u{201C}']);
+            let end = quoted.find(['"', '\u{201D}'])?;
+            let nick = quoted[..end].trim_end_matches(['.', ',']).trim();
+            if (1..=12).contains(&nick.chars().count()) && nick.starts_with(char::is_uppercase) {
+                return Some(nick.to_owned());
+            }
+        }
+    }
+    None
 }
 
 /// Han numerals, for ordinals such as `第二步` and `步骤三`.
@@ -297,13 +407,32 @@ fn is_name_dot(c: char) -> bool {
     matches!(c, '\u{B7}' | '\u{2022}' | '\u{30FB}' | '\u{FF0E}')
 }
 
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interviewee_may_be_named_before_the_interview_word() {
+        assert_eq!(interviewee_in(&["发布会后，云帆科技产品负责人李明接受了媒体群访。"]).as_deref(), Some("李明"));
+        assert_eq!(interviewee_in(&["今天王强回答了大家关心的问题。"]).as_deref(), Some("王强"));
+        assert_eq!(interviewee_in(&["对话星河公司王强：机器人先进工厂"]).as_deref(), Some("王强"));
+        assert_eq!(
+            interviewee_in(&["Afterwards Jane Doe answered questions from readers."]).as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            interviewee_in(&["This time we talk to Maria Lopez Garcia who builds stage lights."]).as_deref(),
+            Some("Maria Lopez Garcia")
+        );
+        assert_eq!(interviewee_in(&["对话人工智能的未来"]), None);
+    }
+
+    #[test]
+    fn a_nickname_after_known_as() {
+        let texts = ["We talk to Maria Lopez Garcia who is known to her crew as \"ML.\" She builds rigs."];
+        assert_eq!(nickname_of("Maria Lopez Garcia", &texts).as_deref(), Some("ML"));
+        assert_eq!(nickname_of("Maria Lopez Garcia", &["We talk to Maria Lopez Garcia."]), None);
+    }
 
     #[test]
     fn interviewee_from_cues() {

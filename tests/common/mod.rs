@@ -50,17 +50,44 @@ impl TempDb {
     }
 }
 
-fn qabot_with_input(db: &Path, args: &[&str], input: Option<&str>) -> Output {
+/// The qabot binary as a command, the one way tests start it: nothing is inherited from the
+/// environment that changes its behaviour (a database, a bot token or API server, a log level),
+/// standard input is empty, and a panic would show its backtrace.
+pub fn qabot_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
-    cmd.args(args).env("QABOT_DB", db).env_remove("QABOT_MODEL").env_remove("TELOXIDE_TOKEN").env("RUST_LOG", "warn");
-    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    for name in [
+        "QABOT_DB",
+        "QABOT_MODEL",
+        "TELOXIDE_TOKEN",
+        "TELEGRAM_API_URL",
+        "TELOXIDE_API_URL",
+        "TELOXIDE_PROXY",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
+    cmd
+}
+
+/// Run `cmd` with `input` on standard input, collecting its output.
+pub fn run_with_input(mut cmd: Command, input: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run qabot");
-    if let Some(text) = input {
+    {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
     }
     child.wait_with_output().expect("qabot finishes")
+}
+
+fn qabot_with_input(db: &Path, args: &[&str], input: Option<&str>) -> Output {
+    let mut cmd = qabot_command();
+    cmd.args(args).env("QABOT_DB", db);
+    match input {
+        Some(text) => run_with_input(cmd, text.as_bytes()),
+        None => cmd.output().expect("qabot finishes"),
+    }
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -111,9 +138,16 @@ pub fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
 }
 
-/// Whether the stock sqlite3 shell is installed.
-pub fn sqlite3_available() -> bool {
-    Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success())
+/// Fail unless the stock sqlite3 shell is installed: a test that passed without running would
+/// hide that the database is no longer readable by it. Every test that calls this has
+/// `sqlite3_shell` in its name, so `cargo test -- --skip sqlite3_shell` skips them all, visibly.
+pub fn require_sqlite3() {
+    let installed = Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success());
+    assert!(
+        installed,
+        "the sqlite3 shell is not installed (Debian/Ubuntu: apt-get install sqlite3); \
+         to skip the tests that need it: cargo test -- --skip sqlite3_shell"
+    );
 }
 
 /// Turn a database written by this qabot back into what schema version 2 wrote: no vector table,
