@@ -1,6 +1,6 @@
 //! The `qabot` command: argument parsing and dispatch only; the work is in the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -256,7 +256,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
             let options = AskOptions { json, threshold, log: !no_log, explain };
-            commands::ask::run(&mut open()?, question.as_deref(), &options, out)?;
+            let mut store = open()?;
+            // Once per process: loading the model is the slow part, not a question.
+            let mut semantic = commands::embed::semantic(&store, model, &mut std::io::stderr())?;
+            commands::ask::run(&mut store, semantic.as_mut(), question.as_deref(), &options, out)?;
         }
         Command::Load { paths, dry_run, strict, answerer, interviewer, max_file_size } => {
             let parse = qabot::transcript::ParseOptions { answerer, interviewer };
@@ -296,7 +299,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { api_url, no_log, threshold } => {
             let api_url = api_url.or_else(|| env_value("TELEGRAM_API_URL").and_then(|v| v.into_string().ok()));
-            qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold })?
+            let model = model.map(Path::to_path_buf);
+            qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold, model })?
         }
     }
     Ok(ExitCode::SUCCESS)
