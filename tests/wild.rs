@@ -162,7 +162,10 @@ fn load_reports_warnings_with_file_and_line_and_counts_them() {
     let out = db.qabot(&["load", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("warnings            1") && text.contains(&format!("1  {}", path.display())), "{text}");
+    assert!(
+        text.contains("  speakers added  1\n  warnings        1") && text.contains(&format!("1  {}", path.display())),
+        "{text}"
+    );
 }
 
 #[test]

@@ -1,14 +1,15 @@
 //! `qabot load`: files and folders of interviews into the database, with a summary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::store::{LoadAction, LoadReport, Origin, Store};
-use crate::transcript::{self, Format, Interview};
+use crate::store::{slug_of, LoadAction, LoadMode, LoadReport, Loader, Origin, Store};
+use crate::transcript::stream::JsonLines;
+use crate::transcript::{self, FileError, Format, Interview, Warning};
 
 /// Options of `qabot load`.
 #[derive(Debug, Clone, Default)]
@@ -44,15 +45,11 @@ pub struct Summary {
     pub warnings: Vec<(PathBuf, usize)>,
 }
 
-/// A file parsed and ready to store.
-struct Ready {
-    path: PathBuf,
-    origin: Origin,
-    interviews: Vec<Interview>,
-}
-
 /// Load every interview file under `paths`. Returns the summary; `summary.failed > 0` means the
 /// command should exit unsuccessfully.
+///
+/// Files are read and stored one at a time, and a JSONL file one interview at a time, so memory
+/// does not grow with the number of files or interviews.
 pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Result<Summary> {
     store.check_integrity()?;
     let mut summary = Summary::default();
@@ -68,95 +65,111 @@ pub fn run(store: &mut Store, paths: &[PathBuf], options: &LoadOptions) -> Resul
     if files.is_empty() && !existing.is_empty() {
         eprintln!("warning: no interview files (.txt .md .json .jsonl) found in {}", describe(&existing));
     }
-    let bar = progress(files.len());
-    let mut ready = Vec::new();
-    let mut seen_slugs: HashMap<String, PathBuf> = HashMap::new();
-    for path in &files {
-        bar.set_message(path.display().to_string());
-        summary.files += 1;
-        let limit = options.max_file_size.unwrap_or(transcript::file::DEFAULT_MAX_FILE_SIZE);
-        let parsed = transcript::read_file_with(path, &options.parse, limit);
-        bar.inc(1);
-        let parsed = match parsed {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                summary.failed += 1;
-                bar.suspend(|| eprintln!("error: {e}"));
-                if stop_at_failure {
-                    bar.finish_and_clear();
-                    eprintln!("error: nothing loaded (--strict stops at the first failure)");
-                    return Ok(summary);
-                }
-                continue;
-            }
-        };
-        // Local problems are warnings (the rest of the file loads); `--strict` makes them errors.
-        let level = if options.strict { "error" } else { "warning" };
-        for w in &parsed.warnings {
-            bar.suspend(|| eprintln!("{level}: {}:{}: {}", path.display(), w.line, w.message));
-        }
-        if !parsed.warnings.is_empty() {
-            summary.warnings.push((path.clone(), parsed.warnings.len()));
-            if options.strict {
-                summary.failed += 1;
-                if stop_at_failure {
-                    bar.finish_and_clear();
-                    eprintln!("error: nothing loaded (--strict stops at the first failure; warnings count)");
-                    return Ok(summary);
-                }
-                continue;
-            }
-        }
-        let file = Ready {
-            path: path.clone(),
-            origin: origin_of(path),
-            interviews: parsed.interviews.into_iter().map(|(_, iv)| iv).collect(),
-        };
-        // Strict runs and dry runs store (or simulate) all files together, below.
-        if options.strict || options.dry_run {
-            ready.push(file);
-            continue;
-        }
-        match store.load(&file.interviews, &file.origin, false) {
-            Ok(reports) => bar.suspend(|| report(&file.path, &reports, options, &mut summary, &mut seen_slugs)),
-            Err(e) => {
-                summary.failed += 1;
-                bar.suspend(|| eprintln!("error: {}: {e:#}", path.display()));
-            }
-        }
-    }
-    bar.finish_and_clear();
-    let batch: Vec<(&[Interview], &Origin)> = ready.iter().map(|f| (f.interviews.as_slice(), &f.origin)).collect();
-    if options.dry_run && !batch.is_empty() {
-        for (file, outcome) in ready.iter().zip(store.simulate_files(&batch)?) {
-            match outcome {
-                Ok(reports) => report(&file.path, &reports, options, &mut summary, &mut seen_slugs),
-                Err(e) => {
-                    summary.failed += 1;
-                    eprintln!("error: {}: {e:#}", file.path.display());
-                }
-            }
-        }
-    } else if options.strict && summary.failed == 0 && !batch.is_empty() {
-        match store.load_files(&batch, false) {
-            Ok(all) => {
-                for (file, reports) in ready.iter().zip(all) {
-                    report(&file.path, &reports, options, &mut summary, &mut seen_slugs);
-                }
-            }
-            Err(e) => {
-                summary.failed += 1;
-                eprintln!("error: {e:#}");
-                eprintln!("error: nothing loaded (--strict loads all files or none)");
-                return Ok(summary);
-            }
-        }
+    let stored = store_files(store, &files, options, &mut summary)?;
+    if stop_at_failure && !stored {
+        eprintln!("error: nothing loaded (--strict loads all files or none)");
+        return Ok(summary);
     }
     if options.strict && options.dry_run && summary.failed > 0 {
         eprintln!("error: with --strict, nothing would be loaded until the failed file(s) are fixed");
     }
     print_summary(&summary, options);
     Ok(summary)
+}
+
+/// Store phase: every file in turn through one [`Loader`]. A file that fails is reported and
+/// leaves nothing behind; with `--strict` it ends the run and nothing is written (returns false).
+/// What was stored is reported as it goes, except with `--strict`, where it is reported once
+/// everything is committed.
+fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summary: &mut Summary) -> Result<bool> {
+    let stop_at_failure = options.strict && !options.dry_run;
+    let mode = LoadMode { dry_run: options.dry_run, group_commit: !options.strict };
+    let mut loader = store.loader(mode)?;
+    let bar = progress(files.len());
+    let mut seen_slugs: HashMap<String, usize> = HashMap::new();
+    let mut held: Vec<(usize, Vec<LoadReport>)> = Vec::new();
+    for (index, path) in files.iter().enumerate() {
+        bar.set_message(path.display().to_string());
+        summary.files += 1;
+        let outcome = store_one(&mut loader, path, options, &bar, &mut summary.warnings);
+        bar.inc(1);
+        match outcome {
+            Ok(reports) if stop_at_failure => held.push((index, reports)),
+            Ok(reports) => bar.suspend(|| report(files, index, &reports, options, summary, &mut seen_slugs)),
+            Err(e) => {
+                summary.failed += 1;
+                bar.suspend(|| eprintln!("error: {e:#}"));
+                if stop_at_failure {
+                    bar.finish_and_clear();
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    loader.finish()?;
+    for (index, reports) in held {
+        report(files, index, &reports, options, summary, &mut seen_slugs);
+    }
+    Ok(true)
+}
+
+/// Parse phase and store phase of one file: its interviews are read as the loader asks for them.
+fn store_one(
+    loader: &mut Loader,
+    path: &Path,
+    options: &LoadOptions,
+    bar: &ProgressBar,
+    warned: &mut Vec<(PathBuf, usize)>,
+) -> Result<Vec<LoadReport>> {
+    let origin = origin_of(path);
+    let (warnings, interviews) = parse(path, options)?;
+    // Local problems are warnings (the rest of the file loads); `--strict` makes them errors.
+    let level = if options.strict { "error" } else { "warning" };
+    for w in &warnings {
+        bar.suspend(|| eprintln!("{level}: {}:{}: {}", path.display(), w.line, w.message));
+    }
+    if !warnings.is_empty() {
+        warned.push((path.to_path_buf(), warnings.len()));
+        if options.strict {
+            anyhow::bail!("{}: not loaded: --strict counts its warnings as errors", path.display());
+        }
+    }
+    let claimed = if loader.stored_from(&origin)? { claimed_identities(path, &origin, options) } else { None };
+    let result = loader.file(&origin, interviews, claimed);
+    // Parse errors already name the file; errors of storing are about the file as a whole.
+    result.map_err(|e| if e.is::<FileError>() { e } else { e.context(path.display().to_string()) })
+}
+
+/// The interviews of a file, read lazily (a JSONL file streams), and the warnings about it.
+type Interviews = Box<dyn Iterator<Item = Result<Interview, FileError>>>;
+
+/// Parse phase: open a file and read what is needed to start storing it.
+fn parse(path: &Path, options: &LoadOptions) -> Result<(Vec<Warning>, Interviews), FileError> {
+    if Format::of(path) == Some(Format::JsonLines) {
+        // A JSONL file streams, so its size is not limited, only each line's; it must still be a
+        // regular file (a named pipe would block, a link to /dev/zero never end).
+        transcript::file::check_regular(path)
+            .map_err(|e| FileError { path: path.to_path_buf(), error: transcript::ParseError::whole(e.0) })?;
+        let lines = JsonLines::open(path)?;
+        return Ok((Vec::new(), Box::new(lines.map(|item| item.map(|(_, iv)| iv)))));
+    }
+    let limit = options.max_file_size.unwrap_or(transcript::file::DEFAULT_MAX_FILE_SIZE);
+    let parsed = transcript::read_file_with(path, &options.parse, limit)?;
+    Ok((parsed.warnings, Box::new(parsed.interviews.into_iter().map(|(_, iv)| Ok(iv)))))
+}
+
+/// The identities of every interview in a file read ahead of storing it, for a file that was
+/// loaded before (only then can an interview whose identity changed be confused with another of
+/// the same file). A file that cannot be read yields none: storing it reports the problem.
+fn claimed_identities(path: &Path, origin: &Origin, options: &LoadOptions) -> Option<HashSet<String>> {
+    let (_, interviews) = parse(path, options).ok()?;
+    let interviews: Vec<Interview> = interviews
+        .map(|iv| iv.map(|iv| Interview { pairs: Vec::new(), notes: Vec::new(), speakers: Vec::new(), ..iv }))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let several = interviews.len() > 1;
+    Some(interviews.iter().map(|iv| slug_of(iv, origin, several)).collect())
 }
 
 fn describe(paths: &[PathBuf]) -> String {
@@ -241,13 +254,16 @@ fn progress(files: usize) -> ProgressBar {
     bar
 }
 
+/// Print what storing the `index`th file did, and count it.
 fn report(
-    path: &Path,
+    files: &[PathBuf],
+    index: usize,
     reports: &[LoadReport],
     options: &LoadOptions,
     summary: &mut Summary,
-    seen: &mut HashMap<String, PathBuf>,
+    seen: &mut HashMap<String, usize>,
 ) {
+    let path = &files[index];
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for r in reports {
@@ -260,7 +276,7 @@ fn report(
             summary.pairs += r.pairs;
         }
         summary.speakers += r.new_speakers.len();
-        if let Some(previous) = seen.insert(r.slug.clone(), path.to_path_buf()) {
+        if let Some(previous) = seen.insert(r.slug.clone(), index).map(|i| &files[i]) {
             let what = if r.action == LoadAction::Unchanged { "and the same content" } else { "and replaced it" };
             eprintln!(
                 "warning: {} has the same identity `{}` as {}, {what}; give one a `slug:` to keep both",
@@ -346,8 +362,10 @@ fn print_summary(s: &Summary, options: &LoadOptions) {
         ("pairs added", s.pairs),
         ("speakers added", s.speakers),
     ];
-    let width = if total > 0 { warnings.len() + 6 } else { 17 };
-    for (label, n) in rows.into_iter().chain((total > 0).then_some((warnings, total))) {
+    let rows: Vec<(&str, usize)> = rows.into_iter().chain((total > 0).then_some((warnings, total))).collect();
+    // Three columns after the longest label, and never fewer than 17 in all.
+    let width = rows.iter().map(|(label, _)| label.len() + 3).max().unwrap_or(0).max(17);
+    for (label, n) in rows {
         // Numbers end in one column: `loaded` and `speakers added` alike.
         println!("  {label}{n:>w$}", w = width - label.len());
     }

@@ -10,16 +10,16 @@ use anyhow::Result;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::search::normalize;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::search::postings::{
-    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, Interner, LocalTerms, PairText,
-    TermCounts, TermKey, INDEX_VERSION,
+    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, word_id, Interner, LocalTerms,
+    PairText, TermCounts, TermKey, INDEX_VERSION,
 };
 use crate::search::tokenize::terms;
 
 /// Segments beyond this many trigger a merge of the smallest ones.
-const MAX_SEGMENTS: usize = 8;
+pub(crate) const MAX_SEGMENTS: usize = 8;
 /// How many segments one merge combines.
 const MERGE_WIDTH: usize = 4;
 
@@ -40,6 +40,8 @@ pub struct SegmentBuilder {
     words: LocalTerms,
     lists: FxHashMap<TermKey, List>,
     entries: usize,
+    /// Capacity of the lists' buffers.
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -64,7 +66,9 @@ impl SegmentBuilder {
         };
         for &(term, impact) in terms {
             let list = self.lists.entry(term).or_default();
+            let before = list.data.capacity();
             push_entry(&mut list.data, list.last, id, impact);
+            self.bytes += list.data.capacity() - before;
             list.last = id;
             list.count += 1;
             self.entries += 1;
@@ -82,6 +86,211 @@ impl SegmentBuilder {
     pub fn is_empty(&self) -> bool {
         self.entries == 0
     }
+
+    /// Roughly the memory it holds: its lists' buffers and, per term, the table slot and the
+    /// allocation's own overhead. Distinct terms, not entries, dominate for text with a large
+    /// vocabulary.
+    pub fn memory(&self) -> usize {
+        self.bytes + self.lists.len() * 96
+    }
+
+    /// Append the postings of another builder, whose pair ids all come after this one's.
+    pub fn absorb(&mut self, other: SegmentBuilder) {
+        for (key, list) in other.lists {
+            let key = match word_id(key) {
+                Some(id) => self.key(&other.words.terms[id as usize]),
+                None => key,
+            };
+            let mine = self.lists.entry(key).or_default();
+            let before = mine.data.capacity();
+            decode(&list.data, |id, impact| {
+                push_entry(&mut mine.data, mine.last, id, impact);
+                mine.last = id;
+            });
+            self.bytes += mine.data.capacity() - before;
+            mine.count += list.count;
+        }
+        self.entries += other.entries;
+    }
+}
+
+/// Pairs deleted in a transaction whose postings are still to be removed. Collected while a load
+/// replaces interviews and applied once ([`remove_bulk`]): each term's lists are rewritten once
+/// however many interviews were replaced, instead of once per interview.
+#[derive(Default)]
+pub struct Removed {
+    /// Bit set of pair ids.
+    bits: Vec<u64>,
+    count: usize,
+    /// The removed pairs' terms, while so few pairs were removed that rewriting only their terms'
+    /// lists is cheaper than one pass over the whole index (`None` after that).
+    terms: Option<FxHashSet<String>>,
+}
+
+/// Beyond this many removed pairs, one pass over every posting list beats finding the removed
+/// pairs' terms (which means reading and tokenising their text again).
+const TARGETED_REMOVALS: usize = 2000;
+
+impl Removed {
+    /// Record pairs about to be deleted (call before deleting their rows: their text is read).
+    pub fn add(&mut self, conn: &Connection, pair_ids: &[i64]) -> Result<()> {
+        // Ids beyond 32 bits were never indexed (see `SegmentBuilder::add`).
+        let ids: Vec<u32> = pair_ids.iter().filter_map(|&id| u32::try_from(id).ok()).collect();
+        if self.count == 0 {
+            self.terms = Some(FxHashSet::default());
+        }
+        self.count += ids.len();
+        if self.count > TARGETED_REMOVALS {
+            self.terms = None;
+        }
+        if let Some(terms) = self.terms.as_mut() {
+            let wide: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
+            for (_, text) in pair_texts(conn, &wide)? {
+                terms.extend(pair_terms(&text).into_iter().map(|(term, _)| term));
+            }
+        }
+        for id in ids {
+            let (word, bit) = (id as usize / 64, id % 64);
+            if word >= self.bits.len() {
+                self.bits.resize(word + 1, 0);
+            }
+            self.bits[word] |= 1 << bit;
+        }
+        Ok(())
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Add what another set recorded.
+    pub fn absorb(&mut self, other: Removed) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = other;
+            return;
+        }
+        if self.bits.len() < other.bits.len() {
+            self.bits.resize(other.bits.len(), 0);
+        }
+        for (mine, theirs) in self.bits.iter_mut().zip(&other.bits) {
+            *mine |= theirs;
+        }
+        self.count += other.count;
+        self.terms = match (self.terms.take(), other.terms) {
+            (Some(mut a), Some(b)) if self.count <= TARGETED_REMOVALS => {
+                a.extend(b);
+                Some(a)
+            }
+            _ => None,
+        };
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.bits.get(id as usize / 64).is_some_and(|word| word & (1 << (id % 64)) != 0)
+    }
+}
+
+/// Posting rows read per step of a full pass.
+const PASS_ROWS: i64 = 2000;
+
+/// Remove the recorded pairs from the index and lower document frequencies to match.
+pub fn remove_bulk(conn: &Connection, removed: &Removed) -> Result<()> {
+    if removed.is_empty() {
+        return Ok(());
+    }
+    let mut pass = RemovalPass::default();
+    match &removed.terms {
+        Some(terms) => {
+            let mut find = conn.prepare_cached("SELECT id FROM terms WHERE term = ?1")?;
+            let mut rows = conn.prepare_cached("SELECT term_id, segment, data FROM postings WHERE term_id = ?1")?;
+            for term in terms {
+                let Some(term_id) = find.query_row([term], |r| r.get::<_, i64>(0)).optional()? else { continue };
+                let lists: Vec<(i64, i64, Vec<u8>)> = rows
+                    .query_map([term_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                pass.rewrite(conn, removed, lists)?;
+            }
+        }
+        None => {
+            // Every list, a bounded number of rows at a time, in key order.
+            let mut next = conn.prepare_cached(
+                "SELECT term_id, segment, data FROM postings WHERE (term_id, segment) > (?1, ?2)
+                  ORDER BY term_id, segment LIMIT ?3",
+            )?;
+            let mut after = (i64::MIN, i64::MIN);
+            loop {
+                let lists: Vec<(i64, i64, Vec<u8>)> = next
+                    .query_map(params![after.0, after.1, PASS_ROWS], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let Some(&(term, segment, _)) = lists.last() else { break };
+                after = (term, segment);
+                pass.rewrite(conn, removed, lists)?;
+            }
+        }
+    }
+    pass.finish(conn)
+}
+
+/// What a removal took out of each term and segment, applied to their counts at the end.
+#[derive(Default)]
+struct RemovalPass {
+    per_term: FxHashMap<i64, i64>,
+    per_segment: FxHashMap<i64, i64>,
+}
+
+impl RemovalPass {
+    /// Filter removed pairs out of some posting rows `(term id, segment, data)`.
+    fn rewrite(&mut self, conn: &Connection, removed: &Removed, lists: Vec<(i64, i64, Vec<u8>)>) -> Result<()> {
+        let mut update = conn.prepare_cached("UPDATE postings SET data = ?3 WHERE term_id = ?1 AND segment = ?2")?;
+        let mut delete = conn.prepare_cached("DELETE FROM postings WHERE term_id = ?1 AND segment = ?2")?;
+        for (term_id, segment, data) in lists {
+            let mut kept = Vec::new();
+            let mut gone = 0i64;
+            decode(&data, |id, impact| {
+                if removed.contains(id) {
+                    gone += 1;
+                } else {
+                    kept.push((id, impact));
+                }
+            });
+            if gone == 0 {
+                continue;
+            }
+            if kept.is_empty() {
+                delete.execute(params![term_id, segment])?;
+            } else {
+                update.execute(params![term_id, segment, encode(&kept)])?;
+            }
+            *self.per_term.entry(term_id).or_default() += gone;
+            *self.per_segment.entry(segment).or_default() += gone;
+        }
+        Ok(())
+    }
+
+    fn finish(self, conn: &Connection) -> Result<()> {
+        let mut lower_df = conn.prepare_cached("UPDATE terms SET df = max(df - ?2, 0) WHERE id = ?1 RETURNING df")?;
+        let mut drop_term = conn.prepare_cached("DELETE FROM terms WHERE id = ?1")?;
+        for (term_id, gone) in self.per_term {
+            let df: i64 = lower_df.query_row(params![term_id, gone], |r| r.get(0))?;
+            if df == 0 {
+                drop_term.execute([term_id])?;
+            }
+        }
+        let mut lower_entries =
+            conn.prepare_cached("UPDATE segments SET entries = max(entries - ?2, 0) WHERE id = ?1")?;
+        for (segment, gone) in self.per_segment {
+            lower_entries.execute(params![segment, gone])?;
+        }
+        conn.execute(
+            "DELETE FROM segments WHERE entries = 0 AND NOT EXISTS (SELECT 1 FROM postings WHERE segment = segments.id)",
+            [],
+        )?;
+        Ok(())
+    }
 }
 
 /// Write a builder's postings as a new segment and count them into document frequencies.
@@ -93,8 +302,12 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     let segment = conn.last_insert_rowid();
     // In term order, so the inserts into both B-trees mostly append.
     let words = builder.words.terms;
-    let mut lists: Vec<(String, List)> =
-        builder.lists.into_iter().map(|(key, list)| (key_term(key, &words), list)).collect();
+    let mut lists: Vec<(String, List)> = builder
+        .lists
+        .into_iter()
+        .filter(|(_, list)| list.count > 0)
+        .map(|(key, list)| (key_term(key, &words), list))
+        .collect();
     lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // A first load into an empty index need not look terms up one by one.
     let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))?;
@@ -164,18 +377,6 @@ pub fn remove_from_terms(conn: &Connection, removals: HashMap<String, HashSet<u3
     Ok(())
 }
 
-/// Remove whole pairs (given with the text they were indexed with) from the index.
-pub fn remove_pairs(conn: &Connection, pairs: &[(i64, PairText)]) -> Result<()> {
-    let mut removals: HashMap<String, HashSet<u32>> = HashMap::new();
-    // Ids beyond 32 bits were never indexed (see `SegmentBuilder::add`).
-    for (id, text) in pairs.iter().filter_map(|(id, text)| u32::try_from(*id).ok().map(|id| (id, text))) {
-        for (term, _) in pair_terms(text) {
-            removals.entry(term).or_default().insert(id);
-        }
-    }
-    remove_from_terms(conn, removals)
-}
-
 /// The indexed text of a pair, as stored now.
 pub fn pair_text(conn: &Connection, pair_id: i64) -> Result<Option<PairText>> {
     Ok(pair_texts(conn, &[pair_id])?.pop().map(|(_, text)| text))
@@ -232,43 +433,50 @@ pub fn maybe_merge(conn: &Connection) -> Result<()> {
     }
 }
 
+/// Term ids merged per step: the rows of so many terms are held in memory at once (decoded, 8
+/// bytes an entry; common terms have an entry for most pairs), so a merge of
+/// large segments needs little more memory than a small one.
+const MERGE_TERMS: i64 = 256;
+
 fn merge(conn: &Connection, segments: &[i64]) -> Result<()> {
     let list = segments.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let mut merged: Vec<(i64, Vec<u8>)> = Vec::new();
-    {
-        let mut stmt =
-            conn.prepare(&format!("SELECT term_id, data FROM postings WHERE segment IN ({list}) ORDER BY term_id"))?;
-        let mut rows = stmt.query([])?;
-        let mut current: Option<(i64, Vec<(u32, u8)>)> = None;
-        while let Some(row) = rows.next()? {
-            let term_id: i64 = row.get(0)?;
-            let data: Vec<u8> = row.get(1)?;
-            match current.as_mut() {
-                Some((id, entries)) if *id == term_id => decode(&data, |p, i| entries.push((p, i))),
-                _ => {
-                    if let Some((id, mut entries)) = current.take() {
-                        entries.sort_unstable_by_key(|e| e.0);
-                        merged.push((id, encode(&entries)));
-                    }
-                    current = Some((term_id, decode_all(&data)));
-                }
-            }
-        }
-        if let Some((id, mut entries)) = current.take() {
-            entries.sort_unstable_by_key(|e| e.0);
-            merged.push((id, encode(&entries)));
-        }
-    }
     let entries: i64 =
         conn.query_row(&format!("SELECT sum(entries) FROM segments WHERE id IN ({list})"), [], |r| r.get(0))?;
     conn.execute("INSERT INTO segments(entries) VALUES (?1)", [entries])?;
     let segment = conn.last_insert_rowid();
-    conn.execute(&format!("DELETE FROM postings WHERE segment IN ({list})"), [])?;
-    conn.execute(&format!("DELETE FROM segments WHERE id IN ({list})"), [])?;
+    let (first, last): (i64, i64) =
+        conn.query_row("SELECT coalesce(min(term_id), 0), coalesce(max(term_id), -1) FROM postings", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let mut select = conn.prepare(&format!(
+        "SELECT term_id, data FROM postings WHERE term_id >= ?1 AND term_id < ?2 AND segment IN ({list})
+          ORDER BY term_id"
+    ))?;
+    let mut delete =
+        conn.prepare(&format!("DELETE FROM postings WHERE term_id >= ?1 AND term_id < ?2 AND segment IN ({list})"))?;
     let mut insert = conn.prepare_cached("INSERT INTO postings(term_id, segment, data) VALUES (?1, ?2, ?3)")?;
-    for (term_id, data) in merged {
-        insert.execute(params![term_id, segment, data])?;
+    let mut start = first;
+    while start <= last {
+        let end = start + MERGE_TERMS;
+        let mut merged: Vec<(i64, Vec<(u32, u8)>)> = Vec::new();
+        let mut rows = select.query(params![start, end])?;
+        while let Some(row) = rows.next()? {
+            let term_id: i64 = row.get(0)?;
+            let data = row.get_ref(1)?.as_blob()?;
+            match merged.last_mut() {
+                Some((id, entries)) if *id == term_id => decode(data, |p, i| entries.push((p, i))),
+                _ => merged.push((term_id, decode_all(data))),
+            }
+        }
+        drop(rows);
+        delete.execute(params![start, end])?;
+        for (term_id, mut entries) in merged {
+            entries.sort_unstable_by_key(|e| e.0);
+            insert.execute(params![term_id, segment, encode(&entries)])?;
+        }
+        start = end;
     }
+    conn.execute(&format!("DELETE FROM segments WHERE id IN ({list})"), [])?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
-use super::index::{self, SegmentBuilder};
+use super::index::{self, Removed, SegmentBuilder};
 use super::migrate::hex;
 use super::speakers::{Resemblance, SpeakerResolver};
 use super::Store;
@@ -83,139 +83,254 @@ impl Store {
     /// Store the interviews of one file atomically. With `dry_run`, report what would happen and
     /// write nothing.
     pub fn load(&mut self, interviews: &[Interview], origin: &Origin, dry_run: bool) -> Result<Vec<LoadReport>> {
-        Ok(self.load_files(&[(interviews, origin)], dry_run)?.pop().unwrap_or_default())
+        let mut loader = self.loader(LoadMode { dry_run, group_commit: false })?;
+        let reports = loader.file(origin, interviews.iter().cloned().map(Ok::<_, anyhow::Error>), None)?;
+        loader.finish()?;
+        Ok(reports)
     }
 
-    /// Store the interviews of several files in one transaction: all or nothing.
-    pub fn load_files(&mut self, files: &[(&[Interview], &Origin)], dry_run: bool) -> Result<Vec<Vec<LoadReport>>> {
-        let mut run = || -> Result<Vec<Vec<LoadReport>>> {
-            // A large page cache keeps a big load from spilling half-built B-trees to the WAL.
-            self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
-            let result = self.load_files_in_transaction(files, dry_run);
-            self.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
-            result
-        };
-        run().context("cannot store the interviews")
-    }
-
-    fn load_files_in_transaction(
-        &mut self,
-        files: &[(&[Interview], &Origin)],
-        dry_run: bool,
-    ) -> Result<Vec<Vec<LoadReport>>> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-        let mut speakers = SpeakerResolver::new(&tx)?;
-        let mut builder = SegmentBuilder::default();
-        let mut all = Vec::with_capacity(files.len());
-        for (interviews, origin) in files {
-            let reports = load_file(&tx, interviews, origin, &mut speakers, &mut builder);
-            // With several files in one transaction, say which one failed.
-            let reports = if files.len() > 1 { reports.map_err(|e| e.context(origin.path.clone()))? } else { reports? };
-            all.push(reports);
-        }
-        index::write_segment(&tx, builder)?;
-        index::maybe_merge(&tx)?;
-        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
-        if dry_run {
-            tx.rollback()?;
-        } else {
-            tx.commit()?;
-            self.invalidate();
-        }
-        Ok(all)
-    }
-
-    /// What loading each file in turn would do, without writing anything: one transaction,
-    /// rolled back at the end, with a savepoint per file so that a failing file is reported and
-    /// the simulation goes on as a real run would (later files see earlier ones).
-    pub fn simulate_files(&mut self, files: &[(&[Interview], &Origin)]) -> Result<Vec<Result<Vec<LoadReport>>>> {
-        let mut run = || -> Result<Vec<Result<Vec<LoadReport>>>> {
-            let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-            let mut outcomes = Vec::with_capacity(files.len());
-            for (interviews, origin) in files {
-                let savepoint = tx.savepoint()?;
-                // Postings are not needed to report what would happen.
-                let mut builder = SegmentBuilder::default();
-                let outcome = SpeakerResolver::new(&savepoint)
-                    .and_then(|mut speakers| load_file(&savepoint, interviews, origin, &mut speakers, &mut builder));
-                if outcome.is_ok() {
-                    savepoint.commit()?;
-                }
-                outcomes.push(outcome);
+    /// Start a load: files are then stored one after another with [`Loader::file`], and
+    /// [`Loader::finish`] commits them (a loader dropped unfinished writes nothing).
+    pub fn loader(&mut self, mode: LoadMode) -> Result<Loader<'_>> {
+        // A larger page cache keeps a big load from spilling half-built B-trees to the WAL;
+        // bounded, as the whole load's memory is.
+        self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
+        begin(&self.conn)?;
+        let speakers = SpeakerResolver::new(&self.conn);
+        let speakers = match speakers {
+            Ok(speakers) => speakers,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
             }
-            tx.rollback()?;
-            Ok(outcomes)
         };
-        run().context("cannot simulate the load")
+        Ok(Loader {
+            store: self,
+            mode,
+            speakers,
+            pending: SegmentBuilder::default(),
+            removed: Removed::default(),
+            uncommitted_pairs: 0,
+            flush_bytes: FLUSH_BYTES,
+            open: true,
+        })
     }
 
     /// Delete an interview (and its pairs) by slug. Returns whether it existed.
     pub fn remove(&mut self, slug: &str) -> Result<bool> {
-        let mut run = || -> Result<bool> {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
-            let id: Option<i64> =
-                tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
-            if let Some(id) = id {
-                remove_interview(&tx, id)?;
-            }
-            tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
-            tx.commit()?;
-            self.invalidate();
-            Ok(id.is_some())
-        };
-        run().with_context(|| format!("cannot remove `{slug}`"))
+        self.remove_in_transaction(slug).with_context(|| format!("cannot remove `{slug}`"))
+    }
+
+    fn remove_in_transaction(&mut self, slug: &str) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1')", [])?;
+        let id: Option<i64> =
+            tx.query_row("SELECT id FROM interviews WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
+        if let Some(id) = id {
+            let mut removed = Removed::default();
+            remove_interview(&tx, id, &mut removed)?;
+            index::remove_bulk(&tx, &removed)?;
+        }
+        tx.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+        tx.commit()?;
+        self.invalidate();
+        Ok(id.is_some())
     }
 }
 
-/// Store the interviews of one file inside the caller's transaction.
-fn load_file(
+/// How a [`Loader`] writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadMode {
+    /// Report what would happen, write nothing: everything is rolled back at the end.
+    pub dry_run: bool,
+    /// Commit every so many pairs instead of once at the end. Each file still goes in whole or
+    /// not at all, but a failure of the process loses only the files since the last commit; and
+    /// many small files share the cost of a commit and of writing their postings.
+    pub group_commit: bool,
+}
+
+/// A load in progress: one transaction, and in it one savepoint per file, so that a file that
+/// fails leaves nothing behind while the others go on. Memory stays bounded however large the
+/// files: interviews are read from an iterator and written in batches, postings are written as a
+/// new index segment whenever enough have gathered, and the postings of replaced pairs are
+/// removed in one pass at commit.
+pub struct Loader<'s> {
+    store: &'s mut Store,
+    mode: LoadMode,
+    speakers: SpeakerResolver,
+    /// Postings of files stored since the last segment was written.
+    pending: SegmentBuilder,
+    /// Pairs deleted since the last commit whose postings are still in the index.
+    removed: Removed,
+    uncommitted_pairs: usize,
+    /// [`FLUSH_BYTES`], smaller in tests.
+    flush_bytes: usize,
+    open: bool,
+}
+
+impl Loader<'_> {
+    /// Store the interviews of one file, read from `interviews` as they are needed: all of them
+    /// or, when the iterator yields an error or storing fails, none. `claimed` is the identity of
+    /// every interview in the file, when known beforehand (it keeps an interview that changed its
+    /// identity from taking over one that another interview of the file still claims); without
+    /// it, the identities seen so far count.
+    pub fn file<I, E>(
+        &mut self,
+        origin: &Origin,
+        interviews: I,
+        claimed: Option<HashSet<String>>,
+    ) -> Result<Vec<LoadReport>>
+    where
+        I: IntoIterator<Item = std::result::Result<Interview, E>>,
+        E: Into<anyhow::Error>,
+    {
+        let conn = &self.store.conn;
+        conn.execute_batch("SAVEPOINT load_file")?;
+        let mut file = FileWork { builder: SegmentBuilder::default(), removed: Removed::default(), pairs: 0 };
+        let interviews = interviews.into_iter().map(|r| r.map_err(Into::into));
+        let flush = self.flush_bytes;
+        let outcome = store_file(conn, origin, interviews, claimed, &mut self.speakers, &mut file, flush);
+        let reports = match outcome {
+            Ok(reports) => reports,
+            Err(e) => {
+                conn.execute_batch("ROLLBACK TO load_file; RELEASE load_file")?;
+                // Speakers created by the file are gone with it.
+                self.speakers = SpeakerResolver::new(conn)?;
+                return Err(e);
+            }
+        };
+        // A large file's postings make a segment of their own; small files' gather.
+        if file.builder.memory() > self.flush_bytes / 4 {
+            index::write_segment(conn, std::mem::take(&mut file.builder))?;
+            index::maybe_merge(conn)?;
+        }
+        conn.execute_batch("RELEASE load_file")?;
+        self.pending.absorb(file.builder);
+        self.removed.absorb(file.removed);
+        self.uncommitted_pairs += file.pairs;
+        if self.pending.memory() > self.flush_bytes {
+            index::write_segment(conn, std::mem::take(&mut self.pending))?;
+            index::maybe_merge(conn)?;
+        }
+        if self.mode.group_commit && !self.mode.dry_run && self.uncommitted_pairs >= GROUP_PAIRS {
+            self.commit()?;
+            begin(&self.store.conn)?;
+        }
+        Ok(reports)
+    }
+
+    /// Whether interviews loaded from this origin's file are stored.
+    pub fn stored_from(&self, origin: &Origin) -> Result<bool> {
+        let mut stmt = self.store.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM interviews WHERE origin = ?1)")?;
+        Ok(stmt.query_row([stored_origin(&origin.path).as_str()], |r| r.get(0))?)
+    }
+
+    /// Write what is pending and commit (roll back in a dry run).
+    pub fn finish(mut self) -> Result<()> {
+        if self.mode.dry_run {
+            self.open = false;
+            self.store.conn.execute_batch("ROLLBACK")?;
+            self.store.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
+            return Ok(());
+        }
+        self.commit()?;
+        self.store.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        let conn = &self.store.conn;
+        index::write_segment(conn, std::mem::take(&mut self.pending))?;
+        index::remove_bulk(conn, &std::mem::take(&mut self.removed))?;
+        index::maybe_merge(conn)?;
+        conn.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
+        self.open = false;
+        conn.execute_batch("COMMIT")?;
+        self.uncommitted_pairs = 0;
+        self.store.invalidate();
+        Ok(())
+    }
+}
+
+impl Drop for Loader<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+            let _ = self.store.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB);
+        }
+    }
+}
+
+fn begin(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta(key, value) VALUES ('indexing_in_progress', '1');",
+    )?;
+    Ok(())
+}
+
+/// What one file has produced so far, kept apart until the file is known to have succeeded.
+struct FileWork {
+    builder: SegmentBuilder,
+    removed: Removed,
+    pairs: usize,
+}
+
+/// Store the interviews of one file inside the caller's savepoint, batch by batch.
+fn store_file(
     tx: &Connection,
-    interviews: &[Interview],
     origin: &Origin,
+    mut interviews: impl Iterator<Item = Result<Interview>>,
+    claimed: Option<HashSet<String>>,
     speakers: &mut SpeakerResolver,
-    builder: &mut SegmentBuilder,
+    work: &mut FileWork,
+    flush_bytes: usize,
 ) -> Result<Vec<LoadReport>> {
-    let slugs = slugs(interviews, origin)?;
-    let file = FileContext { origin, slugs: slugs.iter().map(String::as_str).collect() };
-    let mut reports = Vec::with_capacity(interviews.len());
-    // In batches, so the analysis of many interviews runs on every core while memory stays bounded.
-    for (batch, batch_slugs) in interviews.chunks(BATCH).zip(slugs.chunks(BATCH)) {
-        reports.extend(load_batch(tx, batch, batch_slugs, &file, speakers, builder)?);
+    let mut reports = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut several = None;
+    loop {
+        let batch: Vec<Interview> = interviews.by_ref().take(BATCH).collect::<Result<_>>()?;
+        if batch.is_empty() {
+            break;
+        }
+        // Whether the file holds more than one interview decides the default identities; the
+        // first batch tells (it is only short when it is the whole file).
+        let several = *several.get_or_insert(batch.len() > 1);
+        let slugs = batch.iter().map(|iv| slug_of(iv, origin, several)).collect::<Vec<_>>();
+        for slug in &slugs {
+            if !seen.insert(slug.clone()) {
+                bail!(
+                    "two interviews in this file have the same identity `{slug}`: give each a distinct `slug` or \
+                     `source`"
+                );
+            }
+        }
+        let file = FileContext { origin, slugs: claimed.as_ref().unwrap_or(&seen) };
+        reports.extend(load_batch(tx, &batch, &slugs, &file, speakers, work)?);
+        if work.builder.memory() > flush_bytes {
+            index::write_segment(tx, std::mem::take(&mut work.builder))?;
+            index::maybe_merge(tx)?;
+        }
     }
     Ok(reports)
 }
 
-/// The file being loaded: where it came from and the identities of all its interviews.
+/// The file being loaded: where it came from and the identities of its interviews.
 struct FileContext<'a> {
     origin: &'a Origin,
-    slugs: HashSet<&'a str>,
+    slugs: &'a HashSet<String>,
 }
 
-/// The identity of each interview in a file: front-matter/JSON `slug`, else `source`, else the
-/// file name (plus the title when a file holds several interviews).
-fn slugs(interviews: &[Interview], origin: &Origin) -> Result<Vec<String>> {
-    let several = interviews.len() > 1;
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(interviews.len());
-    for interview in interviews {
-        let slug = interview.slug.clone().or_else(|| interview.source.clone()).unwrap_or_else(|| {
-            if several {
-                format!("{}#{}", origin.stem, interview.title)
-            } else {
-                origin.stem.clone()
-            }
-        });
-        if !seen.insert(slug.clone()) {
-            bail!(
-                "two interviews in this file have the same identity `{slug}`: give each a distinct `slug` or `source`"
-            );
+/// The identity of an interview in a file: front-matter/JSON `slug`, else `source`, else the
+/// file name (plus the title when the file holds several interviews).
+pub fn slug_of(interview: &Interview, origin: &Origin, several: bool) -> String {
+    interview.slug.clone().or_else(|| interview.source.clone()).unwrap_or_else(|| {
+        if several {
+            format!("{}#{}", origin.stem, interview.title)
+        } else {
+            origin.stem.clone()
         }
-        out.push(slug);
-    }
-    Ok(out)
+    })
 }
 
 /// SHA-256 of the interview's content: what was said and asked, not its identity (`slug`) or
@@ -227,8 +342,15 @@ fn content_hash(interview: &Interview) -> String {
 }
 
 /// Page cache while loading, and SQLite's default, in KiB.
-const LOAD_CACHE_KIB: i64 = 256 * 1024;
+const LOAD_CACHE_KIB: i64 = 64 * 1024;
 const DEFAULT_CACHE_KIB: i64 = 2000;
+
+/// Memory of postings gathered before they are written as a segment (see
+/// [`SegmentBuilder::memory`]).
+const FLUSH_BYTES: usize = 48 << 20;
+
+/// With [`LoadMode::group_commit`], pairs stored between commits.
+const GROUP_PAIRS: usize = 20_000;
 
 /// Interviews analysed together (on all cores) before their rows are written.
 const BATCH: usize = 256;
@@ -262,11 +384,11 @@ fn load_batch(
     slugs: &[String],
     file: &FileContext,
     speakers: &mut SpeakerResolver,
-    builder: &mut SegmentBuilder,
+    work: &mut FileWork,
 ) -> Result<Vec<LoadReport>> {
     let mut plans = Vec::with_capacity(interviews.len());
     for (interview, slug) in interviews.iter().zip(slugs) {
-        plans.push(plan(tx, interview, slug, file, speakers)?);
+        plans.push(plan(tx, interview, slug, file, speakers, &mut work.removed)?);
     }
     let to_write: Vec<(&Interview, &Plan)> =
         interviews.iter().zip(&plans).filter(|(_, p)| p.action != LoadAction::Unchanged).collect();
@@ -278,7 +400,8 @@ fn load_batch(
             plan.interview_id
         } else {
             let analysis = analysed.next().expect("one analysis per interview written");
-            insert_interview(tx, interview, slug, file.origin, &plan, analysis, builder)?
+            work.pairs += interview.pairs.len();
+            insert_interview(tx, interview, slug, file.origin, &plan, analysis, &mut work.builder)?
         };
         reports.push(LoadReport {
             action: plan.action,
@@ -306,6 +429,7 @@ fn plan(
     slug: &str,
     file: &FileContext,
     speakers: &mut SpeakerResolver,
+    removed: &mut Removed,
 ) -> Result<Plan> {
     let hash = content_hash(interview);
     let mut plan = Plan {
@@ -336,7 +460,7 @@ fn plan(
         Some(stored) => {
             check_replaceable(interview, slug, file, &stored)?;
             (plan.kept_alternates, plan.dropped_alternates) = user_alternates(tx, stored.id, interview)?;
-            remove_interview(tx, stored.id)?;
+            remove_interview(tx, stored.id, removed)?;
             plan.action = LoadAction::Replaced;
             if stored.slug != slug || stored.title != interview.title {
                 plan.replaced = Some((stored.slug, stored.title));
@@ -540,12 +664,13 @@ fn analyse(interview: &Interview, plan: &Plan) -> Analysis {
     Analysis { impacts: counts.iter().map(TermCounts::impacts).collect(), links, words }
 }
 
-fn remove_interview(conn: &Connection, interview_id: i64) -> Result<()> {
+/// Delete an interview's rows; its postings are recorded in `removed`, to go in bulk later.
+fn remove_interview(conn: &Connection, interview_id: i64, removed: &mut Removed) -> Result<()> {
     let ids: Vec<i64> = conn
         .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1")?
         .query_map([interview_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    index::remove_pairs(conn, &index::pair_texts(conn, &ids)?)?;
+    removed.add(conn, &ids)?;
     conn.execute("DELETE FROM interviews WHERE id = ?1", [interview_id])?;
     Ok(())
 }
@@ -616,6 +741,191 @@ fn insert_interview(
         builder.add(*pair_id, &impacts)?;
     }
     Ok(interview_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::search::postings::decode_all;
+    use crate::store::Seed;
+    use crate::transcript::{Pair, Turn};
+
+    /// Invented interviews: `n` of them with `pairs` pairs each, words drawn from a small
+    /// vocabulary so that terms repeat across pairs; `version` changes every other interview.
+    fn interviews(n: usize, pairs: usize, version: usize) -> Vec<Interview> {
+        const WORDS: &[&str] =
+            &["电池", "工厂", "价格", "市场", "工程师", "城市", "电网", "学校", "河流", "山谷", "robot", "solar"];
+        let word = |i: usize| WORDS[i % WORDS.len()];
+        (0..n)
+            .map(|k| {
+                let v = if k % 2 == 0 { version } else { 0 };
+                Interview {
+                    title: format!("访谈{k}"),
+                    slug: Some(format!("iv-{k}")),
+                    source: None,
+                    date: None,
+                    interviewer: None,
+                    notes: vec![format!("关于{}和{}的谈话", word(k), word(k + 3))],
+                    speakers: Vec::new(),
+                    pairs: (0..pairs)
+                        .map(|p| Pair {
+                            question: format!("{}的{}怎么样{k}-{p}?", word(k + p), word(k * 7 + p + v)),
+                            alternates: Vec::new(),
+                            turns: vec![Turn {
+                                speaker: format!("讲者{}", k % 5),
+                                text: format!("{}很好,{}也不错,版本{v},编号{k}x{p}。", word(p + v), word(k + 2 * p)),
+                            }],
+                            line: None,
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), Seed::Empty).unwrap();
+        (dir, store)
+    }
+
+    fn origin(name: &str) -> Origin {
+        Origin { path: format!("/data/{name}.jsonl"), stem: name.to_owned() }
+    }
+
+    /// The index as (term → df, and each posting resolved to its pair's interview slug and
+    /// position), so indexes of databases with different pair ids compare equal. Also checks that
+    /// every df matches its lists.
+    /// Per term: its df and its postings as (interview slug, pair position, impact).
+    type IndexContents = BTreeMap<String, (i64, Vec<(String, i64, u8)>)>;
+
+    fn index_contents(store: &Store) -> IndexContents {
+        let conn = store.connection();
+        let pairs: HashMap<i64, (String, i64)> = conn
+            .prepare("SELECT p.id, i.slug, p.position FROM pairs p JOIN interviews i ON i.id = p.interview_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut out = IndexContents::new();
+        let mut stmt =
+            conn.prepare("SELECT t.term, t.df, p.data FROM terms t JOIN postings p ON p.term_id = t.id").unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)));
+        for (term, df, data) in rows.unwrap().map(Result::unwrap) {
+            let entry = out.entry(term.clone()).or_insert((df, Vec::new()));
+            for (id, impact) in decode_all(&data) {
+                let (slug, position) = pairs.get(&i64::from(id)).unwrap_or_else(|| panic!("{term}: pair {id} is gone"));
+                entry.1.push((slug.clone(), *position, impact));
+            }
+        }
+        for (term, (df, postings)) in out.iter_mut() {
+            postings.sort();
+            assert_eq!(*df, postings.len() as i64, "df of {term}");
+        }
+        let orphans: i64 = conn
+            .query_row("SELECT count(*) FROM terms WHERE id NOT IN (SELECT term_id FROM postings)", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(orphans, 0, "terms without postings");
+        out
+    }
+
+    fn load_with(store: &mut Store, flush: usize, group_commit: bool, files: &[(&str, Vec<Interview>)]) {
+        let mut loader = store.loader(LoadMode { dry_run: false, group_commit }).unwrap();
+        loader.flush_bytes = flush;
+        for (name, ivs) in files {
+            loader.file(&origin(name), ivs.iter().cloned().map(Ok::<_, anyhow::Error>), None).unwrap();
+        }
+        loader.finish().unwrap();
+    }
+
+    /// A 10k-pair file written in many small segments (merged as they pile up) gives the same
+    /// index as one written at once.
+    #[test]
+    fn a_large_file_is_written_in_batches_with_the_same_result() {
+        let file = interviews(2000, 5, 0);
+        let (_a, mut batched) = open();
+        load_with(&mut batched, 5_000, false, &[("big", file.clone())]);
+        let segments_made: i64 =
+            batched.connection().query_row("SELECT max(id) FROM segments", [], |r| r.get(0)).unwrap();
+        assert!(segments_made >= 8, "{segments_made} segments written");
+        let left: i64 = batched.connection().query_row("SELECT count(*) FROM segments", [], |r| r.get(0)).unwrap();
+        assert!(left <= index::MAX_SEGMENTS as i64, "{left} segments left after merging");
+        let (_b, mut whole) = open();
+        load_with(&mut whole, usize::MAX, false, &[("big", file)]);
+        assert_eq!(index_contents(&batched), index_contents(&whole));
+    }
+
+    /// An error at the very end of a file, after segments of it were written, leaves nothing of
+    /// it; the file before it in the same load stays.
+    #[test]
+    fn a_failure_in_the_last_interview_leaves_nothing_of_the_file() {
+        let (_d, mut store) = open();
+        let first = interviews(3, 4, 0);
+        let mut reference = {
+            let (_r, mut s) = open();
+            load_with(&mut s, usize::MAX, false, &[("first", first.clone())]);
+            (index_contents(&s), _r)
+        };
+        let mut loader = store.loader(LoadMode { dry_run: false, group_commit: true }).unwrap();
+        loader.flush_bytes = 5_000;
+        loader.file(&origin("first"), first.into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
+        let big = interviews(500, 20, 0).into_iter().skip(3).map(Ok).chain([Err(anyhow::anyhow!("line 498: broken"))]);
+        let err = loader.file(&origin("big"), big, None).unwrap_err();
+        assert!(err.to_string().contains("broken"), "{err}");
+        loader.finish().unwrap();
+        let slugs: Vec<String> = store.interviews().unwrap().into_iter().map(|i| i.slug).collect();
+        assert_eq!(slugs, ["iv-0", "iv-1", "iv-2"]);
+        assert_eq!(index_contents(&store), std::mem::take(&mut reference.0));
+    }
+
+    /// Replacing every interview of a large file (half of them changed) in one load gives the
+    /// index a fresh load of the new version gives, and leaves the unchanged ones alone.
+    #[test]
+    fn replacing_a_large_file_matches_a_fresh_load() {
+        let (_d, mut store) = open();
+        load_with(&mut store, 5_000, true, &[("big", interviews(300, 10, 0))]);
+        let mut loader = store.loader(LoadMode { dry_run: false, group_commit: true }).unwrap();
+        let reports =
+            loader.file(&origin("big"), interviews(300, 10, 1).into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
+        loader.finish().unwrap();
+        let replaced = reports.iter().filter(|r| r.action == LoadAction::Replaced).count();
+        let unchanged = reports.iter().filter(|r| r.action == LoadAction::Unchanged).count();
+        assert_eq!((replaced, unchanged), (150, 150));
+        let (_f, mut fresh) = open();
+        load_with(&mut fresh, usize::MAX, false, &[("big", interviews(300, 10, 1))]);
+        assert_eq!(index_contents(&store), index_contents(&fresh));
+    }
+
+    /// A few replaced interviews take the targeted path; the index is still exact.
+    #[test]
+    fn replacing_a_few_interviews_matches_a_fresh_load() {
+        let (_d, mut store) = open();
+        let mut file = interviews(40, 5, 0);
+        load_with(&mut store, usize::MAX, false, &[("small", file.clone())]);
+        file[4].pairs[0].question = "全新的问题是什么?".into();
+        file[9].pairs.pop();
+        load_with(&mut store, usize::MAX, false, &[("small", file.clone())]);
+        let (_f, mut fresh) = open();
+        load_with(&mut fresh, usize::MAX, false, &[("small", file)]);
+        assert_eq!(index_contents(&store), index_contents(&fresh));
+    }
+
+    /// A dry run writes nothing, however many segments it would have written.
+    #[test]
+    fn a_dry_run_writes_nothing() {
+        let (_d, mut store) = open();
+        let mut loader = store.loader(LoadMode { dry_run: true, group_commit: true }).unwrap();
+        loader.flush_bytes = 5_000;
+        let reports =
+            loader.file(&origin("big"), interviews(100, 10, 0).into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
+        loader.finish().unwrap();
+        assert_eq!(reports.len(), 100);
+        assert!(store.interviews().unwrap().is_empty());
+        assert!(index_contents(&store).is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
-pub use load::{LoadAction, LoadReport, Origin};
+pub use load::{slug_of, LoadAction, LoadMode, LoadReport, Loader, Origin};
 pub use query_log::Retention;
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
 pub use speakers::Resemblance;

@@ -23,6 +23,16 @@ impl std::fmt::Display for ReadError {
     }
 }
 
+/// Refuse anything at `path` that is not a regular file (a named pipe, a device, a socket), before
+/// it is opened for streaming.
+pub fn check_regular(path: &Path) -> Result<(), ReadError> {
+    let meta = std::fs::metadata(path).map_err(|e| ReadError(format!("cannot read: {e}")))?;
+    if !meta.file_type().is_file() {
+        return Err(ReadError(format!("not a regular file ({}): only regular files are read", kind(&meta))));
+    }
+    Ok(())
+}
+
 /// The bytes of the regular file at `path`, refused when larger than `max` bytes.
 pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     let file = open_nonblocking(path).map_err(|e| ReadError(format!("cannot read: {e}")))?;

@@ -126,16 +126,21 @@ pub fn parse_lines(content: &str) -> Result<Vec<(usize, Interview)>, ParseError>
         if line.trim().is_empty() {
             continue;
         }
-        let raw = from_json(line, Some(line_no))?;
-        raw.check_identity().map_err(|key| blank_identity(line_no, key))?;
-        let interview = raw.into_interview();
-        interview.validate().map_err(|e| ParseError::at(line_no, e.message))?;
-        interviews.push((line_no, interview));
+        interviews.push((line_no, parse_line(line, line_no)?));
     }
     if interviews.is_empty() {
         return Err(ParseError::whole("the JSONL file holds no interviews"));
     }
     Ok(interviews)
+}
+
+/// Parse one non-blank line of a JSONL file, the `line_no`th.
+pub fn parse_line(line: &str, line_no: usize) -> Result<Interview, ParseError> {
+    let raw = from_json(line, Some(line_no))?;
+    raw.check_identity().map_err(|key| blank_identity(line_no, key))?;
+    let interview = raw.into_interview();
+    interview.validate().map_err(|e| ParseError::at(line_no, e.message))?;
+    Ok(interview)
 }
 
 /// Deserialize one interview object. `line` is the line of a JSONL record, `None` for a whole

@@ -18,6 +18,7 @@ pub(crate) mod frontmatter;
 mod furniture;
 pub mod json;
 mod names;
+pub mod stream;
 pub(crate) mod text;
 
 use std::fmt;
