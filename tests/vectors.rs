@@ -229,7 +229,7 @@ fn the_model_command_records_shows_and_forgets_a_folder() {
     let out = db.qabot(&["model"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(recorded)") && text.contains("every pair has a vector"), "{text}");
-    // Asking still works with vectors present (lexical matching is unaffected).
+    // Asking works with the recorded model and its vectors.
     assert!(db.qabot(&["ask", "--no-log", "微软为什么投资 OpenAI?"]).status.success());
     let out = db.qabot(&["model", "--clear"]);
     assert!(out.status.success());
