@@ -1,10 +1,14 @@
 //! Asking: rank the stored pairs for a question, decide whether to answer, gather what the front
 //! ends show. Shared by the command line and the Telegram bot so they always agree.
 
+use std::sync::Arc;
+
 use anyhow::{bail, Result};
 
-use crate::search::{self, Scored};
-use crate::store::{PairRecord, Store};
+use crate::embed::Embedder;
+use crate::search::postings::PairText;
+use crate::search::{self, Corpus, Scored, Vocabulary};
+use crate::store::{PairRecord, Store, VectorSet};
 
 /// Suggestions shown with an answer ("see also") must reach the threshold, and at least this
 /// confidence however low the threshold is set (without an answer, the closest questions are
@@ -57,12 +61,36 @@ pub fn ask(store: &mut Store, question: &str, threshold: f64) -> Result<Answer> 
 
 /// [`ask`], also returning the full ranking behind the reply (for `eval` and `--explain`).
 pub fn ask_ranked(store: &mut Store, question: &str, threshold: f64) -> Result<(Answer, search::Ranking)> {
+    ask_hybrid(store, None, question, threshold)
+}
+
+/// [`ask_ranked`], matching by meaning too when `semantic` is given and the database holds its
+/// model's vectors (by words alone otherwise).
+pub fn ask_hybrid(
+    store: &mut Store,
+    semantic: Option<&mut Semantic>,
+    question: &str,
+    threshold: f64,
+) -> Result<(Answer, search::Ranking)> {
     if question.trim().is_empty() {
         bail!("the question is empty");
     }
     let matched_text: String = question.chars().take(MAX_QUESTION_CHARS).collect();
     store.refresh()?;
-    let ranking = search::rank(store, &matched_text)?;
+    let ranking = match semantic {
+        Some(semantic) => semantic.rank(store, &matched_text)?,
+        None => search::rank(store, &matched_text)?,
+    };
+    reply(store, question, threshold, ranking)
+}
+
+/// Build the reply to `question` from its ranking.
+fn reply(
+    store: &mut Store,
+    question: &str,
+    threshold: f64,
+    ranking: search::Ranking,
+) -> Result<(Answer, search::Ranking)> {
     // Pairs can vanish between ranking and reading (deleted by another process): skip them.
     let mut ranked = ranking.ranked.iter();
     let mut best: Option<(&Scored, PairRecord)> = None;
@@ -151,4 +179,77 @@ fn example_questions(store: &Store, normalized: &str, n: usize) -> Result<Vec<(i
         }
     }
     Ok(examples)
+}
+
+/// Matching by meaning: a sentence-embedding model and the vectors it made of the stored pairs,
+/// held in memory (about 1.5 KB per pair) and reloaded when they change.
+pub struct Semantic {
+    embedder: Embedder,
+    model: String,
+    vectors: VectorSet,
+    version: Option<(i64, i64)>,
+}
+
+impl Semantic {
+    /// Match with `embedder` (the model that embedded the stored pairs).
+    pub fn new(embedder: Embedder) -> Semantic {
+        let model = embedder.identity().to_string();
+        Semantic { embedder, model, vectors: VectorSet::default(), version: None }
+    }
+
+    /// The model.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// Rank `question` by words and meaning. Without vectors from this model in the database
+    /// (none yet, or another model's) the ranking is by words alone.
+    pub fn rank(&mut self, store: &mut Store, question: &str) -> Result<search::Ranking> {
+        let version = store.vectors_version(&self.model)?;
+        if self.version != Some(version) {
+            self.vectors = store.all_vectors(&self.model)?;
+            self.version = Some(version);
+        }
+        if self.vectors.is_empty() {
+            return search::rank(store, question);
+        }
+        let vector = self.embedder.embed_queries(&[question])?.pop().unwrap_or_default();
+        search::rank_with(&mut Hybrid { store, vectors: &self.vectors }, question, Some(&vector))
+    }
+}
+
+/// The store's index with a model's vectors beside it.
+struct Hybrid<'a> {
+    store: &'a mut Store,
+    vectors: &'a VectorSet,
+}
+
+impl Corpus for Hybrid<'_> {
+    fn pair_count(&mut self) -> Result<u64> {
+        self.store.pair_count()
+    }
+    fn term(&mut self, term: &str) -> Result<Option<(i64, u64)>> {
+        self.store.term(term)
+    }
+    fn posting_lists(&mut self, term_id: i64) -> Result<Vec<Vec<u8>>> {
+        self.store.posting_lists(term_id)
+    }
+    fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
+        self.store.pair_texts(ids)
+    }
+    fn vocabulary(&mut self) -> Result<Arc<Vocabulary>> {
+        self.store.vocabulary()
+    }
+    fn dense_neighbours(&mut self, query: &[f32], k: usize) -> Result<Vec<(i64, f64)>> {
+        Ok(self.vectors.top_k(query, k).into_iter().map(|(id, s)| (id, f64::from(s))).collect())
+    }
+    fn dense_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        let v = self.vectors;
+        Ok(ids
+            .iter()
+            .filter_map(|&id| {
+                v.ids.binary_search(&id).ok().map(|i| (id, f64::from(crate::store::dot(v.vector(i), query))))
+            })
+            .collect())
+    }
 }

@@ -1,6 +1,6 @@
 //! The `qabot` command: argument parsing and dispatch only; the work is in the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -122,6 +122,10 @@ enum Command {
         /// Confidence (0–1) needed to answer
         #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "X", value_parser = parse_share)]
         threshold: f64,
+        /// Also write every question's candidates and features as JSON Lines (for
+        /// `examples/calibrate.rs --samples`)
+        #[arg(long, value_name = "FILE")]
+        samples: Option<PathBuf>,
     },
     /// Give every pair a vector from the sentence-embedding model (fills what is missing)
     #[command(after_help = "Resumable: vectors are committed every 64 pairs, so an interrupted run \
@@ -252,7 +256,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
             let options = AskOptions { json, threshold, log: !no_log, explain };
-            commands::ask::run(&mut open()?, question.as_deref(), &options, out)?;
+            let mut store = open()?;
+            // Once per process: loading the model is the slow part, not a question.
+            let mut semantic = commands::embed::semantic(&store, model, &mut std::io::stderr())?;
+            commands::ask::run(&mut store, semantic.as_mut(), question.as_deref(), &options, out)?;
         }
         Command::Load { paths, dry_run, strict, answerer, interviewer, max_file_size } => {
             let parse = qabot::transcript::ParseOptions { answerer, interviewer };
@@ -275,7 +282,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             commands::sql::run(&db, &query, options, &mut std::io::stdout().lock())?
         }
-        Command::Eval { file, json, threshold } => commands::eval::run(&mut open()?, &file, json, threshold, out)?,
+        Command::Eval { file, json, threshold, samples } => {
+            commands::eval::run_with_samples(&mut open()?, model, &file, json, threshold, samples.as_deref(), out)?
+        }
         Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, out)?,
         Command::Model { dir, clear } => commands::embed::model(&mut open()?, dir.as_deref(), clear, model, out)?,
         Command::Interviews => commands::info::interviews(&open()?, out)?,
@@ -290,7 +299,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { api_url, no_log, threshold } => {
             let api_url = api_url.or_else(|| env_value("TELEGRAM_API_URL").and_then(|v| v.into_string().ok()));
-            qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold })?
+            let model = model.map(Path::to_path_buf);
+            qabot::bot::serve(qabot::bot::ServeOptions { db, seed, api_url, log: !no_log, threshold, model })?
         }
     }
     Ok(ExitCode::SUCCESS)

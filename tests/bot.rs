@@ -210,6 +210,27 @@ async fn nothing_similar_says_so_and_offers_questions_it_can_answer() {
 }
 
 #[tokio::test]
+async fn with_a_model_the_bot_matches_by_meaning_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qabot.db");
+    let folder = dir.path().join("tiny");
+    qabot::embed::tiny::write(&folder, 1, qabot::embed::tiny::Layout::F16).unwrap();
+    let mut store = Store::open(&path, Seed::Bundled).unwrap();
+    let embedder = qabot::embed::Embedder::load(&folder).unwrap();
+    qabot::commands::embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    let mut err = Vec::new();
+    let semantic = qabot::commands::embed::semantic(&store, Some(&folder), &mut err).unwrap();
+    assert!(semantic.is_some() && err.is_empty(), "{}", String::from_utf8_lossy(&err));
+    let settings = Settings { inline_log_delay: Duration::ZERO, ..Settings::default() };
+    let fx = Fixture { _dir: dir, ctx: Context::with_semantic(store, settings, semantic), path };
+    // No stored word is in the question (by words alone: example questions, as above), but the
+    // nearest pairs by meaning are candidates.
+    let r = fx.run(MockMessageText::new().text("zebra quilt")).await;
+    let text = &visible(&r)[0];
+    assert!(!text.contains("Questions I can answer"), "{text}");
+}
+
+#[tokio::test]
 async fn tapping_a_button_answers_the_query_and_sends_the_pair() {
     let fx = fixture();
     let (id, question) = fx.known();

@@ -584,7 +584,7 @@ fn typed_questions_get_a_prompt_and_no_rules() {
     let options = AskOptions { json: false, threshold: 0.5, log: false, explain: false };
     let (mut out, mut prompt) = (Vec::new(), Vec::new());
     let input = "微软为什么投资 OpenAI?\n\n将来算力会过剩吗\n";
-    run_lines(&mut store, input.as_bytes(), &options, &mut out, Some(&mut prompt)).unwrap();
+    run_lines(&mut store, None, input.as_bytes(), &options, &mut out, Some(&mut prompt)).unwrap();
     assert_eq!(String::from_utf8(prompt).unwrap(), "> > > > \n");
     let out = String::from_utf8(out).unwrap();
     assert_eq!(out.matches("Q: ").count(), 2, "{out}");

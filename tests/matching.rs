@@ -92,7 +92,7 @@ fn the_probe_questions_score_well() {
     let db = TempDb::new();
     let mut store = db.store();
     let items = probe_items();
-    let report = evaluate(&mut store, "probe", &items, DEFAULT_THRESHOLD).unwrap();
+    let report = evaluate(&mut store, None, "probe", &items, DEFAULT_THRESHOLD).unwrap();
     assert!(report.top1() >= 0.9, "top-1 {:.3}", report.top1());
     assert!(report.top3() >= 0.95, "top-3 {:.3}", report.top3());
     assert!(report.rejection() >= 0.85, "rejection {:.3}", report.rejection());
@@ -103,7 +103,7 @@ fn a_second_interview_changes_no_right_answer() {
     let db = TempDb::new();
     let mut store = db.store();
     let items = probe_items();
-    let before = evaluate(&mut store, "probe", &items, DEFAULT_THRESHOLD).unwrap();
+    let before = evaluate(&mut store, None, "probe", &items, DEFAULT_THRESHOLD).unwrap();
 
     let text = include_str!("data/battery-interview.zh.txt");
     let parsed = qabot::transcript::parse_bytes(text.as_bytes(), qabot::transcript::Format::Text, "battery").unwrap();
@@ -111,7 +111,7 @@ fn a_second_interview_changes_no_right_answer() {
     let origin = Origin { path: "battery-interview.zh.txt".into(), stem: "battery".into() };
     store.load(&interviews, &origin, false).unwrap();
 
-    let after = evaluate(&mut store, "probe", &items, DEFAULT_THRESHOLD).unwrap();
+    let after = evaluate(&mut store, None, "probe", &items, DEFAULT_THRESHOLD).unwrap();
     for (b, a) in before.items.iter().zip(&after.items) {
         if b.correct {
             assert!(a.correct, "{} was right before the second interview, now: {:?}", b.question, a.top.first());
@@ -121,7 +121,7 @@ fn a_second_interview_changes_no_right_answer() {
     let battery =
         read_items(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ev-questions.jsonl")))
             .unwrap();
-    let report = evaluate(&mut store, "battery", &battery, DEFAULT_THRESHOLD).unwrap();
+    let report = evaluate(&mut store, None, "battery", &battery, DEFAULT_THRESHOLD).unwrap();
     assert_eq!(report.in_scope.correct, report.in_scope.n);
 }
 

@@ -229,7 +229,7 @@ fn the_model_command_records_shows_and_forgets_a_folder() {
     let out = db.qabot(&["model"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(recorded)") && text.contains("every pair has a vector"), "{text}");
-    // Asking still works with vectors present (lexical matching is unaffected).
+    // Asking works with the recorded model and its vectors.
     assert!(db.qabot(&["ask", "--no-log", "微软为什么投资 OpenAI?"]).status.success());
     let out = db.qabot(&["model", "--clear"]);
     assert!(out.status.success());
@@ -283,4 +283,60 @@ fn an_empty_model_variable_means_no_model() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no model: give a model folder"), "{err}");
+}
+
+/// Questions for the `ask` tests: one close to a stored question, one sharing no word with any.
+const ASKED: &str = "微软为什么投资 OpenAI?\nzebra quilt\n";
+
+/// `qabot ask --json` of [`ASKED`], with `model` when given: the answers, and standard error.
+fn ask_json(db: &TempDb, model: Option<&Path>) -> (Vec<serde_json::Value>, String) {
+    let mut args = Vec::new();
+    if let Some(m) = model {
+        args.extend(["--model", m.to_str().unwrap()]);
+    }
+    args.extend(["ask", "--json", "--no-log"]);
+    let out = db.qabot_stdin(&args, ASKED);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect(), err)
+}
+
+#[test]
+fn ask_with_a_model_matches_by_meaning_with_the_databases_vectors() {
+    let db = TempDb::new();
+    let (folder, _) = tiny_model(db.dir.path(), "m");
+    assert!(db.qabot(&["--model", folder.to_str().unwrap(), "embed"]).status.success());
+    let (words, _) = ask_json(&db, None);
+    let (meaning, err) = ask_json(&db, Some(&folder));
+    assert!(!err.contains("note"), "{err}");
+    // Ranked with the vectors, confidence is the probability learnt with meaning, not the
+    // hand-made lexical one.
+    assert_ne!(words[0]["confidence"], meaning[0]["confidence"], "{words:?}\n{meaning:?}");
+    // Nothing shares a word with the second question, but the nearest pairs by meaning are close
+    // questions, not examples.
+    assert_eq!(words[1]["suggestions_are_examples"], true, "{:?}", words[1]);
+    assert_eq!(meaning[1]["suggestions_are_examples"], false, "{:?}", meaning[1]);
+}
+
+#[test]
+fn ask_without_usable_vectors_says_so_once_and_matches_by_words() {
+    let db = TempDb::new();
+    let models = db.dir.path().join("models");
+    let (first, _) = tiny_model(&models, "first");
+    let (second, _) = tiny_model(&models, "second");
+    drop(db.store());
+    let (words, err) = ask_json(&db, None);
+    assert_eq!(err, "");
+    // No vectors yet.
+    let (answers, err) = ask_json(&db, Some(&first));
+    assert_eq!(answers, words);
+    assert_eq!(err.matches("note:").count(), 1, "{err}");
+    assert!(err.contains("have no vector") && err.contains("qabot embed"), "{err}");
+    // Vectors of another model.
+    assert!(db.qabot(&["--model", first.to_str().unwrap(), "embed"]).status.success());
+    let (answers, err) = ask_json(&db, Some(&second));
+    assert_eq!(answers, words);
+    assert_eq!(err.matches("note:").count(), 1, "{err}");
+    assert!(err.contains("only lexical matching") && err.contains("qabot embed"), "{err}");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use crate::answer::{self, Answer};
+use crate::answer::{self, Answer, Semantic};
 use crate::search::DEFAULT_THRESHOLD;
 use crate::store::Store;
 
@@ -43,6 +43,8 @@ pub struct Context {
 
 struct Inner {
     store: Mutex<Store>,
+    /// The sentence-embedding model, when one is configured: loaded once, used by every question.
+    semantic: Mutex<Option<Semantic>>,
     settings: Settings,
     /// Inline queries waiting to be logged, by user (kept in memory only, never stored): the
     /// generation tells a newer query from the one a timer was started for.
@@ -53,9 +55,16 @@ struct Inner {
 impl Context {
     /// Share `store` among the handlers.
     pub fn new(store: Store, settings: Settings) -> Context {
+        Context::with_semantic(store, settings, None)
+    }
+
+    /// [`Context::new`], matching questions by meaning too with `semantic` (see
+    /// [`crate::commands::embed::semantic`]).
+    pub fn with_semantic(store: Store, settings: Settings, semantic: Option<Semantic>) -> Context {
         Context {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
+                semantic: Mutex::new(semantic),
                 settings,
                 pending_inline: Mutex::new(HashMap::new()),
                 generation: AtomicU64::new(0),
@@ -82,7 +91,12 @@ impl Context {
     /// [`Context::log`].
     pub async fn ask(&self, question: String) -> Result<Answer> {
         let threshold = self.settings().threshold;
-        self.with_store(move |store| answer::ask(store, &question, threshold)).await
+        let inner = Arc::clone(&self.inner);
+        self.with_store(move |store| {
+            let mut semantic = lock(&inner.semantic);
+            Ok(answer::ask_hybrid(store, semantic.as_mut(), &question, threshold)?.0)
+        })
+        .await
     }
 
     /// Log `answer` under `frontend` unless logging is off. Called once the reply is sent: the

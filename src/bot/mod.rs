@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub log: bool,
     /// Confidence needed to answer.
     pub threshold: f64,
+    /// The sentence-embedding model folder (`--model`, `$QABOT_MODEL`; else the one recorded).
+    pub model: Option<PathBuf>,
 }
 
 /// The environment variable holding the bot token (teloxide's convention).
@@ -70,8 +72,9 @@ pub fn serve_with_token(options: ServeOptions, token: Option<String>) -> Result<
         }
     }
     let store = Store::open(&options.db, options.seed)?;
+    let semantic = crate::commands::embed::semantic(&store, options.model.as_deref(), &mut std::io::stderr())?;
     let settings = Settings { threshold: options.threshold, log: options.log, ..Settings::default() };
-    let ctx = Context::new(store, settings);
+    let ctx = Context::with_semantic(store, settings, semantic);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("qabot-serve")

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, Result};
 
-use crate::answer::{self, Answer};
+use crate::answer::{self, Answer, Semantic};
 use crate::render;
 use crate::store::Store;
 
@@ -23,16 +23,23 @@ pub struct AskOptions {
 
 /// Answer `question`, or every line of standard input when it is `None`. On a terminal, standard
 /// input is read interactively: a hint, then a prompt (on standard error) before each question.
-pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions, out: &mut impl Write) -> Result<()> {
+/// With `semantic` (see [`super::embed::semantic`]), questions are matched by meaning too.
+pub fn run(
+    store: &mut Store,
+    mut semantic: Option<&mut Semantic>,
+    question: Option<&str>,
+    options: &AskOptions,
+    out: &mut impl Write,
+) -> Result<()> {
     match question {
-        Some(q) => print(out, &ask_one(store, q, options)?, options),
+        Some(q) => print(out, &ask_one(store, semantic, q, options)?, options),
         None => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
                 eprintln!("Type a question and press Enter; Ctrl-D (Ctrl-Z, Enter on Windows) ends.");
-                run_lines(store, stdin.lock(), options, out, Some(&mut std::io::stderr()))
+                run_lines(store, semantic.as_deref_mut(), stdin.lock(), options, out, Some(&mut std::io::stderr()))
             } else {
-                run_lines(store, stdin.lock(), options, out, None)
+                run_lines(store, semantic, stdin.lock(), options, out, None)
             }
         }
     }
@@ -43,6 +50,7 @@ pub fn run(store: &mut Store, question: Option<&str>, options: &AskOptions, out:
 /// answers are separated by a rule.
 pub fn run_lines(
     store: &mut Store,
+    mut semantic: Option<&mut Semantic>,
     input: impl BufRead,
     options: &AskOptions,
     out: &mut impl Write,
@@ -73,7 +81,7 @@ pub fn run_lines(
             writeln!(out, "{}", "-".repeat(60))?;
         }
         first = false;
-        print(out, &ask_one(store, q, options)?, options)?;
+        print(out, &ask_one(store, semantic.as_deref_mut(), q, options)?, options)?;
         if prompt.is_some() && !options.json {
             writeln!(out)?;
         }
@@ -111,8 +119,8 @@ fn questions(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<Ve
     })
 }
 
-fn ask_one(store: &mut Store, question: &str, options: &AskOptions) -> Result<Answer> {
-    let (answer, ranking) = answer::ask_ranked(store, question, options.threshold)?;
+fn ask_one(store: &mut Store, semantic: Option<&mut Semantic>, question: &str, options: &AskOptions) -> Result<Answer> {
+    let (answer, ranking) = answer::ask_hybrid(store, semantic, question, options.threshold)?;
     if options.explain {
         let mut questions = Vec::new();
         for s in ranking.ranked.iter().take(8) {

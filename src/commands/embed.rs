@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::answer::Semantic;
 use crate::embed::Embedder;
 use crate::store::Store;
 
@@ -43,6 +44,24 @@ pub fn load_model(store: &Store, flag: Option<&Path>) -> Result<Option<Embedder>
         }
     })?;
     Ok(Some(embedder))
+}
+
+/// The matcher for a process that answers questions (`qabot ask`, `qabot serve`): created once,
+/// with the configured model (see [`model_dir`]), or `None` to match by words alone. When the
+/// database's vectors are missing or not all from that model, the note saying what to run goes
+/// to `err`, once; questions are then matched by words (by words and meaning where vectors of
+/// this model exist). Vectors of another model give `None`: they cannot be compared.
+pub fn semantic(store: &Store, flag: Option<&Path>, err: &mut impl Write) -> Result<Option<Semantic>> {
+    let Some(embedder) = load_model(store, flag)? else { return Ok(None) };
+    let model = embedder.identity().to_string();
+    let state = VectorState::of(store, &model)?;
+    if let Some(note) = state.note(&model) {
+        writeln!(err, "note: {note}")?;
+    }
+    Ok(match state {
+        VectorState::OtherModel { .. } => None,
+        _ => Some(Semantic::new(embedder)),
+    })
 }
 
 /// How the database's vectors relate to a model.

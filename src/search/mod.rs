@@ -4,6 +4,7 @@
 //! (implemented by the store), so this module knows nothing of SQL. Submodules are private to the
 //! crate where nothing outside needs them; what the front ends use is re-exported here.
 
+pub mod calibration;
 pub mod common;
 pub(crate) mod explain;
 pub(crate) mod normalize;
@@ -16,5 +17,5 @@ pub(crate) mod vocab;
 
 pub use explain::{ReadUnit, Reading};
 pub use normalize::normalize;
-pub use rank::{rank, Corpus, Features, Ranking, Scored, DEFAULT_THRESHOLD};
+pub use rank::{finish, rank, rank_with, signals, Context, Corpus, Features, Ranking, Scored, DEFAULT_THRESHOLD};
 pub use vocab::Vocabulary;

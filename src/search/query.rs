@@ -117,6 +117,9 @@ pub struct Unit {
     /// word the question uses, so finding it in a pair is no evidence (see
     /// [`super::common::splits_pair`]).
     pub split: bool,
+    /// No stored pair uses it (a concept: none of its forms): a question made of such words is
+    /// likely about something the interviews never discuss.
+    pub unknown: bool,
 }
 
 /// A question, read.
@@ -202,7 +205,8 @@ pub fn analyze(question: &str, vocab: &Vocabulary, stats: &mut dyn TermFrequenci
         for form in &forms {
             for_each_term(form, |t| query.terms.push((t.to_owned(), SYNONYM_FACTOR)));
         }
-        query.units.push(Unit { forms, kind: UnitKind::Concept, weight, weak: false, split: false });
+        let unknown = df == 0;
+        query.units.push(Unit { forms, kind: UnitKind::Concept, weight, weak: false, split: false, unknown });
     }
     masked.extend(stop_ranges(&normalized, &masked));
 
@@ -488,6 +492,8 @@ fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
             weight: SINGLE_CHAR_WEIGHT,
             weak: true,
             split: false,
+            // Lone characters are not indexed: unknown only in the sense of no evidence.
+            unknown: false,
         });
         return;
     }
@@ -498,10 +504,12 @@ fn add_han_run(query: &mut Query, han: &str, stats: &mut dyn TermFrequencies) {
     let pairs = stats.pair_count();
     for pos in 0..chars.len() - 1 {
         let bigram: String = chars[pos..pos + 2].iter().collect();
-        let weight = term_weight(stats.df(&bigram), pairs);
+        let df = stats.df(&bigram);
+        let weight = term_weight(df, pairs);
         query.terms.push((bigram.clone(), 1.0));
         let split = splits_pair(&chars, pos);
-        query.units.push(Unit { forms: vec![bigram], kind: UnitKind::Bigram { run, pos }, weight, weak: false, split });
+        let kind = UnitKind::Bigram { run, pos };
+        query.units.push(Unit { forms: vec![bigram], kind, weight, weak: false, split, unknown: df == 0 });
     }
 }
 
@@ -524,7 +532,8 @@ fn add_word(query: &mut Query, word: &str, stats: &mut dyn TermFrequencies) {
         Ok(_) => 1.0,
         Err(_) => 2.0,
     };
-    let weight = scale * term_weight(stats.df(&joined), stats.pair_count());
+    let df = stats.df(&joined);
+    let weight = scale * term_weight(df, stats.pair_count());
     if query.units.iter().any(|u| u.kind == UnitKind::Word && u.forms[0] == word) {
         return;
     }
@@ -534,6 +543,7 @@ fn add_word(query: &mut Query, word: &str, stats: &mut dyn TermFrequencies) {
         weight,
         weak: small_number,
         split: false,
+        unknown: df == 0,
     });
 }
 
@@ -798,8 +808,14 @@ mod tests {
         let q = analyze("公司年会", &vocab(), &mut stats);
         assert!(!q.units.iter().any(|u| u.forms[0] == "年会" && u.split));
         // Nor is a split bigram found in stored text.
-        let unit =
-            Unit { forms: vec!["年会".into()], kind: UnitKind::Concept, weight: 1.0, weak: false, split: false };
+        let unit = Unit {
+            forms: vec!["年会".into()],
+            kind: UnitKind::Concept,
+            weight: 1.0,
+            weak: false,
+            split: false,
+            unknown: false,
+        };
         assert!(!unit_occurs(&unit, "未来两三年会否出现"));
         assert!(unit_occurs(&unit, "公司年会 抽奖"));
     }

@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
 
+use super::calibration::{self, Calibration, Signals};
 use super::normalize::normalize;
 use super::postings::{decode, impact_weights, PairText};
 use super::query::{
@@ -46,10 +48,20 @@ pub trait Corpus {
     fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>>;
     /// Synonyms and speaker aliases.
     fn vocabulary(&mut self) -> Result<Arc<Vocabulary>>;
+    /// The `k` pairs whose stored vectors are closest to `query` (a unit vector from the same
+    /// model), with their cosine similarity, best first. Empty when no vectors are stored.
+    fn dense_neighbours(&mut self, _query: &[f32], _k: usize) -> Result<Vec<(i64, f64)>> {
+        Ok(Vec::new())
+    }
+    /// Cosine similarity of `query` to the stored vectors of `ids`; pairs without a vector are
+    /// left out.
+    fn dense_similarities(&mut self, _query: &[f32], _ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Why a pair scored as it did.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Features {
     /// Share of the question's weighted content found anywhere in the pair.
     pub coverage: f64,
@@ -73,19 +85,40 @@ pub struct Features {
     /// (its question, an answer turn, a clause): words that occur together count more than words
     /// scattered over a long answer.
     pub sentence: f64,
+    /// Coverage less what is found by chance, with floors for quoted passages and near-verbatim
+    /// questions (0–1): the lexical evidence that this pair answers the question.
+    pub evidence: f64,
+    /// Informative weight of the question's content.
+    pub mass: f64,
+    /// The ranking score from words alone.
+    pub lexical: f64,
+    /// Cosine similarity of question and pair embeddings, when both exist.
+    pub dense: Option<f64>,
 }
 
 /// A ranked pair.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
     /// The pair.
     pub pair_id: i64,
     /// Ranking score (higher is better; not a probability).
     pub score: f64,
-    /// How sure the matcher is that this pair answers the question (0–1).
+    /// Estimated probability that this pair answers the question (0–1; see
+    /// [`super::calibration`]).
     pub confidence: f64,
     /// The evidence.
     pub features: Features,
+}
+
+/// What the calibration needs to know about the question and corpus as a whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Context {
+    /// Number of stored pairs.
+    pub pairs: u64,
+    /// Share of the question's content units no stored pair uses.
+    pub unknown_terms: f64,
+    /// Whether a question vector was given and pairs had vectors to compare it with.
+    pub dense: bool,
 }
 
 /// The outcome of ranking a question.
@@ -95,6 +128,8 @@ pub struct Ranking {
     pub query: Query,
     /// Candidates, best first.
     pub ranked: Vec<Scored>,
+    /// The question and corpus as a whole.
+    pub context: Context,
 }
 
 impl Ranking {
@@ -104,8 +139,21 @@ impl Ranking {
     }
 }
 
-/// Rank stored pairs for `question`.
+/// log10 of the corpus sizes (pairs) the shipped coefficients were fitted on; see [`signals`].
+const LOG_PAIRS_FITTED: (f64, f64) = (1.3, 2.5);
+
+/// How many nearest pairs by embedding join the lexical candidates.
+pub const DENSE_CANDIDATES: usize = 20;
+
+/// Rank stored pairs for `question` by words alone.
 pub fn rank(corpus: &mut dyn Corpus, question: &str) -> Result<Ranking> {
+    rank_with(corpus, question, None)
+}
+
+/// Rank stored pairs for `question`; with `vector` (the question's embedding, a unit vector from
+/// the model that embedded the stored pairs) also by meaning: the nearest pairs join the lexical
+/// candidates and embedding similarity joins the score.
+pub fn rank_with(corpus: &mut dyn Corpus, question: &str, vector: Option<&[f32]>) -> Result<Ranking> {
     let vocab = corpus.vocabulary()?;
     let pairs = corpus.pair_count()?;
     let mut lookup = Lookup { corpus, cache: HashMap::new(), pairs, error: None };
@@ -114,22 +162,134 @@ pub fn rank(corpus: &mut dyn Corpus, question: &str) -> Result<Ranking> {
         return Err(error);
     }
     let retrieved = retrieve(&mut lookup, &query)?;
-    let ids: Vec<i64> = retrieved.iter().map(|&(id, _)| id).collect();
-    let texts = lookup.corpus.pair_texts(&ids)?;
+    let corpus = lookup.corpus;
+    let mut ids: Vec<i64> = retrieved.iter().map(|&(id, _)| id).collect();
+    let dense = match vector {
+        Some(v) => dense_scores(corpus, v, &mut ids)?,
+        None => HashMap::new(),
+    };
+    let texts = corpus.pair_texts(&ids)?;
     let best_retrieval = retrieved.first().map_or(1.0, |&(_, s)| s.max(1e-9));
     let retrieval: HashMap<i64, f64> = retrieved.into_iter().collect();
-    let mut ranked: Vec<Scored> = texts
+    let ranked: Vec<Scored> = texts
         .iter()
         .map(|(id, text)| {
-            score_pair(&query, &vocab, *id, text, retrieval.get(id).copied().unwrap_or(0.0) / best_retrieval)
+            let mut scored =
+                score_pair(&query, &vocab, *id, text, retrieval.get(id).copied().unwrap_or(0.0) / best_retrieval);
+            scored.features.dense = dense.get(id).copied();
+            scored
         })
         .collect();
+    let context = Context { pairs, unknown_terms: unknown_share(&query), dense: !dense.is_empty() };
+    // The learnt confidence only where it beats the hand-made one: with meaning. By words alone
+    // the learnt model declined more but answered fewer questions right (README, Answer quality).
+    let ranked = if context.dense { finish(ranked, &context, calibration::shipped()) } else { hand_made(ranked) };
+    Ok(Ranking { query, ranked, context })
+}
+
+/// Words only: order by the lexical score, confidence the hand-made evidence (see [`evidence`]).
+fn hand_made(mut ranked: Vec<Scored>) -> Vec<Scored> {
+    for s in &mut ranked {
+        s.score = s.features.lexical;
+        s.confidence = s.features.evidence;
+    }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
-    // A pair ranked lower is never presented as more certain than one ranked above it.
+    monotone(&mut ranked);
+    ranked
+}
+
+/// A pair ranked lower is never presented as more certain than one ranked above it.
+fn monotone(ranked: &mut [Scored]) {
     for i in 1..ranked.len() {
         ranked[i].confidence = ranked[i].confidence.min(ranked[i - 1].confidence);
     }
-    Ok(Ranking { query, ranked })
+}
+
+/// Embedding similarities of the nearest pairs and of the lexical candidates `ids`; the nearest
+/// pairs are added to `ids`.
+fn dense_scores(corpus: &mut dyn Corpus, vector: &[f32], ids: &mut Vec<i64>) -> Result<HashMap<i64, f64>> {
+    let mut dense: HashMap<i64, f64> = corpus.dense_neighbours(vector, DENSE_CANDIDATES)?.into_iter().collect();
+    if dense.is_empty() {
+        return Ok(dense);
+    }
+    let missing: Vec<i64> = ids.iter().copied().filter(|id| !dense.contains_key(id)).collect();
+    let mut near: Vec<i64> = dense.keys().copied().filter(|id| !ids.contains(id)).collect();
+    near.sort_unstable();
+    ids.extend(near);
+    dense.extend(corpus.dense_similarities(vector, &missing)?);
+    Ok(dense)
+}
+
+/// Share of the question's content units (bigrams not straddling two words, words, concepts)
+/// that no stored pair uses.
+fn unknown_share(query: &Query) -> f64 {
+    let units: Vec<&Unit> = query.units.iter().filter(|u| !u.split && u.kind != UnitKind::Char).collect();
+    if units.is_empty() {
+        return 0.0;
+    }
+    units.iter().filter(|u| u.unknown).count() as f64 / units.len() as f64
+}
+
+/// Order scored candidates by their combined score (words, plus meaning when `context.dense`)
+/// and give each its learnt confidence. Pure, so the fitting program ranks exactly as the matcher
+/// does. The matcher uses it with meaning only; by words alone see [`hand_made`].
+pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibration) -> Vec<Scored> {
+    let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
+    for s in &mut ranked {
+        // A candidate not embedded yet counts as the least similar one, not as zero.
+        let dense = if context.dense { s.features.dense.unwrap_or(floor) } else { 0.0 };
+        s.score = s.features.lexical + calibration.dense_weight * dense;
+    }
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
+    for i in 0..ranked.len() {
+        let signals = signals(&ranked, i, context);
+        let mut p = calibration.probability(&signals, context.dense);
+        // Rules too rare in labelled questions to be learnt: when the question asks what someone
+        // says and nobody it names speaks in the pair (or the one asked is in no interview),
+        // someone else's words are at best related; when no word of the question is found, a
+        // pair is at best a neighbour in meaning; a question that says almost nothing (`OpenAI?`)
+        // has no specific answer. Confidence is then no more than the lexical evidence, which
+        // discounts all three.
+        let f = &ranked[i].features;
+        let vague = f.mass < MIN_MASS;
+        if f.speaker_match == Some(0.0) || f.unknown_speaker || vague || (f.evidence == 0.0 && !context.dense) {
+            p = p.min(f.evidence);
+        }
+        ranked[i].confidence = p;
+    }
+    monotone(&mut ranked);
+    ranked
+}
+
+/// What the calibration reads about candidate `i` of a sorted ranking.
+pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
+    let f = &ranked[i].features;
+    let others = || ranked.iter().enumerate().filter(move |&(j, _)| j != i).map(|(_, s)| s);
+    let runner_up = others().map(|s| s.score).fold(f64::NEG_INFINITY, f64::max);
+    let margin = if runner_up.is_finite() { ranked[i].score - runner_up } else { 1.0 };
+    let dense = f.dense.unwrap_or(0.0);
+    let best_other = others().filter_map(|s| s.features.dense).fold(f64::NEG_INFINITY, f64::max);
+    let dense_margin = if best_other.is_finite() { dense - best_other } else { 0.1 };
+    let flag = |b: bool| f64::from(u8::from(b));
+    Signals {
+        evidence: f.evidence,
+        coverage: f.coverage,
+        question_coverage: f.question_coverage,
+        sentence: f.sentence,
+        similarity: f.similarity,
+        margin: margin.clamp(-1.0, 1.0),
+        unknown_terms: context.unknown_terms,
+        // Within the sizes the coefficients were fitted on (20 to a few hundred pairs): a linear
+        // term must not extrapolate to a corpus of four pairs or of a hundred thousand.
+        log_pairs: (context.pairs.max(1) as f64).log10().clamp(LOG_PAIRS_FITTED.0, LOG_PAIRS_FITTED.1),
+        speaker_answers: flag(f.speaker_match == Some(1.0)),
+        speaker_silent: flag(f.speaker_match == Some(0.0)),
+        unknown_speaker: flag(f.unknown_speaker),
+        mass: f.mass.min(4.0),
+        dense,
+        dense_margin: dense_margin.clamp(-0.5, 0.5),
+        dense_best: flag(f.dense.is_some() && dense_margin >= 0.0),
+    }
 }
 
 /// Term lookups, cached for the length of one question.
@@ -233,8 +393,11 @@ fn score_pair(query: &Query, vocab: &Vocabulary, pair_id: i64, text: &PairText, 
         retrieval,
         links,
         sentence,
+        ..Features::default()
     };
-    Scored { pair_id, score: score(&features), confidence: confidence(&features, &found), features }
+    let features = Features { evidence: evidence(&features, &found), mass: found.mass, ..features };
+    let lexical = score(&features);
+    Scored { pair_id, score: lexical, confidence: 0.0, features: Features { lexical, ..features } }
 }
 
 /// Credit for a query character that no matched bigram covers but that appears on its own in
@@ -311,25 +474,124 @@ struct Coverage {
     mass: f64,
 }
 
+/// Per Han character of the question: the best credit any matched bigram containing it earns, and
+/// that bigram's weight. A bigram spanning two words (工平 in 员工平均) thus neither helps nor hurts.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// Heaviest bigram containing the character.
+    weight: f64,
+    /// Heaviest bigram inside the word the character belongs to: a missed word weighs what the
+    /// word weighs, not what a junk bigram across its edge (成持 in 完成持续) weighs.
+    word_weight: f64,
+    /// Heaviest matched bigram containing the character.
+    matched_weight: f64,
+    /// Best credit in the stored question.
+    question: f64,
+    /// Best credit anywhere.
+    anywhere: f64,
+}
+
+impl Slot {
+    /// Record a bigram containing this character, found with credits `q` and `a`.
+    fn see(&mut self, weight: f64, inside_word: bool, q: f64, a: f64) {
+        self.weight = self.weight.max(weight);
+        if inside_word {
+            self.word_weight = self.word_weight.max(weight);
+        }
+        if a > 0.0 {
+            self.matched_weight = self.matched_weight.max(weight);
+        }
+        self.question = self.question.max(q);
+        self.anywhere = self.anywhere.max(a);
+    }
+}
+
+/// Running sums behind a [`Coverage`].
+#[derive(Debug, Clone, Copy, Default)]
+struct CoverageSums {
+    /// Weight of all content.
+    total: f64,
+    /// Credited weight in the stored question, and anywhere.
+    in_question: f64,
+    anywhere: f64,
+    /// Credit from grammar characters (no evidence), in the question and anywhere.
+    chance_question: f64,
+    chance: f64,
+    /// Weight of grammar characters no matched word covers.
+    grammar_weight: f64,
+    /// Credit from lone shared characters, in the question and anywhere.
+    char_question: f64,
+    char_anywhere: f64,
+}
+
+impl CoverageSums {
+    /// A unit matched as a whole (a lone character, a word, a concept).
+    fn add_unit(&mut self, weight: f64, (q, a): (f64, f64)) {
+        self.total += weight;
+        self.in_question += q * weight;
+        self.anywhere += a * weight;
+    }
+
+    /// One Han character of the question, with what its bigrams earned.
+    fn add_char(&mut self, c: char, slot: &Slot, common: bool, fields: &Fields) {
+        let scale = if common { COMMON_WORD_FACTOR } else { 1.0 };
+        if slot.anywhere > 0.0 {
+            self.add_unit(scale * slot.matched_weight, (slot.question, slot.anywhere));
+            return;
+        }
+        let w = scale * if slot.word_weight > 0.0 { slot.word_weight } else { slot.weight };
+        self.total += w;
+        // Grammar characters (会, 有, 能) are in every text: sharing one still helps to rank (it
+        // is a hint), but is no evidence for confidence.
+        let grammar = FUNCTION_CHARS.contains(c);
+        if grammar {
+            self.grammar_weight += w;
+        }
+        let (q, a) = if fields.questions.iter().any(|t| t.contains(c)) {
+            (CHAR_CREDIT_QUESTION * w, CHAR_CREDIT_QUESTION * w)
+        } else if fields.answer.contains(c) {
+            (0.0, CHAR_CREDIT_ANSWER * w)
+        } else {
+            (0.0, 0.0)
+        };
+        self.in_question += q;
+        self.anywhere += a;
+        if grammar {
+            self.chance_question += q;
+            self.chance += a;
+        } else {
+            self.char_question += q;
+            self.char_anywhere += a;
+        }
+    }
+
+    fn finish(mut self) -> Coverage {
+        if self.total <= 0.0 {
+            return Coverage::default();
+        }
+        // Shared characters corroborate matched words; alone they are no evidence (`哪国人`
+        // shares `国` and `人` with many a question).
+        if self.anywhere - self.chance - self.char_anywhere <= 0.0 {
+            self.chance += self.char_anywhere;
+            self.chance_question += self.char_question;
+        }
+        // For confidence, grammar characters shared by chance are not found, and missing ones
+        // weigh less.
+        let evidence_total = (self.total - (1.0 - GRAMMAR_FACTOR) * self.grammar_weight).max(f64::EPSILON);
+        Coverage {
+            anywhere: self.anywhere / self.total,
+            question: self.in_question / self.total,
+            evidence: (self.anywhere - self.chance) / evidence_total,
+            evidence_question: (self.in_question - self.chance_question) / evidence_total,
+            mass: self.total,
+        }
+    }
+}
+
 /// Weighted share of query content in the pair.
 fn coverage(query: &Query, fields: &Fields) -> Coverage {
-    // Per Han character: the best credit any matched bigram containing it earns, and that bigram's
-    // weight. A bigram spanning two words (工平 in 员工平均) thus neither helps nor hurts.
-    #[derive(Clone, Copy, Default)]
-    struct Slot {
-        /// Heaviest bigram containing the character.
-        weight: f64,
-        /// Heaviest bigram inside the word the character belongs to: a missed word weighs what
-        /// the word weighs, not what a junk bigram across its edge (成持 in 完成持续) weighs.
-        word_weight: f64,
-        matched_weight: f64,
-        question: f64,
-        anywhere: f64,
-    }
     let mut chars: Vec<Vec<Slot>> = query.han_runs.iter().map(|run| vec![Slot::default(); run.len()]).collect();
-    let (mut total, mut in_question, mut anywhere) = (0.0, 0.0, 0.0);
-    let (mut chance, mut chance_question, mut grammar_weight) = (0.0, 0.0, 0.0);
-    let (mut char_anywhere, mut char_question) = (0.0, 0.0);
+    let mut sums = CoverageSums::default();
     for unit in &query.units {
         match unit.kind {
             UnitKind::Bigram { run, pos } => {
@@ -337,80 +599,20 @@ fn coverage(query: &Query, fields: &Fields) -> Coverage {
                 let (q, a) = fields.credit(|t| unit_occurs(unit, t), common);
                 let inside_word = query.han_words[run][pos] == query.han_words[run][pos + 1];
                 for slot in &mut chars[run][pos..pos + 2] {
-                    slot.weight = slot.weight.max(unit.weight);
-                    if inside_word {
-                        slot.word_weight = slot.word_weight.max(unit.weight);
-                    }
-                    if a > 0.0 {
-                        slot.matched_weight = slot.matched_weight.max(unit.weight);
-                    }
-                    slot.question = slot.question.max(q);
-                    slot.anywhere = slot.anywhere.max(a);
+                    slot.see(unit.weight, inside_word, q, a);
                 }
             }
             UnitKind::Char | UnitKind::Word | UnitKind::Concept => {
-                let (q, a) = fields.credit(|t| unit_occurs(unit, t), unit.weak);
-                total += unit.weight;
-                in_question += q * unit.weight;
-                anywhere += a * unit.weight;
+                sums.add_unit(unit.weight, fields.credit(|t| unit_occurs(unit, t), unit.weak));
             }
         }
     }
     for ((run, slots), common) in query.han_runs.iter().zip(&chars).zip(&query.han_common) {
         for ((c, slot), &common) in run.iter().zip(slots).zip(common) {
-            let scale = if common { COMMON_WORD_FACTOR } else { 1.0 };
-            if slot.anywhere > 0.0 {
-                let w = scale * slot.matched_weight;
-                total += w;
-                in_question += slot.question * w;
-                anywhere += slot.anywhere * w;
-                continue;
-            }
-            let w = scale * if slot.word_weight > 0.0 { slot.word_weight } else { slot.weight };
-            total += w;
-            // Grammar characters (会, 有, 能) are in every text: sharing one still helps to rank
-            // (it is a hint), but is no evidence for confidence.
-            let grammar = FUNCTION_CHARS.contains(*c);
-            if grammar {
-                grammar_weight += w;
-            }
-            let (q, a) = if fields.questions.iter().any(|t| t.contains(*c)) {
-                (CHAR_CREDIT_QUESTION * w, CHAR_CREDIT_QUESTION * w)
-            } else if fields.answer.contains(*c) {
-                (0.0, CHAR_CREDIT_ANSWER * w)
-            } else {
-                (0.0, 0.0)
-            };
-            in_question += q;
-            anywhere += a;
-            if grammar {
-                chance_question += q;
-                chance += a;
-            } else {
-                char_question += q;
-                char_anywhere += a;
-            }
+            sums.add_char(*c, slot, common, fields);
         }
     }
-    if total <= 0.0 {
-        return Coverage::default();
-    }
-    // Shared characters corroborate matched words; alone they are no evidence (`哪国人` shares
-    // `国` and `人` with many a question).
-    if anywhere - chance - char_anywhere <= 0.0 {
-        chance += char_anywhere;
-        chance_question += char_question;
-    }
-    // For confidence, grammar characters shared by chance are not found, and missing ones weigh
-    // less.
-    let evidence_total = (total - (1.0 - GRAMMAR_FACTOR) * grammar_weight).max(f64::EPSILON);
-    Coverage {
-        anywhere: anywhere / total,
-        question: in_question / total,
-        evidence: (anywhere - chance) / evidence_total,
-        evidence_question: (in_question - chance_question) / evidence_total,
-        mass: total,
-    }
+    sums.finish()
 }
 
 /// See [`Features::sentence`]. Each unit counts its own weight (a bigram per character pair).
@@ -483,7 +685,10 @@ const MIN_MASS: f64 = 1.1;
 /// Edit similarity of question content from which a match counts as near-verbatim.
 const NEAR_VERBATIM: f64 = 0.7;
 
-fn confidence(f: &Features, found: &Coverage) -> f64 {
+/// The hand-made evidence score (see [`Features::evidence`]), mapped so that 0.5 is where a match
+/// used to become worth answering; the calibration turns it, with the other signals, into a
+/// probability.
+fn evidence(f: &Features, found: &Coverage) -> f64 {
     let mut c = 0.65 * found.evidence + 0.35 * found.evidence_question;
     // Nearly all of the question's words together in one passage (a sentence quoted from an
     // answer) is strong evidence even when they are everyday words.
@@ -506,7 +711,7 @@ fn confidence(f: &Features, found: &Coverage) -> f64 {
 /// fast it grows: at 0.8 it reaches [`EVIDENCE_THRESHOLD`], at 1 three times that.
 const PASSAGE_FLOOR_FROM: f64 = 0.7;
 const PASSAGE_FLOOR_SLOPE: f64 = 2.0;
-/// See [`confidence`]: low enough that even a full match stays below the threshold.
+/// See [`evidence`]: low enough that even a full match stays below the threshold.
 const SPEAKER_MISMATCH_FACTOR: f64 = 0.15;
 
 /// The evidence score at which a match becomes worth giving as the answer, measured on the
@@ -515,7 +720,7 @@ const SPEAKER_MISMATCH_FACTOR: f64 = 0.15;
 const EVIDENCE_THRESHOLD: f64 = 0.2;
 
 /// Map the evidence score onto 0–1 so that [`EVIDENCE_THRESHOLD`] lands on [`DEFAULT_THRESHOLD`]
-/// (piecewise linear, monotone): 0.5 reads as "just enough".
+/// (piecewise linear, monotone).
 fn calibrate(evidence: f64) -> f64 {
     if evidence < EVIDENCE_THRESHOLD {
         DEFAULT_THRESHOLD * evidence / EVIDENCE_THRESHOLD
@@ -725,7 +930,23 @@ mod tests {
         let ranking = rank(&mut c, "奥特曼年底加薪吗").unwrap();
         let top = &ranking.ranked[0];
         assert!(top.features.coverage > 0.0);
+        assert_eq!(top.features.evidence, 0.0);
         assert_eq!(top.confidence, 0.0);
+    }
+
+    #[test]
+    fn by_words_alone_confidence_is_the_hand_made_evidence() {
+        let mut c = corpus();
+        for q in ["微软为什么投资 OpenAI?", "奥特曼年底加薪吗", "OpenAI?"] {
+            let ranking = rank(&mut c, q).unwrap();
+            assert!(!ranking.context.dense);
+            let mut ceiling = f64::INFINITY;
+            for s in &ranking.ranked {
+                ceiling = ceiling.min(s.features.evidence);
+                assert_eq!(s.confidence, ceiling, "{q}: {s:?}");
+                assert_eq!(s.score, s.features.lexical);
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! reader. Each load is one transaction: readers see an interview completely or not at all.
 
 mod corpus;
+mod dense;
 mod index;
 mod load;
 mod migrate;
