@@ -243,15 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = &mut stdout;
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
     let model = cli.model.as_deref().filter(|m| !m.as_os_str().is_empty());
-    let open = || -> anyhow::Result<Store> {
-        let store = Store::open(&db, seed)?;
-        // A mistyped --db would otherwise quietly answer from (or export) a fresh database.
-        if store.created() {
-            let content = if seed == Seed::Bundled { "with the bundled interview" } else { "empty" };
-            eprintln!("note: created a new database at {} ({content})", db.display());
-        }
-        Ok(store)
-    };
+    let open = || open_store(&db, seed);
     match cli.command {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
@@ -263,15 +255,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Load { paths, dry_run, strict, answerer, interviewer, max_file_size } => {
             let parse = qabot::transcript::ParseOptions { answerer, interviewer };
-            let mut store = open()?;
             let options = LoadOptions { dry_run, strict, parse, max_file_size };
-            let summary = commands::load::run(&mut store, &paths, &options)?;
-            if !dry_run {
-                commands::embed::after_load(&mut store, model, &mut std::io::stderr())?;
-            }
-            if summary.failed > 0 {
-                return Ok(ExitCode::FAILURE);
-            }
+            return load(&mut open()?, &paths, &options, model);
         }
         Command::Sql { query, json, width, max_rows, all, timeout } => {
             let options = SqlOptions {
@@ -304,6 +289,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Open (creating if needed) the database at `db`, saying so when it was created: a mistyped
+/// --db would otherwise quietly answer from (or export) a fresh database.
+fn open_store(db: &Path, seed: Seed) -> anyhow::Result<Store> {
+    let store = Store::open(db, seed)?;
+    if store.created() {
+        let content = if seed == Seed::Bundled { "with the bundled interview" } else { "empty" };
+        eprintln!("note: created a new database at {} ({content})", db.display());
+    }
+    Ok(store)
+}
+
+/// `qabot load`, then embedding the new pairs when a model is configured.
+fn load(store: &mut Store, paths: &[PathBuf], options: &LoadOptions, model: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let summary = commands::load::run(store, paths, options)?;
+    if !options.dry_run {
+        commands::embed::after_load(store, model, &mut std::io::stderr())?;
+    }
+    Ok(if summary.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// Die quietly when standard output is closed early (`qabot export | head`), as Unix tools do,

@@ -5,18 +5,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Result};
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, Statement};
+use anyhow::Result;
 use unicode_width::UnicodeWidthStr;
 
-use crate::store::Store;
+use crate::store::{Store, Value};
 
 /// Rows printed when no limit is given.
 pub const DEFAULT_MAX_ROWS: usize = 1000;
@@ -53,169 +47,23 @@ pub fn run(db: &Path, query: &str, options: SqlOptions, out: &mut impl Write) ->
 
 /// Run `query` on an open store and print the result to `out`.
 pub fn query_store(store: &Store, query: &str, options: SqlOptions, out: &mut impl Write) -> Result<()> {
-    let conn = store.connection();
-    let mut stmt = prepare(conn, query)?;
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-    let mut sink = if options.json { Sink::json(columns) } else { Sink::table(columns, options.max_width) };
-    let deadline = Deadline::start(conn, options.timeout);
-    let mut rows = stmt.query([]).map_err(|e| deadline.explain(e))?;
     let limit = options.max_rows.unwrap_or(usize::MAX);
-    let mut count = 0usize;
-    let mut truncated = false;
-    while let Some(row) = rows.next().map_err(|e| deadline.explain(e))? {
+    let (mut count, mut truncated) = (0usize, false);
+    let start = |columns| if options.json { Sink::json(columns) } else { Sink::table(columns, options.max_width) };
+    let mut sink = store.read_query(query, options.timeout, start, |sink, cells| {
         if count == limit {
             truncated = true;
-            break;
+            return Ok(false);
         }
-        let cells: Vec<Cell> = (0..sink.width()).map(|i| row.get_ref(i).map(Cell::from)).collect::<Result<_, _>>()?;
         sink.row(cells, out)?;
         count += 1;
-    }
-    drop(rows);
-    drop(deadline);
+        Ok(true)
+    })?;
     sink.finish(count, truncated, out)?;
     if truncated && options.json {
         eprintln!("note: only the first {count} rows were printed; --max-rows N or --all prints more");
     }
     Ok(())
-}
-
-/// Check and prepare the single read-only statement in `query`.
-fn prepare<'c>(conn: &'c Connection, query: &str) -> Result<Statement<'c>> {
-    let query = query.trim().trim_end_matches(';').trim();
-    if query.is_empty() {
-        bail!("the query is empty: give one SQL statement, e.g. qabot sql \"SELECT * FROM qa\"");
-    }
-    let mut batch = rusqlite::Batch::new(conn, query);
-    let mut statements = 0;
-    while batch.next().map_err(|e| invalid(&e))?.is_some() {
-        statements += 1;
-    }
-    if statements > 1 {
-        bail!("qabot sql runs one statement at a time ({statements} given); use the sqlite3 shell for scripts");
-    }
-    let stmt = conn.prepare(query).map_err(|e| invalid(&e))?;
-    if !stmt.readonly() && !is_read_pragma(query) {
-        bail!("qabot sql runs read-only queries only; use the sqlite3 shell to change the database");
-    }
-    Ok(stmt)
-}
-
-/// Pragmas that only report (SQLite does not count some of them as read-only statements, because
-/// the same pragma with `= value` changes something). Those taking an argument take a table or
-/// index name, never a new setting.
-const READ_PRAGMAS: &[&str] = &[
-    "application_id",
-    "auto_vacuum",
-    "busy_timeout",
-    "cache_size",
-    "collation_list",
-    "compile_options",
-    "data_version",
-    "database_list",
-    "encoding",
-    "foreign_keys",
-    "freelist_count",
-    "function_list",
-    "journal_mode",
-    "module_list",
-    "page_count",
-    "page_size",
-    "pragma_list",
-    "query_only",
-    "schema_version",
-    "synchronous",
-    "table_list",
-    "user_version",
-];
-const READ_PRAGMAS_WITH_ARGUMENT: &[&str] = &[
-    "foreign_key_check",
-    "foreign_key_list",
-    "index_info",
-    "index_list",
-    "index_xinfo",
-    "integrity_check",
-    "quick_check",
-    "table_info",
-    "table_xinfo",
-];
-
-/// Whether `query` is `PRAGMA [schema.]name` or `PRAGMA [schema.]name(table)` for a reporting pragma.
-fn is_read_pragma(query: &str) -> bool {
-    let Some(rest) = query.get(..6).filter(|p| p.eq_ignore_ascii_case("pragma")).map(|_| query[6..].trim()) else {
-        return false;
-    };
-    let (name, argument) = match rest.split_once('(') {
-        Some((name, arg)) => (name.trim(), Some(arg.trim_end().strip_suffix(')').unwrap_or("=").trim())),
-        None => (rest, None),
-    };
-    let name = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
-    let plain = |s: &str| s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
-    if !plain(&name) {
-        return false;
-    }
-    match argument {
-        None => READ_PRAGMAS.contains(&name.as_str()) || READ_PRAGMAS_WITH_ARGUMENT.contains(&name.as_str()),
-        Some(arg) => READ_PRAGMAS_WITH_ARGUMENT.contains(&name.as_str()) && plain(arg),
-    }
-}
-
-/// SQLite's own message, without rusqlite's "Error code 1: SQL error or missing database" tail.
-fn message(e: &rusqlite::Error) -> String {
-    match e {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn invalid(e: &rusqlite::Error) -> anyhow::Error {
-    anyhow!("the query is not valid SQL: {}", message(e))
-}
-
-/// Interrupts the query when its time is up; dropping it (the query finished) stops the watch.
-struct Deadline {
-    stop: Option<mpsc::Sender<()>>,
-    watcher: Option<JoinHandle<()>>,
-    fired: Arc<AtomicBool>,
-    timeout: Option<Duration>,
-}
-
-impl Deadline {
-    fn start(conn: &Connection, timeout: Option<Duration>) -> Deadline {
-        let fired = Arc::new(AtomicBool::new(false));
-        let Some(limit) = timeout else { return Deadline { stop: None, watcher: None, fired, timeout } };
-        let (stop, stopped) = mpsc::channel::<()>();
-        let handle = conn.get_interrupt_handle();
-        let flag = Arc::clone(&fired);
-        let watcher = std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(limit) {
-                flag.store(true, Ordering::SeqCst);
-                handle.interrupt();
-            }
-        });
-        Deadline { stop: Some(stop), watcher: Some(watcher), fired, timeout }
-    }
-
-    /// A query error, saying so when it is the deadline that stopped the query.
-    fn explain(&self, e: rusqlite::Error) -> anyhow::Error {
-        let interrupted = e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted);
-        match self.timeout {
-            Some(limit) if interrupted && self.fired.load(Ordering::SeqCst) => anyhow!(
-                "the query was stopped after {:.1} s; --timeout SECONDS allows longer (0: no limit)",
-                limit.as_secs_f64()
-            ),
-            _ => anyhow!("the query failed: {}", message(&e)),
-        }
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(watcher) = self.watcher.take() {
-            let _ = watcher.join();
-        }
-    }
 }
 
 /// Where rows go as they arrive.
@@ -233,17 +81,11 @@ impl Sink {
         Sink::Table { columns, max_width, sample: Vec::new(), widths: None }
     }
 
-    fn width(&self) -> usize {
-        match self {
-            Sink::Json { columns, .. } | Sink::Table { columns, .. } => columns.len(),
-        }
-    }
-
-    fn row(&mut self, cells: Vec<Cell>, out: &mut impl Write) -> Result<()> {
+    fn row(&mut self, cells: Vec<Value>, out: &mut impl Write) -> Result<()> {
         match self {
             Sink::Json { columns, written } => {
                 let object: serde_json::Map<String, serde_json::Value> =
-                    columns.iter().cloned().zip(cells.iter().map(Cell::json)).collect();
+                    columns.iter().cloned().zip(cells.iter().map(Shown::json)).collect();
                 // One object per line, so the output is both a JSON array and easy to cut.
                 out.write_all(if *written == 0 { b"[\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut *out, &object)?;
@@ -302,44 +144,30 @@ fn line(values: &[String], widths: &[usize]) -> String {
     format!("{}\n", padded.join(" | ").trim_end())
 }
 
-/// One value, kept typed for JSON and shown as text in tables.
-#[derive(Debug, Clone)]
-enum Cell {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Blob(usize),
+/// How a result value is shown in a table cell and in JSON.
+trait Shown {
+    fn text(&self) -> String;
+    fn json(&self) -> serde_json::Value;
 }
 
-impl Cell {
-    fn from(value: ValueRef<'_>) -> Cell {
-        match value {
-            ValueRef::Null => Cell::Null,
-            ValueRef::Integer(i) => Cell::Integer(i),
-            ValueRef::Real(r) => Cell::Real(r),
-            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Blob(b) => Cell::Blob(b.len()),
-        }
-    }
-
+impl Shown for Value {
     fn text(&self) -> String {
         match self {
-            Cell::Null => "NULL".into(),
-            Cell::Integer(i) => i.to_string(),
-            Cell::Real(r) => r.to_string(),
-            Cell::Text(t) => crate::render::terminal_safe(&t.replace('\n', " ⏎ ").replace('\t', " ")),
-            Cell::Blob(n) => format!("<{n} bytes>"),
+            Value::Null => "NULL".into(),
+            Value::Integer(i) => i.to_string(),
+            Value::Real(r) => r.to_string(),
+            Value::Text(t) => crate::render::terminal_safe(&t.replace('\n', " ⏎ ").replace('\t', " ")),
+            Value::Blob(n) => format!("<{n} bytes>"),
         }
     }
 
     fn json(&self) -> serde_json::Value {
         match self {
-            Cell::Null => serde_json::Value::Null,
-            Cell::Integer(i) => (*i).into(),
-            Cell::Real(r) => (*r).into(),
-            Cell::Text(t) => t.clone().into(),
-            Cell::Blob(n) => format!("<{n} bytes>").into(),
+            Value::Null => serde_json::Value::Null,
+            Value::Integer(i) => (*i).into(),
+            Value::Real(r) => (*r).into(),
+            Value::Text(t) => t.clone().into(),
+            Value::Blob(n) => format!("<{n} bytes>").into(),
         }
     }
 }

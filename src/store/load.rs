@@ -750,7 +750,13 @@ fn insert_interview(
             insert_note.execute(params![pair_ids[i], note])?;
         }
     }
-    // Non-Chinese terms were numbered per analysis; number them in the segment's interner.
+    add_postings(&pair_ids, analysis, builder)?;
+    Ok(interview_id)
+}
+
+/// Add the analysed pairs' postings to the segment being built. Non-Chinese terms were numbered
+/// per analysis; they are numbered again in the segment's interner.
+fn add_postings(pair_ids: &[i64], analysis: Analysis, builder: &mut SegmentBuilder) -> Result<()> {
     let mut remap: FxHashMap<u32, TermKey> = FxHashMap::default();
     for (pair_id, impacts) in pair_ids.iter().zip(analysis.impacts) {
         let impacts: Vec<(TermKey, u8)> = impacts
@@ -763,7 +769,7 @@ fn insert_interview(
             .collect();
         builder.add(*pair_id, &impacts)?;
     }
-    Ok(interview_id)
+    Ok(())
 }
 
 #[cfg(test)]

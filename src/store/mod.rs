@@ -10,6 +10,7 @@ mod dense;
 mod index;
 mod load;
 mod migrate;
+mod query;
 mod query_log;
 mod read;
 mod speakers;
@@ -23,6 +24,7 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
 pub use load::{slug_of, LoadAction, LoadMode, LoadReport, Loader, Origin};
+pub use query::Value;
 pub use query_log::Retention;
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
 pub use speakers::Resemblance;
