@@ -32,7 +32,8 @@ pub fn citation(record: &PairRecord, confidence: Option<f64>) -> String {
 /// types; fields may be added, never renamed).
 #[derive(Serialize)]
 struct JsonAnswer<'a> {
-    query: &'a str,
+    /// The question as matched: its first [`crate::answer::MAX_QUESTION_CHARS`] characters.
+    query: String,
     answered: bool,
     confidence: f64,
     #[serde(rename = "match")]
@@ -86,7 +87,7 @@ impl<'a> JsonAnswer<'a> {
             turns: m.turns.iter().map(|t| JsonTurn { speaker: &t.speaker, text: &t.text }).collect(),
         });
         JsonAnswer {
-            query: &answer.query,
+            query: answer.query.chars().take(crate::answer::MAX_QUESTION_CHARS).collect(),
             answered: answer.answered,
             confidence: round3(answer.confidence),
             matched,
@@ -110,7 +111,7 @@ pub fn json(answer: &Answer) -> Value {
 pub fn json_shape() -> String {
     let turn = JsonTurn { speaker: "", text: "" };
     let sample = JsonAnswer {
-        query: "",
+        query: String::new(),
         answered: true,
         confidence: 0.0,
         matched: Some(JsonMatch {

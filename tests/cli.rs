@@ -450,6 +450,9 @@ fn a_very_long_question_is_quoted_back_shortened() {
     let misses = stdout(&db.qabot(&["misses"]));
     assert!(misses.contains("猫咪喜欢吃什么"), "{misses}");
     assert!(misses.lines().all(|l| l.chars().count() < 200), "{misses}");
+    // JSON echoes the question as matched: its first 500 characters.
+    let json: serde_json::Value = serde_json::from_slice(&db.qabot(&["ask", "--json", &question]).stdout).unwrap();
+    assert_eq!(json["query"].as_str().unwrap().chars().count(), 500);
 }
 
 /// The question column of `misses`' table rows.
