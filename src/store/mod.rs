@@ -270,3 +270,50 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
 pub fn default_path() -> PathBuf {
     dirs::data_dir().map_or_else(|| PathBuf::from("qabot.db"), |d| d.join("qabot").join("qabot.db"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database in memory, for unit tests of the store that need no file.
+    fn in_memory(seed: Seed) -> Store {
+        Store::open(Path::new(":memory:"), seed).expect("an in-memory database opens")
+    }
+
+    #[test]
+    fn a_new_database_holds_the_bundled_interview_and_its_speakers() {
+        let store = in_memory(Seed::Bundled);
+        assert!(store.created());
+        let interviews = store.interviews().unwrap();
+        assert_eq!(interviews.len(), 1);
+        assert_eq!(interviews[0].pairs, 14);
+        let names: Vec<String> = store.speakers().unwrap().into_iter().map(|s| s.name).collect();
+        assert!(names.iter().any(|n| n == "山姆·奥特曼") && names.iter().any(|n| n == "萨提亚·纳德拉"), "{names:?}");
+    }
+
+    #[test]
+    fn an_empty_database_has_no_interviews_and_removing_is_a_no_op() {
+        let mut store = in_memory(Seed::Empty);
+        assert!(store.interviews().unwrap().is_empty());
+        assert!(!store.remove("nosuch").unwrap());
+    }
+
+    #[test]
+    fn read_queries_stream_rows_and_refuse_writes() {
+        let store = in_memory(Seed::Bundled);
+        let rows = store
+            .read_query(
+                "SELECT position FROM pairs ORDER BY position",
+                None,
+                |_| Vec::new(),
+                |rows, row| {
+                    rows.push(row);
+                    Ok(rows.len() < 3)
+                },
+            )
+            .unwrap();
+        assert_eq!(rows, [[Value::Integer(1)], [Value::Integer(2)], [Value::Integer(3)]]);
+        let e = store.read_query("DELETE FROM pairs", None, |_| (), |_, _| Ok(true)).unwrap_err();
+        assert!(e.to_string().contains("read-only"), "{e}");
+    }
+}
