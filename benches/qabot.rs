@@ -22,6 +22,8 @@
 //! - Memory: VmRSS/VmHWM of a fresh child process (this binary, re-executed with `--serve`) that
 //!   opens the database and answers the queries, so the load's memory does not count.
 
+#[path = "support/files.rs"]
+mod files;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -107,7 +109,7 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, budget: Duration) -> Resu
     let db = dir.join(format!("qabot-{tag}.db"));
     let db_baseline = dir.join(format!("baseline-{tag}.db"));
     for path in [&db, &db_baseline] {
-        remove_db(path)?;
+        files::remove_db(path)?;
     }
 
     // Corpus, parsing.
@@ -255,16 +257,6 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, budget: Duration) -> Resu
         rss,
         rss_baseline,
     })
-}
-
-fn remove_db(path: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", path.display()));
-        if p.exists() {
-            std::fs::remove_file(&p)?;
-        }
-    }
-    Ok(())
 }
 
 /// (interview slug, position) → pair id.

@@ -21,6 +21,8 @@
 //!
 //! `QABOT_SCALE_DIR` keeps the files there instead of a temporary folder.
 
+#[path = "support/files.rs"]
+mod files;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -130,7 +132,7 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, sqlite_utils: bool) -> Re
     eprintln!("   corpus: {jsonl_mb} MB of JSONL");
 
     let db = dir.join("qabot.db");
-    remove_db(&db)?;
+    files::remove_db(&db)?;
     let load = qabot(&db, &corpus_path)?;
     eprintln!("   load: {load:?}");
     let replace = qabot(&db, &changed_path)?;
@@ -152,16 +154,16 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, sqlite_utils: bool) -> Re
     eprintln!("   ask: p50 {ask_p50:.2?} p99 {ask_p99:.2?}");
 
     let small_db = dir.join("small-files.db");
-    remove_db(&small_db)?;
+    files::remove_db(&small_db)?;
     let small_files = qabot(&small_db, &small_dir)?;
     let one_db = dir.join("small-one.db");
-    remove_db(&one_db)?;
+    files::remove_db(&one_db)?;
     let small_one_file = qabot(&one_db, &small_jsonl)?;
     eprintln!("   {SMALL_FILES} files: {small_files:?}; one file: {small_one_file:?}");
 
     let sqlite_utils = if sqlite_utils {
         let su_db = dir.join("sqlite-utils.db");
-        remove_db(&su_db)?;
+        files::remove_db(&su_db)?;
         let insert = measure(
             Command::new("sqlite-utils").arg("insert").arg(&su_db).arg("interviews").arg(&corpus_path).arg("--nl"),
         )?;
@@ -249,16 +251,6 @@ fn wait(mut child: std::process::Child) -> Result<(bool, Duration, u64)> {
 fn wait(mut child: std::process::Child) -> Result<(bool, Duration, u64)> {
     let status = child.wait()?;
     Ok((status.success(), Duration::ZERO, 0))
-}
-
-fn remove_db(path: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", path.display()));
-        if p.exists() {
-            std::fs::remove_file(&p)?;
-        }
-    }
-    Ok(())
 }
 
 fn checkpointed_size(path: &Path) -> Result<u64> {
