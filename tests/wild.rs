@@ -270,3 +270,97 @@ fn a_heading_that_reads_like_a_label_and_a_caption_between_turns_are_not_content
     assert_eq!(iv.pairs[0].turns[1].text, "靠咖啡。说实话，咖啡的利润比书高。", "the heading is not 赵六's words");
     assert_eq!(iv.pairs[1].turns[0].text, "象征性收二十元，来的人反而更认真。", "the caption is not 王五's words");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Section headings that read like labels
+
+/// (question, speakers) pairs from string slices.
+fn expected(rows: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    rows.iter().map(|(q, s)| (q.to_string(), s.iter().map(|s| s.to_string()).collect())).collect()
+}
+
+#[test]
+fn a_bold_label_alone_before_the_hosts_question_heads_a_section() {
+    let (iv, warnings) = read("wild_panel_bold_headings.zh.md");
+    assert!(warnings.is_empty(), "a heading is not a label without text: {warnings:?}");
+    let want: &[(&str, &[&str])] = &[
+        ("豆腐每天几点开始做？", &["钱多多"]),
+        ("年轻人会来买吗？", &["钱多多"]),
+        ("花摊为什么开在菜市场里？", &["孙小雨"]),
+        ("最贵的花卖多少钱？", &["孙小雨"]),
+    ];
+    assert_eq!(shape(&iv), expected(want));
+    // A label alone on its line followed by the person's words is still their turn.
+    assert_eq!(iv.pairs[0].turns[0].text, "凌晨三点起来磨豆子，五点第一板出锅。");
+    assert_eq!(
+        iv.pairs[1].turns[0].text, "周末会，他们喜欢拍照，也喜欢现炸的豆腐泡。",
+        "the next heading is not his words"
+    );
+    // The heading says who answers in its section, labelled or not.
+    assert_eq!(iv.pairs[2].turns[0].text, "买菜的人顺手买一把花，比商场里的花店好卖。");
+    assert_eq!(
+        iv.notes,
+        ["本期圆桌请来两位摊主，各占一节：每节以嘉宾的名字开头，主持人先问，嘉宾再答。"],
+        "a heading is no note"
+    );
+}
+
+#[test]
+fn bold_questions_under_headings_naming_each_guest_are_answered_by_that_guest() {
+    let (iv, warnings) = read("wild_panel_bold_headings.en.md");
+    assert!(warnings.is_empty(), "the headings name who answers, so nothing is `Interviewee`: {warnings:?}");
+    let want: &[(&str, &[&str])] = &[
+        ("When does your shift start?", &["Priya Nair"]),
+        ("What do you eat at three in the morning?", &["Priya Nair"]),
+        ("How did you become a night baker?", &["Owen Blake"]),
+        ("Do you ever see daylight?", &["Owen Blake"]),
+    ];
+    assert_eq!(shape(&iv), expected(want));
+    assert_eq!(iv.pairs[1].turns[0].text, "Soup from a flask. Anything heavier makes me sleepy.");
+}
+
+#[test]
+fn a_heading_before_an_unlabelled_question_that_the_named_guest_answers() {
+    let text = "书店圆桌\n\n两位店主轮流回答。\n\n**王五：**\n\n你的书店开了多久？\n\n王五：十二年。\n\n\
+                每天几点开门？\n\n王五：上午十点。\n\n**赵六**：\n\n你为什么开书店？\n\n赵六：因为喜欢旧书。\n\n\
+                客人多吗？\n\n赵六：周末多。\n";
+    let parsed = transcript::parse_bytes(text.as_bytes(), transcript::Format::Text, "x").unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let iv = &parsed.interviews[0].1;
+    let want: &[(&str, &[&str])] = &[
+        ("你的书店开了多久？", &["王五"]),
+        ("每天几点开门？", &["王五"]),
+        ("你为什么开书店？", &["赵六"]),
+        ("客人多吗？", &["赵六"]),
+    ];
+    assert_eq!(shape(iv), expected(want));
+    assert_eq!(iv.pairs[1].turns[0].text, "上午十点。", "the heading is not part of the answer before it");
+    assert_eq!(iv.pairs[0].turns[0].text, "十二年。");
+}
+
+#[test]
+fn a_label_alone_where_an_answer_is_due_is_still_an_empty_answer() {
+    // Right after the host's question, `**钱多多：**` then another guest is an answer without
+    // text (a warning), not a heading.
+    let text = "访谈\n\n主持人：第一个问题？\n\n**钱多多：**\n\n**孙小雨：** 我先说。\n\n主持人：第二个问题？\n\n\
+                **钱多多：** 好。\n\n**孙小雨：** 好。\n";
+    let parsed = transcript::parse_bytes(text.as_bytes(), transcript::Format::Text, "x").unwrap();
+    assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    assert!(parsed.warnings[0].message.contains("has no text"), "{:?}", parsed.warnings);
+    assert_eq!(parsed.warnings[0].line, 5);
+    let iv = &parsed.interviews[0].1;
+    assert_eq!(shape(iv), expected(&[("第一个问题？", &["孙小雨"]), ("第二个问题？", &["钱多多", "孙小雨"])]));
+}
+
+#[test]
+fn the_readme_panel_example() {
+    let text =
+        "**王五：**\n\n**主持人：** 书店靠什么活下来？\n\n靠活动，每周两场读书会。\n\n**主持人：** 活动怎么收费？\n\n\
+                **王五：** 象征性收二十元。\n\n**赵六：**\n\n**主持人：** 咖啡赚钱吗？\n\n**赵六：** 比书赚钱。\n";
+    let parsed = transcript::parse_bytes(text.as_bytes(), transcript::Format::Text, "x").unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let want: &[(&str, &[&str])] =
+        &[("书店靠什么活下来？", &["王五"]), ("活动怎么收费？", &["王五"]), ("咖啡赚钱吗？", &["赵六"])];
+    assert_eq!(shape(&parsed.interviews[0].1), expected(want));
+    assert_eq!(parsed.interviews[0].1.title, "x", "a section heading is not the headline (the file name is)");
+}

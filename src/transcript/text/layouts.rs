@@ -26,10 +26,16 @@ impl Layout {
 }
 
 /// `paras` without Markdown headings and without heading-like lines at the end (those stand
-/// right before a question). With `keep_first`, the first paragraph stays (it is the headline).
+/// right before a question). With `keep_first`, the first paragraph stays (it is the headline),
+/// unless it is a label heading a section (`**王五：**`).
 pub(super) fn without_headings<'a>(paras: &[&'a Para], keep_first: bool) -> Vec<&'a Para> {
-    let mut kept: Vec<&Para> =
-        paras.iter().enumerate().filter(|&(i, p)| !p.heading || (keep_first && i == 0)).map(|(_, p)| *p).collect();
+    let headline = |p: &Para| !split_label(&p.text).is_some_and(|(_, rest)| rest.is_empty());
+    let mut kept: Vec<&Para> = paras
+        .iter()
+        .enumerate()
+        .filter(|&(i, p)| !p.heading || (keep_first && i == 0 && headline(p)))
+        .map(|(_, p)| *p)
+        .collect();
     let floor = usize::from(keep_first);
     while kept.len() > floor && kept.last().is_some_and(|p| is_heading(&p.text)) {
         kept.pop();
@@ -113,14 +119,16 @@ fn ask(layout: &mut Layout, current: &mut Option<Pair>, p: &Para, rest: &str, wa
 }
 
 /// An unlabelled paragraph: a section heading (dropped), else more of the answer or question.
+/// After a finished question in a section whose heading names a guest, it is that guest's answer.
 fn plain_after_label(pair: &mut Pair, p: &Para, next_asks: bool) {
     let last_has_text = pair.turns.last().is_some_and(|t| !t.text.is_empty());
     if p.heading || (next_asks && last_has_text && is_caption_or_heading(&p.text)) {
         return;
     }
-    match pair.turns.last_mut() {
-        Some(turn) => push_paragraph(&mut turn.text, &p.text),
-        None => push_paragraph(&mut pair.question, &p.text),
+    match (pair.turns.last_mut(), &p.section) {
+        (Some(turn), _) => push_paragraph(&mut turn.text, &p.text),
+        (None, Some(guest)) if ends_with_question(&pair.question) => push_turn(pair, guest, &p.text),
+        (None, _) => push_paragraph(&mut pair.question, &p.text),
     }
 }
 
@@ -158,7 +166,7 @@ fn finish_labelled(layout: &mut Layout, pair: Pair, warnings: &mut Vec<Warning>)
 }
 
 /// Pages without labels: paragraphs bold as a whole are the questions, the plain paragraphs
-/// after each one its answer, by `answerer`. `None` unless at least two bold paragraphs read
+/// after each one its answer, by the person the section's heading names, else by `answerer`. `None` unless at least two bold paragraphs read
 /// like questions (not headings) and draw an answer.
 pub(super) fn bold_layout(paras: &[Para], answerer: &str) -> Option<Layout> {
     let is_question = |i: usize| {
@@ -175,6 +183,7 @@ pub(super) fn bold_layout(paras: &[Para], answerer: &str) -> Option<Layout> {
     for (n, &q) in questions.iter().enumerate() {
         let end = questions.get(n + 1).copied().unwrap_or(paras.len());
         let mut pair = new_pair(&paras[q].text, paras[q].line);
+        let answerer = paras[q].section.as_deref().unwrap_or(answerer);
         let answer = paras[q + 1..end].iter().filter(|p| !(p.heading || (p.bold && is_heading(&p.text))));
         answer.for_each(|p| push_turn(&mut pair, answerer, &p.text));
         if !pair.turns.is_empty() {

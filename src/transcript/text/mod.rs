@@ -36,6 +36,7 @@ mod labels;
 mod layouts;
 mod paragraphs;
 mod roles;
+mod sections;
 
 use super::frontmatter;
 use super::{fold_str, Interview, ParseError, ParseOptions, Speaker, Warning};
@@ -43,6 +44,7 @@ use labels::*;
 use layouts::*;
 use paragraphs::*;
 use roles::*;
+use sections::*;
 
 pub(crate) use paragraphs::ends_sentence;
 
@@ -64,6 +66,9 @@ struct Para {
     heading: bool,
     /// The whole paragraph was in bold (`**…**`): pages without labels bold their questions.
     bold: bool,
+    /// Who answers in the section this paragraph stands in, when a heading names them (see
+    /// `sections`): unlabelled answers there are theirs.
+    section: Option<String>,
 }
 
 /// How a paragraph reads once speakers are known.
@@ -105,10 +110,12 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
     }
     let names = Names::from_front_matter(&fm, options);
     let roles = Roles::detect(&body.paras, &names, &mut warnings);
-    let paras = split_inline_answers(body.paras, &roles);
+    let mut paras = split_inline_answers(body.paras, &roles);
     // A Markdown heading is structure, even when it reads like a label (`## 王五:谈教育`).
-    let kinds: Vec<Kind> =
+    let mut kinds: Vec<Kind> =
         paras.iter().map(|p| if p.heading { Kind::Plain } else { roles.classify(&p.text) }).collect();
+    // `**王五：**` alone, then the host's question: a section heading, not a turn.
+    mark_section_headings(&mut paras, &mut kinds, &roles);
     let (paras, kinds) = drop_empty_labels(paras, kinds, &mut warnings);
     let (paras, kinds, asides) = split_trailing_asides(paras, kinds);
     let (mut layout, answerer) = choose_layout(&paras, &kinds, &names, &mut warnings)?;
@@ -163,14 +170,19 @@ fn choose_layout(
     if kinds.iter().any(|k| matches!(k, Kind::Answer(..))) {
         return Ok((bare_layout(paras, kinds, warnings)?, None));
     }
-    let first_bold = paras.iter().position(|p| p.bold && !is_heading(&p.text)).unwrap_or(0);
+    let first_bold = paras.iter().position(|p| p.bold && !p.heading && !is_heading(&p.text)).unwrap_or(0);
     let line = paras.get(first_bold).map_or(1, |p| p.line);
     let mut found = Vec::new();
-    let answerer = answerer_for(&paras[..first_bold], names, line, "unlabelled answers", &mut found);
-    match bold_layout(paras, &answerer.name) {
+    // When every question stands in a section whose heading names who answers, nobody else does.
+    let answerer = match paras.get(first_bold).and_then(|p| p.section.as_ref()) {
+        Some(_) => None,
+        None => Some(answerer_for(&paras[..first_bold], names, line, "unlabelled answers", &mut found)),
+    };
+    let name = answerer.as_ref().map_or("", |a| a.name.as_str());
+    match bold_layout(paras, name) {
         Some(layout) => {
             warnings.extend(found);
-            Ok((layout, Some(answerer)))
+            Ok((layout, answerer))
         }
         None => Err(no_pairs_error(paras)),
     }

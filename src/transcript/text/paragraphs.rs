@@ -43,7 +43,7 @@ pub(super) fn read_paragraphs(lines: &[&str], start: usize) -> Body {
             && last_line.is_some_and(|prev| continues_line(prev, raw, &text, wrap));
         match paras.last_mut() {
             Some(last) if continues => join_line(&mut last.text, &text),
-            _ => paras.push(Para { line: i + 1, text, heading, bold: is_bold(raw) }),
+            _ => paras.push(Para { line: i + 1, text, heading, bold: is_bold(raw), section: None }),
         }
         previous = Some(raw);
     }

@@ -301,12 +301,19 @@ impl Roles {
 }
 
 /// Paragraphs that start with a label: (line, label, text). A label alone on its line
-/// (`**Lily:**`) takes the text of the next paragraph, so that its turn can be seen to ask.
+/// (`**Lily:**`) takes the text of the next paragraph, so that its turn can be seen to ask;
+/// not a question that the same label answers next (`**王五:**` / `…?` / `王五:…`): that label
+/// heads a section (see `sections`).
 fn labelled_paragraphs(paras: &[Para]) -> Labelled {
     let mut out = Vec::new();
     for (i, p) in paras.iter().enumerate().filter(|(_, p)| !p.heading) {
         let Some((label, rest)) = split_label(&p.text) else { continue };
-        let next = paras.get(i + 1).filter(|n| rest.is_empty() && split_label(&n.text).is_none());
+        let answered_by_label = |n: &Para| {
+            let after = paras.get(i + 2).and_then(|a| split_label(&a.text));
+            ends_with_question(&n.text) && after.is_some_and(|(l, _)| label_key(&l) == label_key(&label))
+        };
+        let next =
+            paras.get(i + 1).filter(|n| rest.is_empty() && split_label(&n.text).is_none() && !answered_by_label(n));
         out.push((p.line, label, next.map_or(rest, |n| n.text.clone())));
     }
     out
@@ -426,8 +433,20 @@ pub(super) fn split_inline_answers(paras: Vec<Para>, roles: &Roles) -> Vec<Para>
         let split_at = is_ask.then(|| find_inline_answer(&p.text, roles)).flatten();
         match split_at {
             Some(pos) => {
-                out.push(Para { line: p.line, text: p.text[..pos].trim().to_owned(), heading: false, bold: false });
-                out.push(Para { line: p.line, text: p.text[pos..].trim().to_owned(), heading: false, bold: false });
+                out.push(Para {
+                    line: p.line,
+                    text: p.text[..pos].trim().to_owned(),
+                    heading: false,
+                    bold: false,
+                    section: None,
+                });
+                out.push(Para {
+                    line: p.line,
+                    text: p.text[pos..].trim().to_owned(),
+                    heading: false,
+                    bold: false,
+                    section: None,
+                });
             }
             None => out.push(p),
         }
