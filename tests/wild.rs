@@ -272,7 +272,7 @@ fn a_heading_that_reads_like_a_label_and_a_caption_between_turns_are_not_content
 }
 
 // ---------------------------------------------------------------------------------------------
-// Section headings that read like labels
+// Section headings that read like labels, and names in another script
 
 /// (question, speakers) pairs from string slices.
 fn expected(rows: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
@@ -350,6 +350,37 @@ fn a_label_alone_where_an_answer_is_due_is_still_an_empty_answer() {
     assert_eq!(parsed.warnings[0].line, 5);
     let iv = &parsed.interviews[0].1;
     assert_eq!(shape(iv), expected(&[("第一个问题？", &["孙小雨"]), ("第二个问题？", &["钱多多", "孙小雨"])]));
+}
+
+#[test]
+fn a_name_in_another_script_beside_the_label_name_is_an_alias() {
+    let (iv, warnings) = read("wild_other_script_alias.zh.md");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(speakers_of(&iv), ["周川", "Grace"]);
+    assert_eq!(aliases(&iv), [("Grace".to_owned(), vec!["陈静怡".to_owned()])]);
+    let (iv, warnings) = read("wild_other_script_alias.en.txt");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(speakers_of(&iv), ["Marco Bellini", "Mei Lin"]);
+    assert_eq!(aliases(&iv), [("Mei Lin".to_owned(), vec!["陈美玲".to_owned()])]);
+}
+
+#[test]
+fn asking_by_the_other_script_name_finds_her_answers() {
+    let db = TempDb::new();
+    for name in ["wild_other_script_alias.zh.md", "wild_other_script_alias.en.txt"] {
+        let out = db.qabot(&["load", fixture(name).to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = db.qabot(&["speakers"]);
+    let text = stdout(&out);
+    assert!(text.contains("Grace (also: 陈静怡)") && text.contains("Mei Lin (also: 陈美玲)"), "{text}");
+    // Without the alias both are declined: the names are nobody's in the database.
+    let out = db.qabot(&["ask", "陈静怡相信什么样的人"]);
+    let text = stdout(&out);
+    assert!(text.contains("Grace:") && text.contains("笨功夫"), "{text}{}", stderr(&out));
+    let out = db.qabot(&["ask", "Does 陈美玲 still have it?"]);
+    let text = stdout(&out);
+    assert!(text.contains("Mei Lin:") && text.contains("seedlings"), "{text}{}", stderr(&out));
 }
 
 #[test]

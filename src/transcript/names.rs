@@ -126,6 +126,7 @@ const TITLES_EN: &[&str] = &[
     "director",
     "chief",
     "head",
+    "partner",
     "editor",
     "author",
 ];
@@ -277,6 +278,93 @@ pub(crate) fn nickname_of(name: &str, texts: &[&str]) -> Option<String> {
         }
     }
     None
+}
+
+/// The name in another script that the intro writes in parentheses beside `name` (or beside a
+/// longer name containing it): `陈静怡（Grace）` gives `Grace` the alias `陈静怡` and `陈静怡` the
+/// alias `Grace`; `Mei Lin Tan (陈美玲)` gives `Mei Lin` the alias `陈美玲`.
+pub(crate) fn other_script_name(name: &str, texts: &[&str]) -> Option<String> {
+    bilingual_names(texts).into_iter().find_map(|(before, inside)| {
+        if contains_name(&before, name) && is_han_name(&inside) != is_han_name(name) {
+            Some(inside)
+        } else if contains_name(&inside, name) && is_han_name(&before) != is_han_name(name) {
+            Some(before)
+        } else {
+            None
+        }
+    })
+}
+
+/// Names followed by a name in another script in parentheses (`李宏玮（Jenny）`,
+/// `Jenny Lee (李宏玮)`): (the name before, the name inside), in order of appearance.
+fn bilingual_names(texts: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for text in texts {
+        for (open, paren) in text.match_indices(['(', '\u{FF08}']) {
+            let after = &text[open + paren.len()..];
+            let Some(close) = after.find([')', '\u{FF09}']) else { continue };
+            let inner = after[..close].split([',', '\u{FF0C}', '\u{3001}', ';', '\u{FF1B}']).next().unwrap_or("");
+            let (Some(inside), Some(before)) = (name_alone(inner.trim()), name_ending(text[..open].trim_end())) else {
+                continue;
+            };
+            if is_han_name(&before) != is_han_name(&inside) {
+                out.push((before, inside));
+            }
+        }
+    }
+    out
+}
+
+/// `text` when it is a name and nothing else: Han (`陈美玲`) or capitalised Latin words
+/// (`Grace`, `Jenny Lee`); not an acronym in capitals (`GGV`, `CEO`).
+fn name_alone(text: &str) -> Option<String> {
+    let name = match text.chars().next()? {
+        c if is_han(c) => han_name(text)?,
+        c if c.is_ascii_uppercase() && !is_all_caps(text) => latin_name(text)?,
+        _ => return None,
+    };
+    (name == text).then_some(name)
+}
+
+/// The name that ends `text` (what stands before a parenthesis): the Han name at the end of a
+/// run of Han text (`…合伙人李宏玮`), or the capitalised words at the end (`the designer Mei Lin
+/// Tan`), titles and acronyms in capitals (`GGV Partner`) left out.
+fn name_ending(text: &str) -> Option<String> {
+    let last = text.chars().next_back()?;
+    if is_han(last) {
+        return name_before_cue(text);
+    }
+    let mut words: Vec<&str> =
+        text.split_whitespace().rev().take_while(|w| w.starts_with(|c: char| c.is_ascii_uppercase())).collect();
+    words.reverse();
+    let skip = |w: &&str| {
+        let lower = w.to_ascii_lowercase();
+        is_all_caps(w) || SENTENCE_STARTS.contains(&lower.as_str()) || TITLES_EN.contains(&lower.as_str())
+    };
+    while words.first().is_some_and(skip) {
+        words.remove(0);
+    }
+    (!words.is_empty() && !words.iter().any(|w| w.ends_with(['.', ',', ':'])))
+        .then(|| words.join(" "))
+        .and_then(|n| latin_name(&n))
+}
+
+/// Whether `short`'s words (or `·`-separated parts) are a run of `long`'s, case aside.
+fn contains_name(long: &str, short: &str) -> bool {
+    let parts = |s: &str| -> Vec<String> {
+        s.split(|c: char| c.is_whitespace() || is_name_dot(c))
+            .filter(|p| !p.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (long, short) = (parts(long), parts(short));
+    !short.is_empty() && long.windows(short.len()).any(|w| w == short.as_slice())
+}
+
+/// Whether a name is written in Han characters: a parenthesised name in the other script (Han or
+/// not) is an alias.
+fn is_han_name(name: &str) -> bool {
+    name.chars().any(is_han)
 }
 
 /// Han numerals, for ordinals such as `第二步` and `步骤三`.
@@ -432,6 +520,29 @@ mod tests {
         let texts = ["We talk to Maria Lopez Garcia who is known to her crew as \"ML.\" She builds rigs."];
         assert_eq!(nickname_of("Maria Lopez Garcia", &texts).as_deref(), Some("ML"));
         assert_eq!(nickname_of("Maria Lopez Garcia", &["We talk to Maria Lopez Garcia."]), None);
+    }
+
+    #[test]
+    fn a_name_in_another_script_in_parentheses() {
+        let zh = ["本期请到了创业者周川和晨光资本合伙人陈静怡\u{FF08}Grace\u{FF09}。"];
+        assert_eq!(other_script_name("Grace", &zh).as_deref(), Some("陈静怡"));
+        assert_eq!(other_script_name("陈静怡", &zh).as_deref(), Some("Grace"));
+        assert_eq!(other_script_name("周川", &zh), None);
+        let en = ["Our guests are the furniture maker Marco Bellini and the designer Mei Lin Tan (陈美玲)."];
+        assert_eq!(other_script_name("Mei Lin", &en).as_deref(), Some("陈美玲"));
+        assert_eq!(other_script_name("陈美玲", &en).as_deref(), Some("Mei Lin Tan"));
+        assert_eq!(other_script_name("Marco Bellini", &en), None);
+        // Same script, a role or an acronym in parentheses: no alias.
+        for text in
+            ["张涛\u{FF08}大众点评创始人\u{FF09}", "张涛(CEO)", "Jenny Lee (GGV)", "GGV Partner Jenny Lee (Jenny)"]
+        {
+            assert_eq!(other_script_name("张涛", &[text]), None, "{text}");
+            assert_eq!(other_script_name("Jenny", &[text]), None, "{text}");
+        }
+        assert_eq!(
+            other_script_name("Jenny", &["GGV Partner Jenny Lee (李宏玮) joined us."]).as_deref(),
+            Some("李宏玮")
+        );
     }
 
     #[test]

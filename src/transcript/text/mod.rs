@@ -39,7 +39,7 @@ mod roles;
 mod sections;
 
 use super::frontmatter;
-use super::{fold_str, Interview, ParseError, ParseOptions, Speaker, Warning};
+use super::{fold_str, names, Interview, ParseError, ParseOptions, Speaker, Warning};
 use labels::*;
 use layouts::*;
 use paragraphs::*;
@@ -127,6 +127,7 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
             speakers.push(alias);
         }
     }
+    add_other_script_aliases(&mut speakers, &layout);
     if let Some(interviewer) = &fm.interviewer {
         speakers.push(interviewer.clone());
     }
@@ -142,6 +143,29 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
         pairs: layout.pairs,
     };
     Ok(ParsedText { interview, warnings })
+}
+
+/// `陈静怡（Grace）` in the headline or intro and `Grace:` labels: the name in the other script is
+/// an alias of the answering speaker, so asking by either finds her.
+fn add_other_script_aliases(speakers: &mut Vec<Speaker>, layout: &Layout) {
+    let intro: Vec<&str> = layout.title.iter().chain(&layout.notes).take(12).map(String::as_str).collect();
+    let mut answering: Vec<&str> = Vec::new();
+    for turn in layout.pairs.iter().flat_map(|p| &p.turns) {
+        if !answering.contains(&turn.speaker.as_str()) {
+            answering.push(&turn.speaker);
+        }
+    }
+    for name in answering {
+        let Some(alias) = names::other_script_name(name, &intro) else { continue };
+        let taken = |s: &Speaker| s.name == alias || s.aliases.contains(&alias);
+        if speakers.iter().any(taken) || layout.pairs.iter().flat_map(|p| &p.turns).any(|t| t.speaker == alias) {
+            continue;
+        }
+        match speakers.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.aliases.push(alias),
+            None => speakers.push(Speaker { name: name.to_owned(), aliases: vec![alias] }),
+        }
+    }
 }
 
 /// A front-matter title wins over the headline, which then becomes the first note (unless the
