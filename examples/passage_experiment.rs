@@ -68,9 +68,10 @@ fn scan_latency(dim: usize) {
         seed ^= seed << 17;
         (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     };
-    let mut set = qabot::store::VectorSet { dim, ids: (1..=n as i64).collect(), data: Vec::with_capacity(n * dim) };
-    for _ in 0..n * dim {
-        set.data.push(next());
+    let mut set = qabot::store::VectorSet::with_capacity(dim, n);
+    for id in 1..=n as i64 {
+        let vector: Vec<f32> = (0..dim).map(|_| next()).collect();
+        set.push(id, &vector);
     }
     let query: Vec<f32> = (0..dim).map(|_| next()).collect();
     let mut times = Vec::new();
@@ -81,8 +82,8 @@ fn scan_latency(dim: usize) {
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "top-10 scan over {n} vectors ({} MB): p50 {:.1} ms, max {:.1} ms",
-        n * dim * 4 / 1_000_000,
+        "top-10 scan over {n} vectors ({} MB held): p50 {:.1} ms, max {:.1} ms",
+        set.heap_bytes() / 1_000_000,
         times[times.len() / 2],
         times[times.len() - 1]
     );

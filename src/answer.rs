@@ -182,7 +182,8 @@ fn example_questions(store: &Store, normalized: &str, n: usize) -> Result<Vec<(i
 }
 
 /// Matching by meaning: a sentence-embedding model and the vectors it made of the stored pairs,
-/// held in memory (about 1.5 KB per pair) and reloaded when they change.
+/// held in memory (quantised: about 390 bytes a pair, see [`VectorSet`]) and reloaded when they
+/// change.
 pub struct Semantic {
     embedder: Embedder,
     model: String,
@@ -205,8 +206,10 @@ impl Semantic {
     /// Rank `question` by words and meaning. Without vectors from this model in the database
     /// (none yet, or another model's) the ranking is by words alone.
     pub fn rank(&mut self, store: &mut Store, question: &str) -> Result<search::Ranking> {
-        let version = store.vectors_version(&self.model)?;
+        let version = store.vectors_version()?;
         if self.version != Some(version) {
+            // Let go of the old copy first: two copies of a large set would double the peak.
+            self.vectors = VectorSet::default();
             self.vectors = store.all_vectors(&self.model)?;
             self.version = Some(version);
         }
@@ -245,11 +248,6 @@ impl Corpus for Hybrid<'_> {
     }
     fn dense_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
         let v = self.vectors;
-        Ok(ids
-            .iter()
-            .filter_map(|&id| {
-                v.ids.binary_search(&id).ok().map(|i| (id, f64::from(crate::store::dot(v.vector(i), query))))
-            })
-            .collect())
+        Ok(ids.iter().filter_map(|&id| v.similarity(id, query).map(|s| (id, f64::from(s)))).collect())
     }
 }

@@ -140,14 +140,23 @@ fn stored_vectors_are_the_models_vectors_of_the_passage() {
         .unwrap();
     assert_eq!(blob.len(), 4 * embedder.dim());
     assert_eq!(f32::from_le_bytes(blob[..4].try_into().unwrap()), got[0].1[0]);
-    // The full scan holds the same vectors, and its top-k is the brute-force order.
+    // The full scan holds the same vectors (quantised to 8 bits: within half a step of each
+    // stored value), and its top-k is the brute-force order of its similarities, which are
+    // within rounding of the f32 ones.
     let all = store.all_vectors(&model).unwrap();
     assert_eq!(all.len() as i64, vectors(&store));
+    let held = all.vector(all.ids().binary_search(&passage.pair_id).unwrap());
+    let step = got[0].1.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
+    assert!(held.iter().zip(&got[0].1).all(|(a, b)| (a - b).abs() <= step / 2.0 + 1e-6), "{held:?}");
     let query = embedder.embed_queries(&["why the river"]).unwrap().remove(0);
-    let mut brute: Vec<(i64, f32)> =
-        (0..all.len()).map(|i| (all.ids[i], qabot::store::dot(all.vector(i), &query))).collect();
+    let mut brute: Vec<(i64, f32)> = all.ids().iter().map(|&id| (id, all.similarity(id, &query).unwrap())).collect();
     brute.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    assert_eq!(all.top_k(&query, 3), brute[..3].to_vec());
+    let top = all.top_k(&query, 3);
+    assert_eq!(top, brute[..3].to_vec());
+    for (id, similarity) in top {
+        let stored = store.vectors_for(&model, &[id]).unwrap().remove(0).1;
+        assert!((qabot::store::dot(&stored, &query) - similarity).abs() < 0.01, "pair {id}");
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod query;
 mod query_log;
 mod read;
 mod speakers;
+mod vector_set;
 mod vectors;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +29,8 @@ pub use query::Value;
 pub use query_log::Retention;
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
 pub use speakers::Resemblance;
-pub use vectors::{dot, passage_text, Passage, VectorSet, PASSAGE_ANSWER_CHARS};
+pub use vector_set::{dot, VectorSet};
+pub use vectors::{passage_text, Passage, PASSAGE_ANSWER_CHARS};
 
 use crate::search::Vocabulary;
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, TransactionBehavior};
 
-use super::{get_meta, index, set_meta, Store};
+use super::{get_meta, index, set_meta, Store, VectorSet};
 use crate::search::postings::PairText;
 
 /// How much of the answer goes into a pair's passage, in characters (after the question and its
@@ -42,65 +42,6 @@ pub struct Passage {
     pub pair_id: i64,
     /// Its passage text ([`passage_text`]).
     pub text: String,
-}
-
-/// Vectors of one model, held in memory for brute-force search: `ids[i]`'s vector is
-/// `data[i * dim .. (i + 1) * dim]`.
-#[derive(Debug, Clone, Default)]
-pub struct VectorSet {
-    /// Vector length.
-    pub dim: usize,
-    /// Pair ids, ascending.
-    pub ids: Vec<i64>,
-    /// All vectors, one after another.
-    pub data: Vec<f32>,
-}
-
-impl VectorSet {
-    /// How many vectors.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
-    /// The `i`-th vector.
-    pub fn vector(&self, i: usize) -> &[f32] {
-        &self.data[i * self.dim..(i + 1) * self.dim]
-    }
-
-    /// The `k` pairs whose vectors have the largest dot product with `query` (cosine similarity
-    /// for unit vectors), best first.
-    pub fn top_k(&self, query: &[f32], k: usize) -> Vec<(i64, f32)> {
-        if k == 0 || self.dim == 0 || query.len() != self.dim {
-            return Vec::new();
-        }
-        let mut scored: Vec<(i64, f32)> =
-            self.data.chunks_exact(self.dim).zip(&self.ids).map(|(v, &id)| (id, dot(v, query))).collect();
-        let k = k.min(scored.len());
-        if k < scored.len() {
-            scored.select_nth_unstable_by(k, |a, b| b.1.total_cmp(&a.1));
-            scored.truncate(k);
-        }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored
-    }
-}
-
-/// Dot product (written so the compiler vectorises it).
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut sums = [0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ac.zip(bc) {
-        for i in 0..8 {
-            sums[i] += x[i] * y[i];
-        }
-    }
-    sums.iter().sum::<f32>() + tail
 }
 
 /// The BLOB form of a vector: little-endian f32.
@@ -187,23 +128,28 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every vector `model` made, for a brute-force scan (about 1.5 KB per pair at 384 dimensions).
+    /// Every vector `model` made, for a brute-force scan, quantised as it is read (see
+    /// [`VectorSet`]: about 400 bytes a pair at 384 dimensions). The room is reserved from a
+    /// count first and each BLOB goes through one reused buffer, so a large set is never copied
+    /// while it grows and no row gets a vector of its own.
     pub fn all_vectors(&self, model: &str) -> Result<VectorSet> {
-        let mut set = VectorSet::default();
+        let (count, dim): (i64, Option<i64>) =
+            self.conn.query_row("SELECT count(*), min(dim) FROM pair_vectors WHERE model = ?1", [model], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let dim = dim.unwrap_or(0) as usize;
+        let mut set = VectorSet::with_capacity(dim, count as usize);
         let mut stmt =
-            self.conn.prepare("SELECT pair_id, dim, vector FROM pair_vectors WHERE model = ?1 ORDER BY pair_id")?;
+            self.conn.prepare("SELECT pair_id, vector FROM pair_vectors WHERE model = ?1 ORDER BY pair_id")?;
         let mut rows = stmt.query([model])?;
+        let mut scratch = Vec::with_capacity(dim);
         while let Some(row) = rows.next()? {
-            let (id, dim): (i64, usize) = (row.get(0)?, row.get(1)?);
-            let blob = row.get_ref(2)?.as_blob()?;
-            if set.ids.is_empty() {
-                set.dim = dim;
+            let id: i64 = row.get(0)?;
+            let blob = row.get_ref(1)?.as_blob()?;
+            if blob.len() != dim * 4 {
+                bail!("pair {id}: its vector has {} bytes, expected {} (dim {dim})", blob.len(), dim * 4);
             }
-            if dim != set.dim || blob.len() != dim * 4 {
-                bail!("pair {id}: its vector has {} bytes, expected {} (dim {})", blob.len(), set.dim * 4, set.dim);
-            }
-            set.ids.push(id);
-            set.data.extend(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+            set.push_le_bytes(id, blob, &mut scratch);
         }
         Ok(set)
     }

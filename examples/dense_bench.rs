@@ -1,0 +1,407 @@
+//! Matching by meaning at scale: `ask` latency (question embedding included), serving memory and
+//! the first `qabot ask` with a sentence-embedding model, over a synthetic corpus whose pairs all
+//! have vectors.
+//!
+//! ```sh
+//! QABOT_MODEL=~/models/multilingual-e5-small cargo run --release --example dense_bench
+//! QABOT_MODEL=... cargo run --release --example dense_bench -- --pairs 10000 --queries 100
+//! ```
+//!
+//! What it does:
+//! - Builds a database of `--pairs` synthetic pairs (`benches/support/synthetic.rs`, seed 1,
+//!   loaded with `Store::load` as `qabot load` does).
+//! - Embeds the passages of the first `--real` pairs with the model (timed: pairs/s), then gives
+//!   every other pair a vector written directly: one of the real vectors plus noise, normalised
+//!   (cosine about 0.9 to the one it came from). Embedding 100k passages on two cores takes
+//!   hours; vectors made this way keep the narrow band of similarities real embeddings have,
+//!   which is what 8-bit quantisation has to get right. Database size is measured before and
+//!   after the vectors (bytes per pair).
+//! - Quality of the in-memory 8-bit vectors: for each query, the top-10 by f32 vectors (read back
+//!   from the database) against `VectorSet::top_k` (overlap, same first, largest score change).
+//! - Serving: a fresh child process (this program, `--serve`) loads the model as `qabot serve`
+//!   does, opens the database, and answers every query with `answer::ask_hybrid` (the first one
+//!   also reads all vectors into memory); it reports model load time, first answer, p50/p99/max
+//!   of the others, and resident memory (VmRSS, peak VmHWM).
+//! - The command line: when a `qabot` binary is found (`--qabot`, default the one beside this
+//!   example in `target/release`), `qabot ask` is run once per question for a few questions, as a
+//!   user runs it: wall time and peak memory of each process.
+//!
+//! Options: `--pairs N` (100000), `--real N` (1000), `--queries N` (300), `--cli N` (5 `qabot ask`
+//! processes), `--dir DIR` (keep the database there; default a temporary folder), `--qabot BIN`.
+
+#[path = "../benches/support/files.rs"]
+mod files;
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use qabot::answer::{self, Semantic};
+use qabot::embed::Embedder;
+use qabot::search::DEFAULT_THRESHOLD;
+use qabot::store::{dot, Origin, Seed, Store, VectorSet};
+use synthetic::Rng;
+
+const SEED: u64 = 1;
+/// Cosine similarity of a written vector to the real one it is made from.
+const COPY_COSINE: f64 = 0.9;
+
+/// Matching by meaning at scale (see the file's docs).
+#[derive(Debug, Parser)]
+struct Args {
+    /// Synthetic pairs in the database.
+    #[arg(long, default_value_t = 100_000)]
+    pairs: usize,
+    /// Pairs embedded with the model; the others get perturbed copies of their vectors.
+    #[arg(long, default_value_t = 1000)]
+    real: usize,
+    /// Questions asked in the serving process.
+    #[arg(long, default_value_t = 300)]
+    queries: usize,
+    /// `qabot ask` processes to time (0: none).
+    #[arg(long, default_value_t = 5)]
+    cli: usize,
+    /// Keep the database in this folder (default: a temporary one).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The `qabot` binary for the command-line figures.
+    #[arg(long)]
+    qabot: Option<PathBuf>,
+    /// The model folder.
+    #[arg(long, env = "QABOT_MODEL")]
+    model: PathBuf,
+    /// Child mode: `--serve DB QUERIES` (used by the benchmark itself).
+    #[arg(long, num_args = 2, value_names = ["DB", "QUERIES"])]
+    serve: Option<Vec<PathBuf>>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if let Some(serve_args) = &args.serve {
+        return serve(&args.model, &serve_args[0], &serve_args[1]);
+    }
+    let temp;
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let db = dir.join(format!("dense-{}.db", args.pairs));
+    files::remove_db(&db)?;
+    println!("{}", conditions());
+
+    let corpus = synthetic::generate(args.pairs, SEED);
+    let queries = synthetic::queries(&corpus, args.queries, SEED);
+    let interviews: Vec<_> = corpus.into_iter().map(|g| g.interview).collect();
+    let mut store = Store::open(&db, Seed::Empty)?;
+    let start = Instant::now();
+    store.load(&interviews, &Origin { path: "corpus.jsonl".to_owned(), stem: "corpus".to_owned() }, false)?;
+    drop(interviews);
+    let pairs: i64 = store.connection().query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?;
+    println!("loaded {pairs} pairs in {:.1?}", start.elapsed());
+    let size_before = checkpointed_size(&store, &db)?;
+
+    let embedder = Embedder::load(&args.model)?;
+    let model = embedder.identity().to_string();
+    write_vectors(&mut store, &embedder, args.real)?;
+    let size_after = checkpointed_size(&store, &db)?;
+    println!(
+        "database: {:.0} MB without vectors, {:.0} MB with ({:.0} bytes a pair more; {} bytes of vector)",
+        size_before as f64 / 1e6,
+        size_after as f64 / 1e6,
+        (size_after - size_before) as f64 / pairs as f64,
+        embedder.dim() * 4
+    );
+    let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
+    quantisation_quality(&store, &model, &embedder, &texts)?;
+    drop(embedder);
+    drop(store);
+
+    let query_file = dir.join("queries.txt");
+    std::fs::write(&query_file, texts.iter().map(|q| format!("{q}\n")).collect::<String>())?;
+    if args.cli > 0 {
+        match args.qabot.clone().or_else(default_qabot) {
+            Some(bin) => cli(&bin, &args.model, &db, &texts[..args.cli.min(texts.len())])?,
+            None => println!("qabot ask: no qabot binary found (build it, or give --qabot BIN)"),
+        }
+    }
+    let exe = std::env::current_exe()?;
+    let out = Command::new(exe)
+        .arg("--model")
+        .arg(&args.model)
+        .arg("--serve")
+        .arg(&db)
+        .arg(&query_file)
+        .output()
+        .context("cannot run the serving child")?;
+    if !out.status.success() {
+        bail!("serving child failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if args.dir.is_none() {
+        files::remove_db(&db)?;
+    }
+    Ok(())
+}
+
+/// The machine and how busy it is.
+fn conditions() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| Some(l.strip_prefix("model name")?.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!("{cpu}, {cores} cores, load average {} at start", load.join(" "))
+}
+
+/// Embed the first `real` pairs with the model; give every other pair a perturbed copy of one
+/// of those vectors. Both kinds are stored as `qabot embed` stores them (f32 BLOBs, the model's
+/// identity).
+fn write_vectors(store: &mut Store, embedder: &Embedder, real: usize) -> Result<()> {
+    let model = embedder.identity().to_string();
+    let passages = store.passages_missing(&model, 0, real.max(1))?;
+    let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+    let start = Instant::now();
+    let vectors = embedder.embed_passages(&texts)?;
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "embedded {} synthetic passages in {seconds:.1} s ({:.1} pairs/s, mean {:.0} characters)",
+        texts.len(),
+        texts.len() as f64 / seconds,
+        texts.iter().map(|t| t.chars().count()).sum::<usize>() as f64 / texts.len().max(1) as f64
+    );
+    let rows: Vec<_> = passages.into_iter().zip(vectors.iter().cloned()).collect();
+    store.put_vectors(&model, &rows)?;
+
+    let dim = embedder.dim();
+    let sigma = ((1.0 / (COPY_COSINE * COPY_COSINE) - 1.0) / dim as f64).sqrt();
+    let mut rng = Rng::new(SEED ^ 0xD3);
+    let conn = store.connection();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM pairs WHERE id NOT IN (SELECT pair_id FROM pair_vectors) ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    {
+        let mut insert =
+            conn.prepare("INSERT INTO pair_vectors(pair_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)")?;
+        for id in &ids {
+            let base = &vectors[rng.below(vectors.len())];
+            let mut v: Vec<f32> = base.iter().map(|&x| x + (sigma * normal(&mut rng)) as f32).collect();
+            let norm = dot(&v, &v).sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            insert.execute(rusqlite::params![id, model, dim as i64, blob])?;
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    println!("wrote {} more vectors (perturbed copies, cosine ≈ {COPY_COSINE})", ids.len());
+    Ok(())
+}
+
+/// A standard normal deviate, near enough (sum of four uniforms, rescaled).
+fn normal(rng: &mut Rng) -> f64 {
+    ((0..4).map(|_| rng.unit()).sum::<f64>() - 2.0) * 3f64.sqrt()
+}
+
+/// Top-10 from the f32 vectors in the database against the 8-bit set held in memory.
+fn quantisation_quality(store: &Store, model: &str, embedder: &Embedder, queries: &[&str]) -> Result<()> {
+    let k = 10;
+    let (mut ids, mut data) = (Vec::new(), Vec::new());
+    let mut stmt =
+        store.connection().prepare("SELECT pair_id, vector FROM pair_vectors WHERE model = ?1 ORDER BY pair_id")?;
+    let mut rows = stmt.query([model])?;
+    while let Some(row) = rows.next()? {
+        ids.push(row.get::<_, i64>(0)?);
+        let blob = row.get_ref(1)?.as_blob()?;
+        data.extend(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+    }
+    let dim = embedder.dim();
+    let start = Instant::now();
+    let set = VectorSet::from_f32(dim, &ids, &data);
+    let quantise_time = start.elapsed();
+    let vectors = embedder.embed_queries(queries)?;
+    let (mut overlap, mut same_first, mut worst) = (0usize, 0usize, 0f32);
+    let (mut exact_time, mut scan_times) = (Duration::ZERO, Vec::new());
+    for q in &vectors {
+        let start = Instant::now();
+        let mut exact: Vec<(i64, f32)> = data.chunks_exact(dim).zip(&ids).map(|(v, &id)| (id, dot(v, q))).collect();
+        exact.select_nth_unstable_by(k, |a, b| b.1.total_cmp(&a.1));
+        exact.truncate(k);
+        exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        exact_time += start.elapsed();
+        let start = Instant::now();
+        let got = set.top_k(q, k);
+        scan_times.push(start.elapsed());
+        overlap += got.iter().filter(|(g, _)| exact.iter().any(|(e, _)| e == g)).count();
+        same_first += usize::from(got[0].0 == exact[0].0);
+        for (id, score) in &got {
+            let i = ids.binary_search(id).expect("known id");
+            worst = worst.max((score - dot(&data[i * dim..(i + 1) * dim], q)).abs());
+        }
+    }
+    let n = vectors.len().max(1);
+    scan_times.sort();
+    println!(
+        "8-bit vectors in memory: {:.0} MB for {} vectors (f32: {:.0} MB), quantised in {:.0?}; top-{k} overlap with \
+         f32 {:.3}, same first {}/{n}, largest similarity change {worst:.4}; scan p50 {:.1?} (f32 brute force {:.1?})",
+        set.heap_bytes() as f64 / 1e6,
+        set.len(),
+        (data.len() * 4) as f64 / 1e6,
+        quantise_time,
+        overlap as f64 / (n * k) as f64,
+        same_first,
+        scan_times[scan_times.len() / 2],
+        exact_time / n as u32,
+    );
+    Ok(())
+}
+
+/// Database size after folding the WAL into the main file.
+fn checkpointed_size(store: &Store, path: &Path) -> Result<u64> {
+    store.connection().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let wal = std::fs::metadata(format!("{}-wal", path.display())).map_or(0, |m| m.len());
+    Ok(std::fs::metadata(path)?.len() + wal)
+}
+
+/// `target/release/qabot` beside this example (`target/release/examples/dense_bench`).
+fn default_qabot() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("qabot");
+    bin.is_file().then_some(bin)
+}
+
+/// Run `qabot ask` once per question, as a user does: wall time and peak memory of each process.
+fn cli(bin: &Path, model: &Path, db: &Path, questions: &[&str]) -> Result<()> {
+    let mut runs = Vec::new();
+    for q in questions {
+        let start = Instant::now();
+        let mut child = Command::new(bin)
+            .arg("--db")
+            .arg(db)
+            .arg("--model")
+            .arg(model)
+            .args(["ask", q])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run {}", bin.display()))?;
+        let (status, peak_kb) = wait_peak(&mut child)?;
+        let wall = start.elapsed();
+        if !status.success() {
+            bail!("{} ask failed ({status})", bin.display());
+        }
+        runs.push((wall, peak_kb));
+    }
+    let walls: Vec<String> = runs.iter().map(|(w, _)| format!("{:.2} s", w.as_secs_f64())).collect();
+    let peak = runs.iter().map(|r| r.1).max().unwrap_or(0);
+    println!("qabot ask, one process per question: {} (peak RSS {} MB)", walls.join(", "), peak / 1024);
+    Ok(())
+}
+
+/// Wait for `child`; its exit status and peak resident memory in KiB (`wait4`).
+#[cfg(unix)]
+fn wait_peak(child: &mut std::process::Child) -> Result<(std::process::ExitStatus, u64)> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, and the pid is our own child, not yet waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    if pid < 0 {
+        bail!("wait4: {}", std::io::Error::last_os_error());
+    }
+    Ok((std::process::ExitStatus::from_raw(status), usage.ru_maxrss as u64))
+}
+
+#[cfg(not(unix))]
+fn wait_peak(child: &mut std::process::Child) -> Result<(std::process::ExitStatus, u64)> {
+    Ok((child.wait()?, 0))
+}
+
+/// Child mode: serve every question in `queries` as `qabot serve` would, then report.
+fn serve(model: &Path, db: &Path, queries: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(queries)?;
+    let questions: Vec<&str> = text.lines().collect();
+    let start = Instant::now();
+    let embedder = Embedder::load(model)?;
+    let model_load = start.elapsed();
+    let rss_model = status_kb("VmRSS")?;
+    let mut store = Store::open(db, Seed::Empty)?;
+    let mut semantic = Semantic::new(embedder);
+    let start = Instant::now();
+    let first = answer::ask_hybrid(&mut store, Some(&mut semantic), questions[0], DEFAULT_THRESHOLD)?;
+    let first_time = start.elapsed();
+    anyhow::ensure!(first.1.context.dense, "the first question was not matched by meaning");
+    let rss_first = status_kb("VmRSS")?;
+    let (mut times, mut cpu) = (Vec::with_capacity(questions.len()), Vec::with_capacity(questions.len()));
+    for q in &questions[1..] {
+        let (start, start_cpu) = (Instant::now(), cpu_time());
+        std::hint::black_box(answer::ask_hybrid(&mut store, Some(&mut semantic), q, DEFAULT_THRESHOLD)?);
+        times.push(start.elapsed());
+        cpu.push(cpu_time().saturating_sub(start_cpu));
+    }
+    let (wall, cpu) = (percentiles(times), percentiles(cpu));
+    println!(
+        "serving process: model loaded in {:.2} s ({} MB resident); first ask (reads every vector) {:.2} s \
+         ({} MB resident); then {} asks: wall p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; CPU time (all threads) \
+         p50 {:.1} ms, p99 {:.1} ms; resident {} MB, peak {} MB",
+        model_load.as_secs_f64(),
+        rss_model / 1024,
+        first_time.as_secs_f64(),
+        rss_first / 1024,
+        questions.len() - 1,
+        wall.0,
+        wall.1,
+        wall.2,
+        cpu.0,
+        cpu.1,
+        status_kb("VmRSS")? / 1024,
+        status_kb("VmHWM")? / 1024,
+    );
+    Ok(())
+}
+
+/// p50, p99 and max of `times`, in milliseconds.
+fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
+    times.sort();
+    let n = times.len().max(1);
+    let at = |p: usize| times.get((n * p).div_ceil(100).clamp(1, n) - 1).map_or(0.0, |t| t.as_secs_f64() * 1e3);
+    (at(50), at(99), at(100))
+}
+
+/// CPU time used by this process so far, every thread included (on a shared machine, a fairer
+/// measure of the work than wall time).
+#[cfg(unix)]
+fn cpu_time() -> Duration {
+    // SAFETY: `rusage` is plain data, filled in by the call.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+#[cfg(not(unix))]
+fn cpu_time() -> Duration {
+    Duration::ZERO
+}
+
+fn status_kb(field: &str) -> Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").context("no /proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
+        .with_context(|| format!("no {field} in /proc/self/status"))
+}
