@@ -58,6 +58,11 @@ pub trait Corpus {
     fn dense_similarities(&mut self, _query: &[f32], _ids: &[i64]) -> Result<Vec<(i64, f64)>> {
         Ok(Vec::new())
     }
+    /// Cosine similarity of `query` to the vectors of the stored questions of `ids`, embedded as
+    /// questions (question to question); pairs without one are left out.
+    fn question_similarities(&mut self, _query: &[f32], _ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Why a pair scored as it did.
@@ -94,6 +99,14 @@ pub struct Features {
     pub lexical: f64,
     /// Cosine similarity of question and pair embeddings, when both exist.
     pub dense: Option<f64>,
+    /// Cosine similarity of the question and the stored question, both embedded as questions,
+    /// when both exist.
+    #[serde(default)]
+    pub dense_question: Option<f64>,
+    /// The question is written in another script than the pair (Chinese characters against
+    /// Latin letters): words cannot match, so missing words say nothing.
+    #[serde(default)]
+    pub cross_script: bool,
 }
 
 /// A ranked pair.
@@ -168,6 +181,11 @@ pub fn rank_with(corpus: &mut dyn Corpus, question: &str, vector: Option<&[f32]>
         Some(v) => dense_scores(corpus, v, &mut ids)?,
         None => HashMap::new(),
     };
+    let dense_question: HashMap<i64, f64> = match vector {
+        Some(v) if !dense.is_empty() => corpus.question_similarities(v, &ids)?.into_iter().collect(),
+        _ => HashMap::new(),
+    };
+    let han_question = han_script(&query.normalized);
     let texts = corpus.pair_texts(&ids)?;
     let best_retrieval = retrieved.first().map_or(1.0, |&(_, s)| s.max(1e-9));
     let retrieval: HashMap<i64, f64> = retrieved.into_iter().collect();
@@ -177,6 +195,8 @@ pub fn rank_with(corpus: &mut dyn Corpus, question: &str, vector: Option<&[f32]>
             let mut scored =
                 score_pair(&query, &vocab, *id, text, retrieval.get(id).copied().unwrap_or(0.0) / best_retrieval);
             scored.features.dense = dense.get(id).copied();
+            scored.features.dense_question = dense_question.get(id).copied();
+            scored.features.cross_script = han_question.is_some_and(|q| han_script(&pair_script_text(text)) != Some(q));
             scored
         })
         .collect();
@@ -220,6 +240,21 @@ fn dense_scores(corpus: &mut dyn Corpus, vector: &[f32], ids: &mut Vec<i64>) -> 
     Ok(dense)
 }
 
+/// Whether `text` is written mostly in Chinese characters (`Some(true)`), mostly in Latin letters
+/// (`Some(false)`), or has neither (`None`). A character carries about as much as a short word,
+/// so one counts for four letters.
+fn han_script(text: &str) -> Option<bool> {
+    let han = text.chars().filter(|c| crate::text::is_han(*c)).count();
+    let latin = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    (han + latin > 0).then_some(4 * han >= latin)
+}
+
+/// The text whose script a pair is written in: its question and the start of its answer.
+fn pair_script_text(text: &PairText) -> String {
+    let answer = text.turns.first().map_or("", |(_, t)| t.as_str());
+    format!("{} {}", text.question, answer.chars().take(200).collect::<String>())
+}
+
 /// Share of the question's content units (bigrams not straddling two words, words, concepts)
 /// that no stored pair uses.
 fn unknown_share(query: &Query) -> f64 {
@@ -234,11 +269,10 @@ fn unknown_share(query: &Query) -> f64 {
 /// and give each its learnt confidence. Pure, so the fitting program ranks exactly as the matcher
 /// does. The matcher uses it with meaning only; by words alone see [`hand_made`].
 pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibration) -> Vec<Scored> {
-    let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
+    let floor = dense_floor(&ranked);
     for s in &mut ranked {
-        // A candidate not embedded yet counts as the least similar one, not as zero.
-        let dense = if context.dense { s.features.dense.unwrap_or(floor) } else { 0.0 };
-        s.score = s.features.lexical + calibration.dense_weight * dense;
+        let (dense, question) = if context.dense { dense_pair(&s.features, floor) } else { (0.0, 0.0) };
+        s.score = s.features.lexical + calibration.dense_weight * dense + calibration.question_weight * question;
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
     for i in 0..ranked.len() {
@@ -250,15 +284,37 @@ pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibrat
         // pair is at best a neighbour in meaning; a question that says almost nothing (`OpenAI?`)
         // has no specific answer. Confidence is then no more than the lexical evidence, which
         // discounts all three.
+        // Names are matched by their spelling, so across scripts (an English question about a
+        // Chinese interview) a speaker's name is not recognised: there the speaker rules cannot
+        // tell and meaning decides.
         let f = &ranked[i].features;
         let vague = f.mass < MIN_MASS;
-        if f.speaker_match == Some(0.0) || f.unknown_speaker || vague || (f.evidence == 0.0 && !context.dense) {
+        let speaker_rule = (f.speaker_match == Some(0.0) || f.unknown_speaker) && !(context.dense && f.cross_script);
+        if speaker_rule || vague || (f.evidence == 0.0 && !context.dense) {
             p = p.min(f.evidence);
         }
         ranked[i].confidence = p;
     }
     monotone(&mut ranked);
     ranked
+}
+
+/// The least passage similarity among candidates: a candidate not embedded yet counts as the least
+/// similar one, not as zero.
+fn dense_floor(ranked: &[Scored]) -> f64 {
+    let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
+    if floor.is_finite() {
+        floor
+    } else {
+        0.0
+    }
+}
+
+/// A candidate's similarity to the question by passage and by stored question; a pair without a
+/// question vector (not embedded again since an upgrade) counts its passage similarity for both.
+fn dense_pair(f: &Features, floor: f64) -> (f64, f64) {
+    let dense = f.dense.unwrap_or(floor);
+    (dense, f.dense_question.unwrap_or(dense))
 }
 
 /// What the calibration reads about candidate `i` of a sorted ranking.
@@ -270,6 +326,13 @@ pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
     let dense = f.dense.unwrap_or(0.0);
     let best_other = others().filter_map(|s| s.features.dense).fold(f64::NEG_INFINITY, f64::max);
     let dense_margin = if best_other.is_finite() { dense - best_other } else { 0.1 };
+    let floor = dense_floor(ranked);
+    let question = if f.dense.is_some() { dense_pair(f, floor).1 } else { 0.0 };
+    let best_question = others()
+        .filter(|s| s.features.dense.is_some())
+        .map(|s| dense_pair(&s.features, floor).1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let question_margin = if best_question.is_finite() { question - best_question } else { 0.1 };
     let flag = |b: bool| f64::from(u8::from(b));
     Signals {
         evidence: f.evidence,
@@ -289,6 +352,10 @@ pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
         dense,
         dense_margin: dense_margin.clamp(-0.5, 0.5),
         dense_best: flag(f.dense.is_some() && dense_margin >= 0.0),
+        dense_question: question,
+        question_margin: question_margin.clamp(-0.5, 0.5),
+        question_best: flag(f.dense.is_some() && question_margin >= 0.0),
+        cross_script: flag(f.cross_script),
     }
 }
 
