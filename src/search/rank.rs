@@ -1017,6 +1017,98 @@ mod tests {
     }
 
     #[test]
+    fn the_script_of_a_text_is_what_most_of_it_is_written_in() {
+        assert_eq!(han_script("算力有多紧张"), Some(true));
+        assert_eq!(han_script("Is power the limit for compute?"), Some(false));
+        // A character weighs about a short word: a Chinese question naming a product is Chinese.
+        assert_eq!(han_script("OpenAI 的估值"), Some(true));
+        assert_eq!(han_script("2026 ?"), None);
+    }
+
+    /// The corpus of [`corpus`] with made-up vectors: pair similarities by passage and by stored
+    /// question are given, not computed.
+    struct WithMeaning {
+        words: Memory,
+        passages: Vec<(i64, f64)>,
+        questions: Vec<(i64, f64)>,
+    }
+
+    impl Corpus for WithMeaning {
+        fn pair_count(&mut self) -> Result<u64> {
+            self.words.pair_count()
+        }
+        fn term(&mut self, term: &str) -> Result<Option<(i64, u64)>> {
+            self.words.term(term)
+        }
+        fn posting_lists(&mut self, term_id: i64) -> Result<Vec<Vec<u8>>> {
+            self.words.posting_lists(term_id)
+        }
+        fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
+            self.words.pair_texts(ids)
+        }
+        fn vocabulary(&mut self) -> Result<Arc<Vocabulary>> {
+            self.words.vocabulary()
+        }
+        fn dense_neighbours(&mut self, _query: &[f32], k: usize) -> Result<Vec<(i64, f64)>> {
+            Ok(self.passages.iter().copied().take(k).collect())
+        }
+        fn dense_similarities(&mut self, _query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+            Ok(self.passages.iter().copied().filter(|(id, _)| ids.contains(id)).collect())
+        }
+        fn question_similarities(&mut self, _query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+            Ok(self.questions.iter().copied().filter(|(id, _)| ids.contains(id)).collect())
+        }
+    }
+
+    #[test]
+    fn the_stored_questions_similarity_is_read_and_weighed_in_the_ranking() {
+        // An English question nobody's words match: the passages hardly differ, the stored
+        // questions do.
+        let mut c = WithMeaning {
+            words: corpus(),
+            passages: vec![(3, 0.83), (4, 0.82), (1, 0.80), (2, 0.79)],
+            questions: vec![(1, 0.80), (2, 0.78), (3, 0.81), (4, 0.90)],
+        };
+        let ranking = rank_with(&mut c, "How old are the staff on average", Some(&[1.0])).unwrap();
+        assert!(ranking.context.dense);
+        let four = ranking.ranked.iter().find(|s| s.pair_id == 4).unwrap();
+        assert_eq!(four.features.dense_question, Some(0.90));
+        assert!(four.features.cross_script, "an English question, a Chinese pair");
+        let weights = |dense_weight, question_weight| Calibration {
+            dense_weight,
+            question_weight,
+            ..calibration::shipped().clone()
+        };
+        assert_eq!(finish(ranking.ranked.clone(), &ranking.context, &weights(6.0, 0.0))[0].pair_id, 3);
+        assert_eq!(finish(ranking.ranked.clone(), &ranking.context, &weights(6.0, 3.0))[0].pair_id, 4);
+    }
+
+    #[test]
+    fn across_scripts_the_speaker_rules_step_aside_when_meaning_decides() {
+        let features = Features {
+            evidence: 0.03,
+            mass: 3.0,
+            unknown_speaker: true,
+            speaker_match: Some(0.0),
+            dense: Some(0.9),
+            dense_question: Some(0.92),
+            ..Features::default()
+        };
+        let confidence = |cross_script: bool, dense: bool| {
+            let scored =
+                Scored { pair_id: 1, score: 0.0, confidence: 0.0, features: Features { cross_script, ..features } };
+            let context = Context { pairs: 100, unknown_terms: 0.5, dense };
+            finish(vec![scored], &context, calibration::shipped())[0].confidence
+        };
+        // Same script: the question asks someone who speaks in no interview.
+        assert!(confidence(false, true) <= 0.03);
+        // Another script: the name may be spelt otherwise in the interview; meaning decides.
+        assert!(confidence(true, true) > 0.03);
+        // Without meaning nothing changes.
+        assert!(confidence(true, false) <= 0.03);
+    }
+
+    #[test]
     fn calibration_is_monotone_and_lands_the_threshold_on_one_half() {
         assert_eq!(calibrate(EVIDENCE_THRESHOLD), DEFAULT_THRESHOLD);
         assert_eq!(calibrate(0.0), 0.0);
