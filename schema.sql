@@ -246,6 +246,26 @@ CREATE TRIGGER qabot_vectors_alternates_update AFTER UPDATE OF text, pair_id ON 
     DELETE FROM pair_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
 END;
 
+-- The stored question alone, embedded as a question (`query: ` + question, where the vectors above
+-- embed `passage: ` + question, alternates and the start of the answer): two questions asking the
+-- same thing in other words, or in the other language, are closer question to question than
+-- question to passage. Same layout and model tag as `pair_vectors`; a row is deleted with its pair
+-- and when the stored question changes.
+--   SELECT pair_id, model, dim, length(vector) FROM question_vectors LIMIT 3;
+CREATE TABLE question_vectors (
+    pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+    model   TEXT    NOT NULL,
+    dim     INTEGER NOT NULL,
+    vector  BLOB    NOT NULL
+);
+
+CREATE TRIGGER qabot_question_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
+    DELETE FROM question_vectors WHERE pair_id = old.id;
+END;
+CREATE TRIGGER qabot_question_vectors_pairs_update AFTER UPDATE OF question, id ON pairs BEGIN
+    DELETE FROM question_vectors WHERE pair_id IN (old.id, new.id);
+END;
+
 -- ---------------------------------------------------------------------------------------------
 -- Views for reading the database directly.
 
@@ -294,4 +314,4 @@ SELECT s.id, s.name,
        (SELECT count(*) FROM turns WHERE speaker_id = s.id) AS turns
   FROM speakers AS s;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

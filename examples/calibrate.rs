@@ -22,7 +22,7 @@ use anyhow::{bail, Context as _, Result};
 use qabot::answer::{self, Semantic};
 use qabot::commands::eval::{self, Item, Outcome};
 use qabot::commands::load::{self, LoadOptions};
-use qabot::search::calibration::{Calibration, Logistic, Signals};
+use qabot::search::calibration::{Calibration, Logistic, Signals, WORD_SIGNALS};
 use qabot::search::{finish, signals};
 use qabot::search::{Context, Scored, DEFAULT_THRESHOLD};
 use qabot::store::{Seed, Store};
@@ -30,7 +30,8 @@ use qabot::store::{Seed, Store};
 /// L2 penalty on the standardised weights: strong enough that a dozen signals fitted on ~150
 /// questions do not chase single examples.
 const L2: f64 = 2.0;
-/// Weights of embedding similarity in the ranking score that the fit chooses from.
+/// Weights of embedding similarity (to the passage, and to the stored question) in the ranking
+/// score that the fit chooses from.
 const DENSE_WEIGHTS: [f64; 9] = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0];
 
 /// One labelled question asked of one database.
@@ -56,10 +57,19 @@ struct Args {
     /// Samples written by `qabot eval --samples FILE`, with the database they came from
     /// (`seed=FILE`: the bundled interview alone; `all=FILE`: bundled + corpus).
     samples: Vec<(&'static str, PathBuf)>,
+    /// Keep the databases in this folder and reuse them when they exist (experiments that change
+    /// only ranking or calibration need not load and embed again).
+    keep: Option<PathBuf>,
+    /// Write every sample (ranking with meaning when a model is given) as JSON Lines here.
+    dump: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
     let args = parse_args()?;
+    if let Some(keep) = &args.keep {
+        std::fs::create_dir_all(keep)?;
+        return run(&args, keep);
+    }
     let tmp = std::env::temp_dir().join(format!("qabot-calibrate-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
     let result = run(&args, &tmp);
@@ -75,6 +85,8 @@ fn parse_args() -> Result<Args> {
         model: std::env::var_os("QABOT_MODEL").filter(|m| !m.is_empty()).map(PathBuf::from),
         write: false,
         samples: Vec::new(),
+        keep: None,
+        dump: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -84,6 +96,8 @@ fn parse_args() -> Result<Args> {
             "--dev" => args.dev = value()?,
             "--model" => args.model = Some(value()?),
             "--write" => args.write = true,
+            "--keep" => args.keep = Some(value()?),
+            "--dump" => args.dump = Some(value()?),
             "--samples" => {
                 let v = value()?.to_string_lossy().into_owned();
                 match v.split_once('=') {
@@ -92,7 +106,10 @@ fn parse_args() -> Result<Args> {
                     _ => bail!("--samples takes seed=FILE or all=FILE, got {v}"),
                 }
             }
-            other => bail!("unknown argument {other}; expected --corpus DIR, --dev FILE, --model DIR, --write"),
+            other => bail!(
+                "unknown argument {other}; expected --corpus DIR, --dev FILE, --model DIR, --write, --keep DIR, \
+                 --dump FILE"
+            ),
         }
     }
     Ok(args)
@@ -129,13 +146,17 @@ fn run(args: &Args, tmp: &Path) -> Result<()> {
         let sem = if dense { semantic.as_mut() } else { None };
         let samples = collect(&mut seed_db, &mut all_db, sem, &dev, &corpus_items)?;
         println!("\n######## {label} ########");
+        if let Some(path) = args.dump.as_ref().filter(|_| dense || semantic.is_none()) {
+            dump(&samples, path)?;
+        }
         report_loio(&samples, dense);
         let all: Vec<&Sample> = samples.iter().collect();
         let cal = fit(&all, dense);
         if dense {
             fitted.dense = cal.dense;
             fitted.dense_weight = cal.dense_weight;
-            println!("fitted on all: dense weight {}", fitted.dense_weight);
+            fitted.question_weight = cal.question_weight;
+            println!("fitted on all: dense weight {}, question weight {}", fitted.dense_weight, fitted.question_weight);
         } else {
             fitted.lexical = cal.lexical;
         }
@@ -182,7 +203,8 @@ fn from_samples(args: &Args) -> Result<()> {
     if dense {
         fitted.dense = cal.dense;
         fitted.dense_weight = cal.dense_weight;
-        println!("fitted on all: dense weight {}", fitted.dense_weight);
+        fitted.question_weight = cal.question_weight;
+        println!("fitted on all: dense weight {}, question weight {}", fitted.dense_weight, fitted.question_weight);
     } else {
         fitted.lexical = cal.lexical;
     }
@@ -200,10 +222,30 @@ fn load_current() -> Result<Calibration> {
     Calibration::parse(&std::fs::read_to_string(&path)?)
 }
 
+/// Write samples as JSON Lines: `{"db", "group", "sample"}` with `sample` as `qabot eval --samples`
+/// writes it, for analyses outside this program.
+fn dump(samples: &[Sample], path: &Path) -> Result<()> {
+    let mut out = String::new();
+    for s in samples {
+        let sample = eval::Sample {
+            item: s.item.clone(),
+            ranked: s.ranked.clone(),
+            context: s.context,
+            right: s.right.iter().copied().collect(),
+            questions: s.questions.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        };
+        out += &serde_json::to_string(&serde_json::json!({"db": s.db, "group": s.group, "sample": sample}))?;
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// A new database with the bundled interview and `files`, every pair embedded when a model is given.
+/// A database that exists already (`--keep`) is reused as it is, vectors filled in.
 fn open(path: &Path, files: &[PathBuf], semantic: Option<&Semantic>) -> Result<Store> {
+    let existed = path.exists();
     let mut store = Store::open(path, Seed::Bundled)?;
-    if !files.is_empty() {
+    if !files.is_empty() && !existed {
         let summary = load::run(&mut store, files, &LoadOptions::default())?;
         if summary.failed > 0 {
             eprintln!("warning: {} corpus files did not load; their questions count as unanswerable", summary.failed);
@@ -259,20 +301,40 @@ fn sample(store: &mut Store, semantic: Option<&mut Semantic>, db: &'static str, 
 fn fit(train: &[&Sample], dense: bool) -> Calibration {
     let mut cal = load_current().expect("data/calibration.json parses");
     if dense {
-        let top1 = |w: f64| {
-            let c = Calibration { dense_weight: w, ..cal.clone() };
-            train.iter().filter(|s| s.right.first().is_some() && rerank(s, &c).0).count()
+        // The pair of weights that ranks most training questions' answers first; of equals, the
+        // one that ranks the others' answers highest (mean reciprocal rank), then the smallest.
+        let quality = |(w, q): (f64, f64)| {
+            let c = Calibration { dense_weight: w, question_weight: q, ..cal.clone() };
+            let mut first = 0;
+            let mut reciprocal = 0.0;
+            for s in train.iter().filter(|s| s.item.expected.is_some()) {
+                let ranked = finish(s.ranked.clone(), &s.context, &c);
+                if let Some(at) = ranked.iter().position(|t| s.right.contains(&t.pair_id)) {
+                    first += usize::from(at == 0);
+                    reciprocal += 1.0 / (at + 1) as f64;
+                }
+            }
+            (first, (reciprocal * 1e6) as i64, -((w + q) * 10.0) as i64)
         };
-        cal.dense_weight = DENSE_WEIGHTS.iter().copied().max_by_key(|&w| (top1(w), -(w * 10.0) as i64)).unwrap_or(0.0);
+        let grid = DENSE_WEIGHTS.iter().flat_map(|&w| DENSE_WEIGHTS.iter().map(move |&q| (w, q)));
+        let (w, q) = grid.max_by_key(|&wq| quality(wq)).unwrap_or((0.0, 0.0));
+        cal.dense_weight = w;
+        cal.question_weight = q;
     }
     let mut rows = Vec::new();
     let mut labels = Vec::new();
+    let mut crossed = Vec::new();
     for s in train {
         let ranked = finish(s.ranked.clone(), &s.context, &cal);
         if let Some(top) = ranked.first() {
-            rows.push(signals(&ranked, 0, &s.context).values(dense));
+            let signals = signals(&ranked, 0, &s.context);
+            rows.push(signals.values(dense));
             labels.push(s.right.contains(&top.pair_id));
+            crossed.push(signals.cross_script > 0.0);
         }
+    }
+    if dense {
+        impute_across_scripts(&mut rows, &crossed);
     }
     let model = Logistic::fit(&Signals::names(dense), &rows, &labels, L2);
     if dense {
@@ -281,6 +343,26 @@ fn fit(train: &[&Sample], dense: bool) -> Calibration {
         cal.lexical = model;
     }
     cal
+}
+
+/// Where question and pair are in different scripts, the signals of shared words are not observed:
+/// they get the average of the rows where they are, which is what the matcher reads there (the
+/// model's mean, see `Calibration::probability`), so they neither raise nor lower the fit.
+fn impute_across_scripts(rows: &mut [Vec<f64>], crossed: &[bool]) {
+    let names = Signals::names(true);
+    let observed: Vec<&Vec<f64>> = rows.iter().zip(crossed).filter(|(_, &c)| !c).map(|(r, _)| r).collect();
+    let n = observed.len().max(1) as f64;
+    let means: Vec<(usize, f64)> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| WORD_SIGNALS.contains(name))
+        .map(|(j, _)| (j, observed.iter().map(|r| r[j]).sum::<f64>() / n))
+        .collect();
+    for (row, _) in rows.iter_mut().zip(crossed).filter(|(_, &c)| c) {
+        for &(j, mean) in &means {
+            row[j] = mean;
+        }
+    }
 }
 
 /// Rank a sample with `cal`: whether the best pair is right, and the ranking.
@@ -323,7 +405,7 @@ fn report_loio(samples: &[Sample], dense: bool) {
     for g in groups {
         let train: Vec<&Sample> = samples.iter().filter(|s| s.group != g).collect();
         let cal = fit(&train, dense);
-        println!("without {g}: dense weight {}", cal.dense_weight);
+        println!("without {g}: dense weight {}, question weight {}", cal.dense_weight, cal.question_weight);
         for s in samples.iter().filter(|s| s.group == g) {
             outcomes.push((s, outcome(s, &cal)));
         }

@@ -217,7 +217,7 @@ impl Semantic {
             return search::rank(store, question);
         }
         let vector = self.embedder.embed_queries(&[question])?.pop().unwrap_or_default();
-        search::rank_with(&mut Hybrid { store, vectors: &self.vectors }, question, Some(&vector))
+        search::rank_with(&mut Hybrid { store, vectors: &self.vectors, model: &self.model }, question, Some(&vector))
     }
 }
 
@@ -225,6 +225,8 @@ impl Semantic {
 struct Hybrid<'a> {
     store: &'a mut Store,
     vectors: &'a VectorSet,
+    /// The model's identity, for its question vectors (read per question from the database).
+    model: &'a str,
 }
 
 impl Corpus for Hybrid<'_> {
@@ -249,5 +251,8 @@ impl Corpus for Hybrid<'_> {
     fn dense_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
         let v = self.vectors;
         Ok(ids.iter().filter_map(|&id| v.similarity(id, query).map(|s| (id, f64::from(s)))).collect())
+    }
+    fn question_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        self.store.question_vector_similarities(self.model, query, ids)
     }
 }

@@ -35,7 +35,7 @@ fn schema_is_versioned_with_foreign_keys_and_wal() {
     let store = db.store();
     let conn = store.connection();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
     assert_eq!(fk, 1);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
@@ -63,7 +63,7 @@ fn a_version_1_database_is_migrated_forward_keeping_its_alternates() {
     let store = Store::open(&db.path, Seed::Bundled).unwrap();
     let conn = store.connection();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let origin: String =
         conn.query_row("SELECT origin FROM alternates WHERE text = '一个旧版本留下的问法'", [], |r| r.get(0)).unwrap();
     assert_eq!(origin, "user");

@@ -63,7 +63,7 @@ fn a_version_2_database_is_migrated_to_the_same_schema_as_a_new_one() {
     assert_eq!(count_conn(&conn, "SELECT count(*) FROM sqlite_schema WHERE name = 'pairs_ad'"), 1);
     drop(conn);
     let store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 3);
+    assert_eq!(count(&store, "PRAGMA user_version"), 4);
     assert_eq!(names(&store), expected);
     // The names sqlite-utils gives its FTS triggers are free now.
     store
@@ -348,4 +348,126 @@ fn ask_without_usable_vectors_says_so_once_and_matches_by_words() {
     assert_eq!(answers, words);
     assert_eq!(err.matches("note:").count(), 1, "{err}");
     assert!(err.contains("only lexical matching") && err.contains("qabot embed"), "{err}");
+}
+
+fn question_vectors(store: &Store) -> i64 {
+    count(store, "SELECT count(*) FROM question_vectors")
+}
+
+fn has_question_vector(store: &Store, pair: i64) -> bool {
+    count(store, &format!("SELECT count(*) FROM question_vectors WHERE pair_id = {pair}")) == 1
+}
+
+#[test]
+fn every_pair_gets_its_question_embedded_as_a_question() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let store = embedded_store(&db, &embedder);
+    let model = embedder.identity().to_string();
+    assert_eq!(question_vectors(&store), count(&store, "SELECT count(*) FROM pairs"));
+    let (id, question): (i64, String) = store
+        .connection()
+        .query_row("SELECT id, question FROM pairs ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    // The vector is the model's `query: ` embedding of the stored question alone, so the question
+    // asked word for word is at similarity 1 with it.
+    let asked = embedder.embed_queries(&[&question]).unwrap().remove(0);
+    let got = store.question_vector_similarities(&model, &asked, &[id, -5]).unwrap();
+    assert_eq!(got.len(), 1, "pairs without a vector are left out");
+    assert_eq!(got[0].0, id);
+    assert!((got[0].1 - 1.0).abs() < 1e-4, "{got:?}");
+    // Plain little-endian f32 BLOBs, like the passage vectors.
+    let blob: Vec<u8> = store
+        .connection()
+        .query_row("SELECT vector FROM question_vectors WHERE pair_id = ?1", [id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(blob.len(), 4 * embedder.dim());
+    assert!((f32::from_le_bytes(blob[..4].try_into().unwrap()) - asked[0]).abs() < 1e-5);
+    // Another model's question vectors are not read.
+    assert!(store.question_vector_similarities("another model", &asked, &[id]).unwrap().is_empty());
+}
+
+#[test]
+fn question_vectors_follow_sql_edits_of_the_question_only() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let store = embedded_store(&db, &embedder);
+    let total = question_vectors(&store);
+    let conn = store.connection();
+    conn.execute("UPDATE pairs SET question = 'why the river' WHERE id = 1", []).unwrap();
+    // An answer or an alternate changes the passage, not the stored question.
+    conn.execute("UPDATE turns SET text = text || '!' WHERE pair_id = 2 AND position = 1", []).unwrap();
+    conn.execute("INSERT INTO alternates(pair_id, text) VALUES (3, 'another way to ask')", []).unwrap();
+    assert!(!has_question_vector(&store, 1));
+    assert!(has_question_vector(&store, 2) && has_question_vector(&store, 3));
+    assert!(!has_vector(&store, 2) && !has_vector(&store, 3));
+    conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM pairs WHERE id = 4; PRAGMA foreign_keys = ON;").unwrap();
+    assert!(!has_question_vector(&store, 4));
+    assert_eq!(question_vectors(&store), total - 2);
+    // A pair missing either vector counts as missing, and the next fill restores both.
+    let model = embedder.identity().to_string();
+    assert_eq!(store.missing_vectors(&model).unwrap(), 3);
+    let mut store = store;
+    let report = embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!((report.embedded, report.missing), (3, 0));
+    assert_eq!(question_vectors(&store), total - 1);
+}
+
+#[test]
+fn replacing_and_removing_interviews_keep_question_vectors_in_step() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = embedded_store(&db, &embedder);
+    let bundled = question_vectors(&store);
+    let file = db.file("boats.json", INTERVIEW_V1);
+    load_cmd::run(&mut store, std::slice::from_ref(&file), &LoadOptions::default()).unwrap();
+    embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!(question_vectors(&store), bundled + 2);
+    std::fs::write(&file, INTERVIEW_V2).unwrap();
+    load_cmd::run(&mut store, &[file], &LoadOptions::default()).unwrap();
+    assert_eq!(question_vectors(&store), bundled);
+    assert!(store.remove("boats").unwrap());
+    assert_eq!(count(&store, "SELECT count(*) FROM question_vectors WHERE pair_id NOT IN (SELECT id FROM pairs)"), 0);
+}
+
+#[test]
+fn a_question_changed_while_embedding_is_not_stored() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = db.store();
+    let model = embedder.identity().to_string();
+    let questions = store.questions_missing(&model, 0, 2).unwrap();
+    let made = embedder.embed_queries(&[&questions[0].text, &questions[1].text]).unwrap();
+    let first = questions[0].pair_id;
+    store.connection().execute("UPDATE pairs SET question = 'edited meanwhile' WHERE id = ?1", [first]).unwrap();
+    let rows: Vec<_> = questions.into_iter().zip(made).collect();
+    assert_eq!(store.put_question_vectors(&model, &rows).unwrap(), 1);
+    assert!(!has_question_vector(&store, first));
+}
+
+#[test]
+fn a_version_3_database_gets_question_vectors_at_the_next_embed() {
+    let fresh = TempDb::new();
+    let names = |store: &Store| -> Vec<(String, String)> {
+        let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let expected = names(&fresh.store());
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let model = embedder.identity().to_string();
+    drop(embedded_store(&db, &embedder));
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    common::downgrade_to_v3(&conn);
+    drop(conn);
+    let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
+    assert_eq!(count(&store, "PRAGMA user_version"), 4);
+    assert_eq!(names(&store), expected);
+    // The passage vectors stay; the question vectors are missing until the next embed.
+    let pairs = count(&store, "SELECT count(*) FROM pairs");
+    assert_eq!(vectors(&store), pairs);
+    assert_eq!(VectorState::of(&store, &model).unwrap(), VectorState::Partial { missing: pairs });
+    let report = embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!((report.embedded as i64, report.missing), (pairs, 0));
+    assert_eq!((vectors(&store), question_vectors(&store)), (pairs, pairs));
 }

@@ -114,7 +114,7 @@ impl VectorState {
 /// What [`fill_missing`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FillReport {
-    /// Vectors stored.
+    /// Pairs given their missing vectors (passage, question, or both).
     pub embedded: usize,
     /// Pairs still without a vector (more than `limit`, or changed while embedding).
     pub missing: i64,
@@ -143,17 +143,23 @@ pub fn fill_missing(
     let (mut after, mut seen) = (0, 0u64);
     while seen < todo {
         let want = FILL_BATCH.min((todo - seen) as usize);
-        let passages = store.passages_missing(&model, after, want)?;
-        let Some(last) = passages.last() else { break };
-        after = last.pair_id;
-        seen += passages.len() as u64;
+        let (passages, questions, last) = store.pairs_missing_vectors(&model, after, want)?;
+        let Some(last) = last else { break };
+        let pairs: std::collections::BTreeSet<i64> = passages.iter().chain(&questions).map(|p| p.pair_id).collect();
+        after = last;
+        seen += pairs.len() as u64;
+        // Pairs changed meanwhile are skipped and stay missing, for the next run.
         let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
         let vectors = embedder.embed_passages(&texts)?;
         let rows: Vec<_> = passages.into_iter().zip(vectors).collect();
-        // Pairs changed meanwhile are skipped and stay missing, for the next run.
-        let stored = store.put_vectors(&model, &rows)?;
-        report.embedded += stored;
-        bar.inc(rows.len() as u64);
+        store.put_vectors(&model, &rows)?;
+        // The stored question alone, embedded as a question (see `question_vectors` in schema.sql).
+        let texts: Vec<&str> = questions.iter().map(|p| p.text.as_str()).collect();
+        let vectors = embedder.embed_queries(&texts)?;
+        let rows: Vec<_> = questions.into_iter().zip(vectors).collect();
+        store.put_question_vectors(&model, &rows)?;
+        report.embedded += pairs.len();
+        bar.inc(pairs.len() as u64);
     }
     bar.finish_and_clear();
     report.seconds = start.elapsed().as_secs_f64();

@@ -27,7 +27,13 @@ pub const LEXICAL_SIGNALS: &[&str] = &[
 ];
 
 /// Names of the signals the model with dense similarities reads: the lexical ones, then these.
-pub const DENSE_SIGNALS: &[&str] = &["dense", "dense_margin", "dense_best"];
+pub const DENSE_SIGNALS: &[&str] =
+    &["dense", "dense_margin", "dense_best", "dense_question", "question_margin", "question_best", "cross_script"];
+
+/// Signals that measure shared words. Between a question and a pair written in different scripts
+/// they are not observed (no word can be shared), so the model with embeddings reads them as
+/// their average there: they neither raise nor lower the confidence (see [`Calibration::probability`]).
+pub const WORD_SIGNALS: &[&str] = &["evidence", "coverage", "question_coverage", "sentence", "similarity"];
 
 /// What the calibration reads about one ranked pair.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -63,29 +69,48 @@ pub struct Signals {
     pub dense_margin: f64,
     /// 1 when no other candidate is closer by embedding.
     pub dense_best: f64,
+    /// Cosine similarity of the question and the stored question, both embedded as questions
+    /// (`dense` when the pair has no question vector).
+    pub dense_question: f64,
+    /// `dense_question` less the best other candidate's.
+    pub question_margin: f64,
+    /// 1 when no other candidate's stored question is closer by embedding.
+    pub question_best: f64,
+    /// 1 when the question is written in another script than the pair: its words cannot be
+    /// found there, so their absence says nothing.
+    pub cross_script: f64,
 }
 
 impl Signals {
-    /// The values a model with `dense` signals (or without) reads, in its signal order.
+    /// The values a model with `dense` signals (or without) reads, in [`Signals::names`] order.
     pub fn values(&self, dense: bool) -> Vec<f64> {
-        let mut v = vec![
-            self.evidence,
-            self.coverage,
-            self.question_coverage,
-            self.sentence,
-            self.similarity,
-            self.margin,
-            self.unknown_terms,
-            self.log_pairs,
-            self.speaker_answers,
-            self.speaker_silent,
-            self.unknown_speaker,
-            self.mass,
-        ];
-        if dense {
-            v.extend([self.dense, self.dense_margin, self.dense_best]);
-        }
-        v
+        Signals::names(dense).iter().map(|n| self.get(n).expect("every listed signal is known")).collect()
+    }
+
+    /// The value of the signal called `name`, or `None` for a name this version does not compute.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "evidence" => self.evidence,
+            "coverage" => self.coverage,
+            "question_coverage" => self.question_coverage,
+            "sentence" => self.sentence,
+            "similarity" => self.similarity,
+            "margin" => self.margin,
+            "unknown_terms" => self.unknown_terms,
+            "log_pairs" => self.log_pairs,
+            "speaker_answers" => self.speaker_answers,
+            "speaker_silent" => self.speaker_silent,
+            "unknown_speaker" => self.unknown_speaker,
+            "mass" => self.mass,
+            "dense" => self.dense,
+            "dense_margin" => self.dense_margin,
+            "dense_best" => self.dense_best,
+            "dense_question" => self.dense_question,
+            "question_margin" => self.question_margin,
+            "question_best" => self.question_best,
+            "cross_script" => self.cross_script,
+            _ => return None,
+        })
     }
 
     /// Signal names matching [`Signals::values`].
@@ -217,13 +242,17 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     x
 }
 
-/// Both models and the weight of embedding similarity in the ranking score.
+/// Both models and the weights of embedding similarity in the ranking score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// How the coefficients were made (command, data), for people reading the file.
     pub fitted: String,
-    /// Ranking score = lexical score + `dense_weight` × cosine similarity, when vectors exist.
+    /// Ranking score = lexical score + `dense_weight` × cosine similarity to the pair's passage
+    /// + `question_weight` × cosine similarity to its stored question, when vectors exist.
     pub dense_weight: f64,
+    /// See `dense_weight`.
+    #[serde(default)]
+    pub question_weight: f64,
     /// Model for rankings without embeddings.
     pub lexical: Logistic,
     /// Model for rankings with embeddings.
@@ -231,14 +260,15 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    /// Parse and check a calibration file: every model must read exactly the signals this
-    /// version computes, in order.
+    /// Parse and check a calibration file: every model must read signals this version computes
+    /// (the model without embeddings none of the dense ones), one coefficient each.
     pub fn parse(text: &str) -> Result<Calibration> {
         let calibration: Calibration = serde_json::from_str(text).context("calibration file: not the expected JSON")?;
         for (model, dense) in [(&calibration.lexical, false), (&calibration.dense, true)] {
             let names = Signals::names(dense);
             let lengths = [model.mean.len(), model.scale.len(), model.weights.len()];
-            if model.signals != names || lengths.iter().any(|&l| l != names.len()) {
+            let known = model.signals.iter().all(|s| names.contains(&s.as_str()));
+            if !known || lengths.iter().any(|&l| l != model.signals.len()) {
                 bail!(
                     "calibration file: the {} model reads {:?}, this version computes {:?}; refit with \
                      `cargo run --release --example calibrate -- --write`",
@@ -254,7 +284,14 @@ impl Calibration {
     /// Probability that a pair with these signals is the right answer.
     pub fn probability(&self, signals: &Signals, dense: bool) -> f64 {
         let model = if dense { &self.dense } else { &self.lexical };
-        model.probability(&signals.values(dense))
+        let unobserved = |name: &str| dense && signals.cross_script > 0.0 && WORD_SIGNALS.contains(&name);
+        let values: Vec<f64> = model
+            .signals
+            .iter()
+            .zip(&model.mean)
+            .map(|(n, mean)| if unobserved(n) { *mean } else { signals.get(n).unwrap_or(0.0) })
+            .collect();
+        model.probability(&values)
     }
 }
 
@@ -284,6 +321,10 @@ mod tests {
         c.lexical.signals.pop();
         let err = Calibration::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().to_string();
         assert!(err.contains("refit"), "{err}");
+        let mut c = shipped().clone();
+        c.dense.signals[0] = "a signal from another version".to_owned();
+        let err = Calibration::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("refit"), "{err}");
     }
 
     #[test]
@@ -299,6 +340,18 @@ mod tests {
         assert!(p(0.9) > 0.8 && p(0.1) < 0.2, "{} {}", p(0.9), p(0.1));
         assert!((p(0.5) - 0.5).abs() < 0.15, "{}", p(0.5));
         assert!(p(0.7) > p(0.6));
+    }
+
+    #[test]
+    fn across_scripts_shared_words_neither_raise_nor_lower_the_confidence() {
+        let c = shipped();
+        let base = Signals { dense: 0.85, dense_question: 0.87, cross_script: 1.0, mass: 3.0, ..Signals::default() };
+        let full =
+            Signals { evidence: 1.0, coverage: 1.0, question_coverage: 1.0, sentence: 1.0, similarity: 1.0, ..base };
+        assert_eq!(c.probability(&base, true), c.probability(&full, true));
+        // In the same script they count.
+        let (same, same_full) = (Signals { cross_script: 0.0, ..base }, Signals { cross_script: 0.0, ..full });
+        assert!(c.probability(&same_full, true) > c.probability(&same, true));
     }
 
     #[test]

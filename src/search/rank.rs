@@ -58,6 +58,11 @@ pub trait Corpus {
     fn dense_similarities(&mut self, _query: &[f32], _ids: &[i64]) -> Result<Vec<(i64, f64)>> {
         Ok(Vec::new())
     }
+    /// Cosine similarity of `query` to the vectors of the stored questions of `ids`, embedded as
+    /// questions (question to question); pairs without one are left out.
+    fn question_similarities(&mut self, _query: &[f32], _ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Why a pair scored as it did.
@@ -94,6 +99,14 @@ pub struct Features {
     pub lexical: f64,
     /// Cosine similarity of question and pair embeddings, when both exist.
     pub dense: Option<f64>,
+    /// Cosine similarity of the question and the stored question, both embedded as questions,
+    /// when both exist.
+    #[serde(default)]
+    pub dense_question: Option<f64>,
+    /// The question is written in another script than the pair (Chinese characters against
+    /// Latin letters): words cannot match, so missing words say nothing.
+    #[serde(default)]
+    pub cross_script: bool,
 }
 
 /// A ranked pair.
@@ -168,6 +181,11 @@ pub fn rank_with(corpus: &mut dyn Corpus, question: &str, vector: Option<&[f32]>
         Some(v) => dense_scores(corpus, v, &mut ids)?,
         None => HashMap::new(),
     };
+    let dense_question: HashMap<i64, f64> = match vector {
+        Some(v) if !dense.is_empty() => corpus.question_similarities(v, &ids)?.into_iter().collect(),
+        _ => HashMap::new(),
+    };
+    let han_question = han_script(&query.normalized);
     let texts = corpus.pair_texts(&ids)?;
     let best_retrieval = retrieved.first().map_or(1.0, |&(_, s)| s.max(1e-9));
     let retrieval: HashMap<i64, f64> = retrieved.into_iter().collect();
@@ -177,6 +195,8 @@ pub fn rank_with(corpus: &mut dyn Corpus, question: &str, vector: Option<&[f32]>
             let mut scored =
                 score_pair(&query, &vocab, *id, text, retrieval.get(id).copied().unwrap_or(0.0) / best_retrieval);
             scored.features.dense = dense.get(id).copied();
+            scored.features.dense_question = dense_question.get(id).copied();
+            scored.features.cross_script = han_question.is_some_and(|q| han_script(&pair_script_text(text)) != Some(q));
             scored
         })
         .collect();
@@ -220,6 +240,21 @@ fn dense_scores(corpus: &mut dyn Corpus, vector: &[f32], ids: &mut Vec<i64>) -> 
     Ok(dense)
 }
 
+/// Whether `text` is written mostly in Chinese characters (`Some(true)`), mostly in Latin letters
+/// (`Some(false)`), or has neither (`None`). A character carries about as much as a short word,
+/// so one counts for four letters.
+fn han_script(text: &str) -> Option<bool> {
+    let han = text.chars().filter(|c| crate::text::is_han(*c)).count();
+    let latin = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    (han + latin > 0).then_some(4 * han >= latin)
+}
+
+/// The text whose script a pair is written in: its question and the start of its answer.
+fn pair_script_text(text: &PairText) -> String {
+    let answer = text.turns.first().map_or("", |(_, t)| t.as_str());
+    format!("{} {}", text.question, answer.chars().take(200).collect::<String>())
+}
+
 /// Share of the question's content units (bigrams not straddling two words, words, concepts)
 /// that no stored pair uses.
 fn unknown_share(query: &Query) -> f64 {
@@ -234,11 +269,10 @@ fn unknown_share(query: &Query) -> f64 {
 /// and give each its learnt confidence. Pure, so the fitting program ranks exactly as the matcher
 /// does. The matcher uses it with meaning only; by words alone see [`hand_made`].
 pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibration) -> Vec<Scored> {
-    let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
+    let floor = dense_floor(&ranked);
     for s in &mut ranked {
-        // A candidate not embedded yet counts as the least similar one, not as zero.
-        let dense = if context.dense { s.features.dense.unwrap_or(floor) } else { 0.0 };
-        s.score = s.features.lexical + calibration.dense_weight * dense;
+        let (dense, question) = if context.dense { dense_pair(&s.features, floor) } else { (0.0, 0.0) };
+        s.score = s.features.lexical + calibration.dense_weight * dense + calibration.question_weight * question;
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
     for i in 0..ranked.len() {
@@ -250,15 +284,37 @@ pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibrat
         // pair is at best a neighbour in meaning; a question that says almost nothing (`OpenAI?`)
         // has no specific answer. Confidence is then no more than the lexical evidence, which
         // discounts all three.
+        // Names are matched by their spelling, so across scripts (an English question about a
+        // Chinese interview) a speaker's name is not recognised: there the speaker rules cannot
+        // tell and meaning decides.
         let f = &ranked[i].features;
         let vague = f.mass < MIN_MASS;
-        if f.speaker_match == Some(0.0) || f.unknown_speaker || vague || (f.evidence == 0.0 && !context.dense) {
+        let speaker_rule = (f.speaker_match == Some(0.0) || f.unknown_speaker) && !(context.dense && f.cross_script);
+        if speaker_rule || vague || (f.evidence == 0.0 && !context.dense) {
             p = p.min(f.evidence);
         }
         ranked[i].confidence = p;
     }
     monotone(&mut ranked);
     ranked
+}
+
+/// The least passage similarity among candidates: a candidate not embedded yet counts as the least
+/// similar one, not as zero.
+fn dense_floor(ranked: &[Scored]) -> f64 {
+    let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
+    if floor.is_finite() {
+        floor
+    } else {
+        0.0
+    }
+}
+
+/// A candidate's similarity to the question by passage and by stored question; a pair without a
+/// question vector (not embedded again since an upgrade) counts its passage similarity for both.
+fn dense_pair(f: &Features, floor: f64) -> (f64, f64) {
+    let dense = f.dense.unwrap_or(floor);
+    (dense, f.dense_question.unwrap_or(dense))
 }
 
 /// What the calibration reads about candidate `i` of a sorted ranking.
@@ -270,6 +326,13 @@ pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
     let dense = f.dense.unwrap_or(0.0);
     let best_other = others().filter_map(|s| s.features.dense).fold(f64::NEG_INFINITY, f64::max);
     let dense_margin = if best_other.is_finite() { dense - best_other } else { 0.1 };
+    let floor = dense_floor(ranked);
+    let question = if f.dense.is_some() { dense_pair(f, floor).1 } else { 0.0 };
+    let best_question = others()
+        .filter(|s| s.features.dense.is_some())
+        .map(|s| dense_pair(&s.features, floor).1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let question_margin = if best_question.is_finite() { question - best_question } else { 0.1 };
     let flag = |b: bool| f64::from(u8::from(b));
     Signals {
         evidence: f.evidence,
@@ -289,6 +352,10 @@ pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
         dense,
         dense_margin: dense_margin.clamp(-0.5, 0.5),
         dense_best: flag(f.dense.is_some() && dense_margin >= 0.0),
+        dense_question: question,
+        question_margin: question_margin.clamp(-0.5, 0.5),
+        question_best: flag(f.dense.is_some() && question_margin >= 0.0),
+        cross_script: flag(f.cross_script),
     }
 }
 
@@ -947,6 +1014,98 @@ mod tests {
                 assert_eq!(s.score, s.features.lexical);
             }
         }
+    }
+
+    #[test]
+    fn the_script_of_a_text_is_what_most_of_it_is_written_in() {
+        assert_eq!(han_script("算力有多紧张"), Some(true));
+        assert_eq!(han_script("Is power the limit for compute?"), Some(false));
+        // A character weighs about a short word: a Chinese question naming a product is Chinese.
+        assert_eq!(han_script("OpenAI 的估值"), Some(true));
+        assert_eq!(han_script("2026 ?"), None);
+    }
+
+    /// The corpus of [`corpus`] with made-up vectors: pair similarities by passage and by stored
+    /// question are given, not computed.
+    struct WithMeaning {
+        words: Memory,
+        passages: Vec<(i64, f64)>,
+        questions: Vec<(i64, f64)>,
+    }
+
+    impl Corpus for WithMeaning {
+        fn pair_count(&mut self) -> Result<u64> {
+            self.words.pair_count()
+        }
+        fn term(&mut self, term: &str) -> Result<Option<(i64, u64)>> {
+            self.words.term(term)
+        }
+        fn posting_lists(&mut self, term_id: i64) -> Result<Vec<Vec<u8>>> {
+            self.words.posting_lists(term_id)
+        }
+        fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
+            self.words.pair_texts(ids)
+        }
+        fn vocabulary(&mut self) -> Result<Arc<Vocabulary>> {
+            self.words.vocabulary()
+        }
+        fn dense_neighbours(&mut self, _query: &[f32], k: usize) -> Result<Vec<(i64, f64)>> {
+            Ok(self.passages.iter().copied().take(k).collect())
+        }
+        fn dense_similarities(&mut self, _query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+            Ok(self.passages.iter().copied().filter(|(id, _)| ids.contains(id)).collect())
+        }
+        fn question_similarities(&mut self, _query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+            Ok(self.questions.iter().copied().filter(|(id, _)| ids.contains(id)).collect())
+        }
+    }
+
+    #[test]
+    fn the_stored_questions_similarity_is_read_and_weighed_in_the_ranking() {
+        // An English question nobody's words match: the passages hardly differ, the stored
+        // questions do.
+        let mut c = WithMeaning {
+            words: corpus(),
+            passages: vec![(3, 0.83), (4, 0.82), (1, 0.80), (2, 0.79)],
+            questions: vec![(1, 0.80), (2, 0.78), (3, 0.81), (4, 0.90)],
+        };
+        let ranking = rank_with(&mut c, "How old are the staff on average", Some(&[1.0])).unwrap();
+        assert!(ranking.context.dense);
+        let four = ranking.ranked.iter().find(|s| s.pair_id == 4).unwrap();
+        assert_eq!(four.features.dense_question, Some(0.90));
+        assert!(four.features.cross_script, "an English question, a Chinese pair");
+        let weights = |dense_weight, question_weight| Calibration {
+            dense_weight,
+            question_weight,
+            ..calibration::shipped().clone()
+        };
+        assert_eq!(finish(ranking.ranked.clone(), &ranking.context, &weights(6.0, 0.0))[0].pair_id, 3);
+        assert_eq!(finish(ranking.ranked.clone(), &ranking.context, &weights(6.0, 3.0))[0].pair_id, 4);
+    }
+
+    #[test]
+    fn across_scripts_the_speaker_rules_step_aside_when_meaning_decides() {
+        let features = Features {
+            evidence: 0.03,
+            mass: 3.0,
+            unknown_speaker: true,
+            speaker_match: Some(0.0),
+            dense: Some(0.9),
+            dense_question: Some(0.92),
+            ..Features::default()
+        };
+        let confidence = |cross_script: bool, dense: bool| {
+            let scored =
+                Scored { pair_id: 1, score: 0.0, confidence: 0.0, features: Features { cross_script, ..features } };
+            let context = Context { pairs: 100, unknown_terms: 0.5, dense };
+            finish(vec![scored], &context, calibration::shipped())[0].confidence
+        };
+        // Same script: the question asks someone who speaks in no interview.
+        assert!(confidence(false, true) <= 0.03);
+        // Another script: the name may be spelt otherwise in the interview; meaning decides.
+        assert!(confidence(true, true) > 0.03);
+        // Without meaning nothing changes.
+        assert!(confidence(true, false) <= 0.03);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
 use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
 
 /// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The `meta` key set while a new database still waits for its bundled interview.
 pub const SEED_PENDING: &str = "seed_pending";
@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE INDEX interviews_origin ON interviews(origin, title);",
     ),
     (3, MIGRATE_TO_3),
+    (4, MIGRATE_TO_4),
 ];
 
 /// Version 3: sentence-embedding vectors (`pair_vectors`, kept in step by triggers), and the index
@@ -120,6 +121,24 @@ CREATE TRIGGER qabot_vectors_alternates_delete AFTER DELETE ON alternates BEGIN
 END;
 CREATE TRIGGER qabot_vectors_alternates_update AFTER UPDATE OF text, pair_id ON alternates BEGIN
     DELETE FROM pair_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
+END;
+"#;
+
+/// Version 4: a second vector per pair, of its stored question embedded as a question
+/// (`question_vectors`, kept in step by triggers). Existing pairs have none until the next
+/// `qabot embed`, which fills them in.
+const MIGRATE_TO_4: &str = r#"
+CREATE TABLE question_vectors (
+    pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+    model   TEXT    NOT NULL,
+    dim     INTEGER NOT NULL,
+    vector  BLOB    NOT NULL
+);
+CREATE TRIGGER qabot_question_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
+    DELETE FROM question_vectors WHERE pair_id = old.id;
+END;
+CREATE TRIGGER qabot_question_vectors_pairs_update AFTER UPDATE OF question, id ON pairs BEGIN
+    DELETE FROM question_vectors WHERE pair_id IN (old.id, new.id);
 END;
 "#;
 

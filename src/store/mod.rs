@@ -12,6 +12,7 @@ mod load;
 mod migrate;
 mod query;
 mod query_log;
+mod question_vectors;
 mod read;
 mod speakers;
 mod vector_set;

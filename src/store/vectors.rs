@@ -57,17 +57,23 @@ pub fn decode(blob: &[u8]) -> Vec<f32> {
 impl Store {
     /// Which models made the stored vectors, with how many each (normally one model, or none).
     pub fn vector_models(&self) -> Result<Vec<(String, i64)>> {
-        let mut stmt =
-            self.conn.prepare("SELECT model, count(*) FROM pair_vectors GROUP BY model ORDER BY count(*) DESC")?;
+        // Question vectors count too: a model that made only those still made vectors.
+        let mut stmt = self.conn.prepare(
+            "SELECT model, max(n) FROM (SELECT model, count(*) AS n FROM pair_vectors GROUP BY model
+                                        UNION ALL
+                                        SELECT model, count(*) AS n FROM question_vectors GROUP BY model)
+              GROUP BY model ORDER BY max(n) DESC",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>().context("cannot read the vector table")
     }
 
-    /// How many pairs have no vector from `model`.
+    /// How many pairs lack a vector from `model` (a passage vector, a question vector, or both).
     pub fn missing_vectors(&self, model: &str) -> Result<i64> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM pairs AS p
-              WHERE NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)",
+              WHERE NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+                 OR NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)",
             [model],
             |r| r.get(0),
         )?)
@@ -112,8 +118,10 @@ impl Store {
         Ok(stored)
     }
 
-    /// Delete the vectors of every model but `model`. Returns how many were deleted.
+    /// Delete the vectors (passage and question vectors) of every model but `model`. Returns how
+    /// many pairs' passage vectors were deleted.
     pub fn delete_other_vectors(&mut self, model: &str) -> Result<usize> {
+        self.conn.execute("DELETE FROM question_vectors WHERE model <> ?1", [model])?;
         Ok(self.conn.execute("DELETE FROM pair_vectors WHERE model <> ?1", [model])?)
     }
 

@@ -150,12 +150,25 @@ pub fn require_sqlite3() {
     );
 }
 
+/// Turn a database written by this qabot back into what schema version 3 wrote: no question
+/// vectors.
+pub fn downgrade_to_v3(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "DROP TRIGGER qabot_question_vectors_pairs_delete;
+         DROP TRIGGER qabot_question_vectors_pairs_update;
+         DROP TABLE question_vectors;
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+}
+
 /// Turn a database written by this qabot back into what schema version 2 wrote: no vector table,
 /// the index queue's triggers under their old names (taken from `tests/data/schema-v2.sql`).
 pub fn downgrade_to_v2(conn: &rusqlite::Connection) {
     let names: Vec<(String, String)> = conn
         .prepare(
-            "SELECT type, name FROM sqlite_schema WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name = 'pair_vectors'",
+            "SELECT type, name FROM sqlite_schema
+              WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name IN ('pair_vectors', 'question_vectors')",
         )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

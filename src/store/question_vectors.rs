@@ -1,0 +1,124 @@
+//! Question vectors: each pair's stored question embedded as a question (`query: ` + question),
+//! in the `question_vectors` table, beside the passage vectors of `pair_vectors`.
+//!
+//! e5 compares a question with a passage asymmetrically; two questions that ask the same thing
+//! in other words (or in the other language) are closer when both are embedded as questions. The
+//! table has the layout and model tag of `pair_vectors`; triggers in schema.sql delete a row when
+//! its pair is deleted or its stored question changes, and `qabot embed` fills what is missing.
+//! Vectors are read for a question's candidates only (a few dozen rows by primary key), so they
+//! cost no memory in a serving process.
+
+use anyhow::{Context, Result};
+use rusqlite::{params, TransactionBehavior};
+
+use super::vectors::{decode, dot, encode, Passage};
+use super::Store;
+
+impl Store {
+    /// How many pairs have no question vector from `model`.
+    pub fn missing_question_vectors(&self, model: &str) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM pairs AS p
+              WHERE NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)",
+            [model],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Up to `limit` pairs with ids above `after` that lack a vector from `model`, lowest ids
+    /// first: the passages still to embed, the questions still to embed (each list only where that
+    /// vector is missing), and the last pair id seen (where the next call starts).
+    pub fn pairs_missing_vectors(
+        &self,
+        model: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<(Vec<Passage>, Vec<Passage>, Option<i64>)> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id,
+                    EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1),
+                    EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+               FROM pairs AS p
+              WHERE id > ?2
+                AND (NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+                     OR NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1))
+              ORDER BY id LIMIT ?3",
+        )?;
+        let rows: Vec<(i64, bool, bool)> = stmt
+            .query_map(params![model, after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let need_passage: Vec<i64> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+        let passages = super::index::pair_texts(&self.conn, &need_passage)?
+            .into_iter()
+            .map(|(pair_id, t)| Passage { pair_id, text: super::vectors::passage_text(&t) })
+            .collect();
+        let mut question = self.conn.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
+        let mut questions = Vec::new();
+        for &(pair_id, _, has_question) in &rows {
+            if !has_question {
+                questions.push(Passage { pair_id, text: question.query_row([pair_id], |r| r.get(0))? });
+            }
+        }
+        Ok((passages, questions, rows.last().map(|r| r.0)))
+    }
+
+    /// Up to `limit` stored questions (as [`Passage`]s) of pairs with ids above `after` that have no
+    /// question vector from `model`, lowest ids first.
+    pub fn questions_missing(&self, model: &str, after: i64, limit: usize) -> Result<Vec<Passage>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, question FROM pairs AS p
+              WHERE id > ?2
+                AND NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+              ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![model, after, limit as i64], |r| Ok(Passage { pair_id: r.get(0)?, text: r.get(1)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Store question vectors made by `model`, in one transaction. A pair deleted, or whose question
+    /// changed since it was read, is skipped. Returns how many were stored.
+    pub fn put_question_vectors(&mut self, model: &str, rows: &[(Passage, Vec<f32>)]) -> Result<usize> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stored = 0;
+        {
+            let mut current = tx.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO question_vectors(pair_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (question, vector) in rows {
+                let now: Option<String> =
+                    current.query_row([question.pair_id], |r| r.get(0)).map(Some).or_else(|e| match e {
+                        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                        e => Err(e),
+                    })?;
+                if now.as_deref() == Some(question.text.as_str()) {
+                    insert.execute(params![question.pair_id, model, vector.len() as i64, encode(vector)])?;
+                    stored += 1;
+                }
+            }
+        }
+        tx.commit().context("cannot store question vectors")?;
+        Ok(stored)
+    }
+
+    /// Cosine similarity of `query` (a unit vector from `model`) to the question vectors of `ids`;
+    /// pairs without one (or with one of another length) are left out.
+    pub fn question_vector_similarities(&self, model: &str, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        let list = serde_json::to_string(ids).expect("ids serialise");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT pair_id, vector FROM question_vectors
+              WHERE model = ?1 AND pair_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![model, list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for row in rows {
+            let (id, blob) = row?;
+            let vector = decode(&blob);
+            if vector.len() == query.len() {
+                out.push((id, f64::from(dot(&vector, query))));
+            }
+        }
+        Ok(out)
+    }
+}
