@@ -11,7 +11,8 @@
 use anyhow::{Context, Result};
 use rusqlite::{params, TransactionBehavior};
 
-use super::vectors::{decode, dot, encode, Passage};
+use super::vector_set::dot;
+use super::vectors::{decode, encode, Passage};
 use super::Store;
 
 impl Store {
