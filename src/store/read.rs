@@ -203,7 +203,8 @@ impl Store {
     /// personal data, see [`crate::redact`]). Logging never makes a reader wait for a load: when
     /// another process holds the write lock for more than a moment, the row is kept in memory and
     /// written with the next one (or when the store is dropped). Old rows are dropped as the
-    /// retention settings say (see [`super::query_log::Retention`]).
+    /// retention settings say (see [`super::query_log::Retention`]). A read-only database records
+    /// nothing, and says so once.
     pub fn log_query(
         &self,
         frontend: &str,
@@ -212,6 +213,15 @@ impl Store {
         confidence: f64,
         answered: bool,
     ) -> Result<()> {
+        if self.is_read_only() {
+            if !self.log_skipped.replace(true) {
+                log::warn!(
+                    "the database {} is read-only: questions are not recorded in the query log",
+                    self.path.display()
+                );
+            }
+            return Ok(());
+        }
         let row = super::query_log::LogRow::new(frontend, query, pair_id, confidence, answered);
         self.pending_log.borrow_mut().push(row);
         self.flush_log(super::query_log::LOG_WAIT).context("cannot write the query log")
