@@ -7,10 +7,13 @@
    database has its bundled interview. Then the load is re-run to the end and the counts must be
    exact.
 2. Readers during a load: a replacing load of the whole file while 4 readers run `ask`, `sql`
-   and `interviews` in a loop; reports errors (non-zero exit, "locked") and latency percentiles.
+   and `interviews` in a loop; reports errors (non-zero exit, "locked", a wrong pair count, a
+   missing interview, an answer mixing versions), how many answers came from the old data, and
+   latency percentiles per command. `--kills 0` runs only this part (after one full load).
 
 Usage: scripts/crash-test.py [--qabot target/release/qabot] [--kills 50] [--interviews 400]
        [--pairs 50] [--seed 1]
+       e.g. 100k pairs: --kills 0 --interviews 5000 --pairs 20
 Everything is invented text; nothing leaves a temporary folder.
 """
 
@@ -129,10 +132,37 @@ def kills(tmp, v1, v2):
     return probe, failures
 
 
+def percentile(values, q):
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
 def readers(db, data):
-    latencies, errors, lock = [], [], threading.Lock()
+    """A replacing load of `data` with 4 readers looping over ask, sql and interviews: errors,
+    latency per command, and whether each answer came from the old data (before the load
+    committed) or the new, never a mix."""
+    latencies, errors, versions, lock = {}, [], {"old": 0, "new": 0}, threading.Lock()
     done = threading.Event()
-    commands = [["ask", "--no-log", "芯片的前景如何?"], ["sql", "SELECT count(*) FROM pairs"], ["interviews"]]
+    total = ARGS.interviews * ARGS.pairs + BUNDLED_PAIRS
+    # A stored question: its answer says which version it came from.
+    question = interview(min(7, ARGS.interviews - 1), 1)["pairs"][min(3, ARGS.pairs - 1)]["question"]
+    commands = [["ask", "--no-log", "--json", question],
+                ["sql", "--json", "SELECT count(*) AS n FROM pairs"], ["interviews"]]
+
+    def problem(cmd, out):
+        if out.returncode != 0 or "locked" in out.stderr:
+            return f"rc {out.returncode} {out.stderr.strip()[:200]}"
+        if cmd[0] == "sql" and json.loads(out.stdout)[0]["n"] != total:
+            return f"saw {out.stdout.strip()} pairs, not {total}"
+        if cmd[0] == "interviews" and f"gen-{ARGS.interviews - 1}" not in out.stdout:
+            return "the last interview is missing"
+        if cmd[0] == "ask":
+            text = json.dumps(json.loads(out.stdout).get("match"), ensure_ascii=False)
+            seen = [v for v in ("版本1", "版本2") if v in text]
+            if len(seen) != 1:
+                return f"answer from neither or both versions: {text[:200]}"
+            with lock:
+                versions["old" if seen == ["版本1"] else "new"] += 1
+        return None
 
     def reader(n):
         i = n
@@ -142,10 +172,11 @@ def readers(db, data):
             start = time.monotonic()
             out = qabot(db, *cmd)
             elapsed = time.monotonic() - start
+            wrong = problem(cmd, out)
             with lock:
-                latencies.append(elapsed)
-                if out.returncode != 0 or "locked" in out.stderr:
-                    errors.append(f"{cmd[0]}: rc {out.returncode} {out.stderr.strip()[:200]}")
+                latencies.setdefault(cmd[0], []).append(elapsed)
+                if wrong:
+                    errors.append(f"{cmd[0]}: {wrong}")
 
     threads = [threading.Thread(target=reader, args=(n,)) for n in range(4)]
     start = time.monotonic()
@@ -157,12 +188,20 @@ def readers(db, data):
     done.set()
     for t in threads:
         t.join()
-    latencies.sort()
-    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-    print(f"readers during a {load_time:.1f} s replacing load (rc {load.returncode}): {len(latencies)} reads, "
-          f"{len(errors)} errors, p50 {pct(0.5):.0f} ms, p99 {pct(0.99):.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    every = sorted(x for values in latencies.values() for x in values)
+    locked = sum("locked" in e for e in errors)
+    print(f"readers during a {load_time:.1f} s replacing load of {total - BUNDLED_PAIRS} pairs (rc {load.returncode}): "
+          f"{len(every)} reads, {len(errors)} errors ({locked} \"locked\"), answers from the old data "
+          f"{versions['old']}, from the new {versions['new']}; all: p50 {percentile(every, 0.5):.0f} ms, "
+          f"p99 {percentile(every, 0.99):.0f} ms, max {every[-1] * 1000:.0f} ms")
+    for name, values in sorted(latencies.items()):
+        values.sort()
+        print(f"  {name}: {len(values)} reads, p50 {percentile(values, 0.5):.0f} ms, "
+              f"p99 {percentile(values, 0.99):.0f} ms, max {values[-1] * 1000:.0f} ms")
     for e in errors[:5]:
         print("  " + e)
+    if load.returncode != 0:
+        print("  load: " + load_err.decode(errors="replace").strip()[:500])
     return len(errors) + (load.returncode != 0)
 
 

@@ -243,12 +243,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = &mut stdout;
     let seed = if cli.no_bundled { Seed::Empty } else { Seed::Bundled };
     let model = cli.model.as_deref().filter(|m| !m.as_os_str().is_empty());
-    let open = || open_store(&db, seed);
+    let open = || open_store(&db, seed, false);
+    // Commands that only read also work on a database that cannot be written (see open_for_reading).
+    let read = || open_store(&db, seed, true);
     match cli.command {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
             let options = AskOptions { json, threshold, log: !no_log, explain };
-            let mut store = open()?;
+            let mut store = read()?;
             // Once per process: loading the model is the slow part, not a question.
             let mut semantic = commands::embed::semantic(&store, model, &mut std::io::stderr())?;
             commands::ask::run(&mut store, semantic.as_mut(), question.as_deref(), &options, out)?;
@@ -268,14 +270,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::sql::run(&db, &query, options, &mut std::io::stdout().lock())?
         }
         Command::Eval { file, json, threshold, samples } => {
-            commands::eval::run_with_samples(&mut open()?, model, &file, json, threshold, samples.as_deref(), out)?
+            commands::eval::run_with_samples(&mut read()?, model, &file, json, threshold, samples.as_deref(), out)?
         }
         Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, out)?,
         Command::Model { dir, clear } => commands::embed::model(&mut open()?, dir.as_deref(), clear, model, out)?,
-        Command::Interviews => commands::info::interviews(&open()?, out)?,
-        Command::Speakers => commands::info::speakers(&open()?, out)?,
-        Command::Misses { below, limit, json } => commands::info::misses(&open()?, below, limit, json, out)?,
-        Command::Export { out: to } => commands::info::export(&open()?, to.as_deref(), out)?,
+        Command::Interviews => commands::info::interviews(&read()?, out)?,
+        Command::Speakers => commands::info::speakers(&read()?, out)?,
+        Command::Misses { below, limit, json } => commands::info::misses(&read()?, below, limit, json, out)?,
+        Command::Export { out: to } => commands::info::export(&read()?, to.as_deref(), out)?,
         Command::Remove { slug } => {
             if !db.exists() {
                 anyhow::bail!("no database at {}: nothing to remove", db.display());
@@ -292,9 +294,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Open (creating if needed) the database at `db`, saying so when it was created: a mistyped
-/// --db would otherwise quietly answer from (or export) a fresh database.
-fn open_store(db: &Path, seed: Seed) -> anyhow::Result<Store> {
-    let store = Store::open(db, seed)?;
+/// --db would otherwise quietly answer from (or export) a fresh database. `reading`: the command
+/// only reads, and a database that cannot be written is opened read-only.
+fn open_store(db: &Path, seed: Seed, reading: bool) -> anyhow::Result<Store> {
+    let store = if reading { Store::open_for_reading(db, seed)? } else { Store::open(db, seed)? };
     if store.created() {
         let content = if seed == Seed::Bundled { "with the bundled interview" } else { "empty" };
         eprintln!("note: created a new database at {} ({content})", db.display());

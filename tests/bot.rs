@@ -1153,3 +1153,31 @@ async fn keeps_answering_while_a_load_holds_the_database_and_logs_afterwards() {
     fx.run(MockMessageText::new().text(&question)).await;
     assert_eq!(fx.log_rows().len(), 3, "questions asked during the load are logged after it");
 }
+
+/// A bot started while a replacing load runs (the old pairs deleted, nothing committed yet) opens
+/// the database without waiting for the load, and answers from the old data until it commits.
+#[tokio::test]
+async fn a_bot_started_during_a_replacing_load_answers_from_the_old_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qabot.db");
+    drop(Store::open(&path, Seed::Bundled).unwrap());
+    let load = rusqlite::Connection::open(&path).unwrap();
+    load.execute_batch("BEGIN IMMEDIATE; DELETE FROM turns; DELETE FROM pairs;").unwrap();
+    let store = Store::open_for_reading(&path, Seed::Bundled).unwrap();
+    let settings = Settings { log: true, inline_log_delay: Duration::ZERO, ..Settings::default() };
+    let fx = Fixture { _dir: dir, ctx: Context::new(store, settings), path };
+    let (id, question) = fx.known();
+    for _ in 0..2 {
+        let r = fx.run(MockMessageText::new().text(&question)).await;
+        assert!(
+            visible(&r).concat().contains(&format!("(pair #{id})")),
+            "answered from the old data: {:?}",
+            visible(&r)
+        );
+    }
+    load.execute_batch("COMMIT").unwrap();
+    let r = fx.run(MockMessageText::new().text(&question)).await;
+    let after = visible(&r).concat();
+    assert!(!after.contains(&format!("(pair #{id})")) && after.contains("No stored answer is close enough"), "{after}");
+    assert_eq!(fx.log_rows().len(), 3, "questions asked during the load are logged after it");
+}

@@ -71,7 +71,7 @@ pub fn serve_with_token(options: ServeOptions, token: Option<String>) -> Result<
             bail!("invalid --api-url {url:?}: expected an http:// or https:// URL");
         }
     }
-    let store = Store::open(&options.db, options.seed)?;
+    let store = Store::open_for_reading(&options.db, options.seed)?;
     let semantic = crate::commands::embed::semantic(&store, options.model.as_deref(), &mut std::io::stderr())?;
     let settings = Settings { threshold: options.threshold, log: options.log, ..Settings::default() };
     let ctx = Context::with_semantic(store, settings, semantic);

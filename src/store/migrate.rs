@@ -184,7 +184,7 @@ pub fn migrate(conn: &mut Connection, bundled: bool) -> Result<bool> {
 
 /// Whether the database is at this binary's schema version with current builtin data and index,
 /// read without taking the write lock. A newer schema is refused here already.
-fn is_current(conn: &mut Connection) -> Result<bool> {
+pub(super) fn is_current(conn: &mut Connection) -> Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     check_not_newer(version)?;

@@ -60,6 +60,8 @@ pub struct Store {
     created: bool,
     /// Query log rows waiting for the database to be free (see [`Store::log_query`]).
     pending_log: std::cell::RefCell<Vec<query_log::LogRow>>,
+    /// Whether a question went unrecorded because the database is read-only (said once).
+    log_skipped: std::cell::Cell<bool>,
 }
 
 struct Cached {
@@ -86,8 +88,7 @@ impl Store {
                 .with_context(|| format!("cannot create the folder {}", parent.display()))?;
         }
         let conn = Connection::open(path).with_context(|| format!("cannot open database {}", path.display()))?;
-        let mut store =
-            Store { conn, path: path.to_path_buf(), cache: None, created: false, pending_log: Default::default() };
+        let mut store = Store::with_connection(conn, path);
         store
             .configure()
             .map_err(|e| damaged(path, e))
@@ -136,13 +137,7 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
         if conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).is_ok() {
-            return Ok(Store {
-                conn,
-                path: path.to_path_buf(),
-                cache: None,
-                created: false,
-                pending_log: Default::default(),
-            });
+            return Ok(Store::with_connection(conn, path));
         }
         drop(conn);
         let absolute =
@@ -153,7 +148,49 @@ impl Store {
             .with_context(|| format!("cannot open database {}", path.display()))?;
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
             .with_context(|| format!("cannot read database {}", path.display()))?;
-        Ok(Store { conn, path: path.to_path_buf(), cache: None, created: false, pending_log: Default::default() })
+        Ok(Store::with_connection(conn, path))
+    }
+
+    /// Open for a command that only reads (`ask`, `interviews`, `speakers`, `misses`, `export`,
+    /// `eval`, `serve`): [`Store::open`] wherever the database can be written, so that a new one
+    /// is created and an older one migrated as usual. Where it cannot be written (a read-only
+    /// file, folder or mount), an existing database that needs no migration is opened read-only
+    /// instead (see [`Store::open_read_only`]); questions are then not recorded in the query log.
+    pub fn open_for_reading(path: &Path, seed: Seed) -> Result<Store> {
+        let error = match Store::open(path, seed) {
+            Ok(store) => return Ok(store),
+            Err(e) if path.is_file() && cannot_write(&e) => e,
+            Err(e) => return Err(e),
+        };
+        let Ok(mut store) = Store::open_read_only(path) else { return Err(error) };
+        let ready = migrate::is_current(&mut store.conn).map_err(|e| damaged(path, e))?
+            && get_meta(&store.conn, migrate::SEED_PENDING)?.is_none();
+        if !ready {
+            return Err(error.context(format!(
+                "{} is read-only, and this qabot must upgrade it before reading it: open it once where \
+                 it can be written",
+                path.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    fn with_connection(conn: Connection, path: &Path) -> Store {
+        Store {
+            conn,
+            path: path.to_path_buf(),
+            cache: None,
+            created: false,
+            pending_log: Default::default(),
+            log_skipped: Default::default(),
+        }
+    }
+
+    /// Whether this connection cannot write: the file, folder or mount is read-only, or the
+    /// store was opened with [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        let query_only = || self.conn.pragma_query_value(None, "query_only", |r| r.get::<_, bool>(0));
+        self.conn.is_readonly(rusqlite::DatabaseName::Main).unwrap_or(true) || query_only().unwrap_or(true)
     }
 
     fn configure(&mut self) -> Result<()> {
@@ -240,6 +277,18 @@ fn damaged(path: &Path, e: anyhow::Error) -> anyhow::Error {
         Some(NotADatabase) => anyhow::anyhow!("{} is not an SQLite database: give another --db", path.display()),
         _ => e,
     }
+}
+
+/// Whether `e` (from [`Store::open`]) says the database or its folder cannot be written, rather
+/// than that it is damaged, foreign or locked.
+fn cannot_write(e: &anyhow::Error) -> bool {
+    use rusqlite::ErrorCode::{CannotOpen, PermissionDenied, ReadOnly};
+    e.chain().any(|cause| {
+        let sqlite = cause.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code);
+        let io = cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
+        matches!(sqlite, Some(CannotOpen | PermissionDenied | ReadOnly))
+            || matches!(io, Some(std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem))
+    })
 }
 
 /// A file path as the path part of an SQLite URI (`%`, `?` and `#` escaped).
