@@ -10,22 +10,28 @@
 //! - load: `qabot --db new.db load corpus.jsonl` into a new database: wall time, CPU time (user +
 //!   system) and peak RSS of the process (`wait4`);
 //! - replace: the same command with every interview changed (one answer each gets a sentence
-//!   more), over the database just loaded;
+//!   more), over the database just loaded (for sizes up to `QABOT_SCALE_REPLACE_MAX`, default
+//!   1000000);
 //! - small files: the first 200 interviews as 200 `.json` files, and the same interviews as one
 //!   JSONL file, each into a new database;
 //! - size: the database file after `PRAGMA wal_checkpoint(TRUNCATE)`;
 //! - ask: `qabot::answer::ask` in this process over `QABOT_SCALE_QUERIES` (default 300) synthetic
-//!   queries, after one warm-up query: p50 and p99;
-//! - sqlite-utils (when on `PATH`): `sqlite-utils insert db.db interviews corpus.jsonl --nl`, then
-//!   `sqlite-utils enable-fts db.db interviews title pairs --tokenize trigram`, times summed.
+//!   queries, after one warm-up query: p50 and p99 of wall time and of the thread's CPU time;
+//! - sqlite-utils (when on `PATH`, for sizes up to `QABOT_SCALE_SQLITE_UTILS_MAX`, default 100000:
+//!   it needs about six minutes of wall time per 100k pairs on a busy machine): `sqlite-utils
+//!   insert db.db interviews corpus.jsonl --nl`, then `sqlite-utils enable-fts db.db interviews
+//!   title pairs --tokenize trigram`, times summed.
 //!
-//! `QABOT_SCALE_DIR` keeps the files there instead of a temporary folder.
+//! `QABOT_SCALE_DIR` keeps the files there instead of a temporary folder. Each row also gives the
+//! one-minute load average before and after it: the machine may be shared, and wall times then
+//! say less than CPU times.
 
 #[path = "support/files.rs"]
 mod files;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,7 +47,15 @@ use rusqlite::Connection;
 const SEED: u64 = 1;
 const SMALL_FILES: usize = 200;
 
+/// The argument with which this benchmark runs a command for another instance of itself (see
+/// [`measure`]).
+const MEASURE: &str = "--measure-child";
+
 fn main() -> Result<()> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == MEASURE) {
+        return measure_child(&args[2..]);
+    }
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
     }
@@ -50,6 +64,9 @@ fn main() -> Result<()> {
         .map(|s| s.trim().replace('_', "").parse().with_context(|| format!("QABOT_SCALE_SIZES: bad size `{s}`")))
         .collect::<Result<_>>()?;
     let n_queries: usize = env("QABOT_SCALE_QUERIES", "300").parse().context("QABOT_SCALE_QUERIES")?;
+    let replace_max: usize = env("QABOT_SCALE_REPLACE_MAX", "1000000").parse().context("QABOT_SCALE_REPLACE_MAX")?;
+    let su_max: usize =
+        env("QABOT_SCALE_SQLITE_UTILS_MAX", "100000").parse().context("QABOT_SCALE_SQLITE_UTILS_MAX")?;
     let temp;
     let dir = match std::env::var_os("QABOT_SCALE_DIR") {
         Some(d) => PathBuf::from(d),
@@ -64,11 +81,20 @@ fn main() -> Result<()> {
     print!("{}", header(sqlite_utils));
     for &size in &sizes {
         eprintln!("== {size} pairs");
-        let row = run_size(&dir.join(size.to_string()), size, n_queries, sqlite_utils)?;
-        print!("{}", table_row(&row, sqlite_utils));
+        let before = load_average();
+        let plan = Plan { n_queries, replace: size <= replace_max, sqlite_utils: sqlite_utils && size <= su_max };
+        let row = run_size(&dir.join(size.to_string()), size, &plan)?;
+        let after = load_average();
+        print!("{}", table_row(&row, sqlite_utils, (before, after)));
         std::io::stdout().flush()?;
     }
     Ok(())
+}
+
+/// The one-minute load average (`/proc/loadavg`; 0 where there is none).
+fn load_average() -> f64 {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().and_then(|s| s.parse().ok()).unwrap_or(0.0)
 }
 
 fn env(name: &str, default: &str) -> String {
@@ -93,17 +119,27 @@ struct Row {
     pairs: usize,
     jsonl_mb: u64,
     load: Cost,
-    replace: Cost,
+    replace: Option<Cost>,
     small_files: Cost,
     small_one_file: Cost,
     small_pairs: usize,
     db_mb: f64,
-    ask_p50: Duration,
-    ask_p99: Duration,
+    /// p50 and p99, wall time.
+    ask: (Duration, Duration),
+    /// p50 and p99, CPU time.
+    ask_cpu: (Duration, Duration),
     sqlite_utils: Option<(Cost, f64)>,
 }
 
-fn run_size(dir: &Path, size: usize, n_queries: usize, sqlite_utils: bool) -> Result<Row> {
+/// What to measure at one size.
+struct Plan {
+    n_queries: usize,
+    replace: bool,
+    sqlite_utils: bool,
+}
+
+fn run_size(dir: &Path, size: usize, plan: &Plan) -> Result<Row> {
+    let (n_queries, sqlite_utils) = (plan.n_queries, plan.sqlite_utils);
     std::fs::create_dir_all(dir)?;
     let corpus_path = dir.join("corpus.jsonl");
     let changed_path = dir.join("changed.jsonl");
@@ -122,10 +158,12 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, sqlite_utils: bool) -> Re
         }
         write_jsonl(&small_jsonl, small.iter().map(|g| &g.interview))?;
         let small_pairs = small.iter().map(|g| g.interview.pairs.len()).sum();
-        for g in &mut corpus {
-            g.interview.pairs[0].turns[0].text.push_str("这一点后来又补充说明了一次。");
+        if plan.replace {
+            for g in &mut corpus {
+                g.interview.pairs[0].turns[0].text.push_str("这一点后来又补充说明了一次。");
+            }
+            write_jsonl(&changed_path, corpus.iter().map(|g| &g.interview))?;
         }
-        write_jsonl(&changed_path, corpus.iter().map(|g| &g.interview))?;
         (queries, small_pairs)
     };
     let jsonl_mb = std::fs::metadata(&corpus_path)?.len() >> 20;
@@ -135,23 +173,24 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, sqlite_utils: bool) -> Re
     files::remove_db(&db)?;
     let load = qabot(&db, &corpus_path)?;
     eprintln!("   load: {load:?}");
-    let replace = qabot(&db, &changed_path)?;
+    let replace = if plan.replace { Some(qabot(&db, &changed_path)?) } else { None };
     eprintln!("   replace: {replace:?}");
     let db_mb = checkpointed_size(&db)? as f64 / 1048576.0;
 
     let mut store = Store::open(&db, Seed::Empty)?;
     std::hint::black_box(answer::ask(&mut store, &queries[0].text, DEFAULT_THRESHOLD)?);
     let mut times = Vec::with_capacity(queries.len());
+    let mut cpu_times = Vec::with_capacity(queries.len());
     for q in &queries {
-        let start = Instant::now();
+        let (start, cpu_start) = (Instant::now(), thread_cpu());
         std::hint::black_box(answer::ask(&mut store, &q.text, DEFAULT_THRESHOLD)?);
         times.push(start.elapsed());
+        cpu_times.push(thread_cpu().saturating_sub(cpu_start));
     }
     drop(store);
-    times.sort_unstable();
-    let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
-    let (ask_p50, ask_p99) = (at(0.50), at(0.99));
-    eprintln!("   ask: p50 {ask_p50:.2?} p99 {ask_p99:.2?}");
+    let ask = percentiles(times);
+    let ask_cpu = percentiles(cpu_times);
+    eprintln!("   ask: p50 / p99 {ask:.2?}, CPU {ask_cpu:.2?}");
 
     let small_db = dir.join("small-files.db");
     files::remove_db(&small_db)?;
@@ -189,8 +228,8 @@ fn run_size(dir: &Path, size: usize, n_queries: usize, sqlite_utils: bool) -> Re
         small_one_file,
         small_pairs,
         db_mb,
-        ask_p50,
-        ask_p99,
+        ask,
+        ask_cpu,
         sqlite_utils,
     })
 }
@@ -213,15 +252,39 @@ fn qabot(db: &Path, path: &Path) -> Result<Cost> {
 }
 
 /// Run a command to its end with output discarded: its wall time, CPU time and peak RSS.
+///
+/// The command is started by a fresh instance of this program, not by this process: Linux
+/// carries a process's peak RSS over `fork` and `exec` into the child's, so a child of this
+/// process (which holds the generated corpus) reports at least this process's size.
 fn measure(cmd: &mut Command) -> Result<Cost> {
+    let mut outer = Command::new(std::env::current_exe()?);
+    outer.arg(MEASURE).arg(cmd.get_program()).args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => outer.env(key, value),
+            None => outer.env_remove(key),
+        };
+    }
     let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("cannot start")?;
-    let (status, cpu, peak_kib) = wait(child)?;
+    let out = outer.stderr(Stdio::inherit()).output().context("cannot start")?;
     let wall = start.elapsed();
-    if !status {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [ok, cpu_us, peak_kib] = fields.as_slice() else { bail!("{cmd:?}: no measurement ({text})") };
+    if !out.status.success() || *ok != "ok" {
         bail!("{cmd:?} failed");
     }
-    Ok(Cost { wall, cpu, peak_kib })
+    Ok(Cost { wall, cpu: Duration::from_micros(cpu_us.parse()?), peak_kib: peak_kib.parse()? })
+}
+
+/// The other side of [`measure`]: run the command and print `ok` (or `failed`), its CPU time in
+/// microseconds and its peak RSS in KiB.
+fn measure_child(command: &[OsString]) -> Result<()> {
+    let (program, args) = command.split_first().context("nothing to measure")?;
+    let child = Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let (ok, cpu, peak_kib) = wait(child)?;
+    println!("{} {} {peak_kib}", if ok { "ok" } else { "failed" }, cpu.as_micros());
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -253,6 +316,28 @@ fn wait(mut child: std::process::Child) -> Result<(bool, Duration, u64)> {
     Ok((status.success(), Duration::ZERO, 0))
 }
 
+/// The 50th and 99th percentiles.
+fn percentiles(mut times: Vec<Duration>) -> (Duration, Duration) {
+    times.sort_unstable();
+    let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+    (at(0.50), at(0.99))
+}
+
+/// CPU time of the calling thread: on a busy machine, what a query costs rather than how long it
+/// waited for a core.
+#[cfg(unix)]
+fn thread_cpu() -> Duration {
+    // SAFETY: a zeroed timespec is a valid value; clock_gettime fills it.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu() -> Duration {
+    Duration::ZERO
+}
+
 fn checkpointed_size(path: &Path) -> Result<u64> {
     let conn = Connection::open(path)?;
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -275,33 +360,39 @@ fn header(sqlite_utils: bool) -> String {
     let _ = writeln!(
         out,
         "| pairs | JSONL | load (wall / CPU) | load peak RSS | replace all (wall / CPU) | replace peak RSS | \
-         {SMALL_FILES} files vs one JSONL | database | ask p50 / p99 |{su}"
+         {SMALL_FILES} files vs one JSONL (wall / CPU) | database | ask p50 / p99 | load average |{su}"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|{}", if sqlite_utils { "---|" } else { "" });
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|{}", if sqlite_utils { "---|" } else { "" });
     out
 }
 
-fn table_row(r: &Row, sqlite_utils: bool) -> String {
+fn table_row(r: &Row, sqlite_utils: bool, load: (f64, f64)) -> String {
     let su = match r.sqlite_utils {
         Some((c, size)) => format!(" {} / {}, {}, {size:.0} MB |", secs(c.wall), secs(c.cpu), mb(c.peak_kib)),
         None if sqlite_utils => " — |".to_owned(),
         None => String::new(),
     };
     format!(
-        "| {} | {} MB | {} / {} | {} | {} / {} | {} | {} vs {} ({} pairs) | {:.0} MB | {:.1} / {:.1} ms |{su}\n",
+        "| {} | {} MB | {} / {} | {} | {} | {} | {} / {} vs {} / {} ({} pairs) | {:.0} MB | {:.1} / {:.1} ms (CPU {:.1} / \
+         {:.1} ms) | {:.1} → {:.1} |{su}\n",
         r.pairs,
         r.jsonl_mb,
         secs(r.load.wall),
         secs(r.load.cpu),
         mb(r.load.peak_kib),
-        secs(r.replace.wall),
-        secs(r.replace.cpu),
-        mb(r.replace.peak_kib),
+        r.replace.map_or("—".to_owned(), |c| format!("{} / {}", secs(c.wall), secs(c.cpu))),
+        r.replace.map_or("—".to_owned(), |c| mb(c.peak_kib)),
         secs(r.small_files.wall),
+        secs(r.small_files.cpu),
         secs(r.small_one_file.wall),
+        secs(r.small_one_file.cpu),
         r.small_pairs,
         r.db_mb,
-        r.ask_p50.as_secs_f64() * 1000.0,
-        r.ask_p99.as_secs_f64() * 1000.0,
+        r.ask.0.as_secs_f64() * 1000.0,
+        r.ask.1.as_secs_f64() * 1000.0,
+        r.ask_cpu.0.as_secs_f64() * 1000.0,
+        r.ask_cpu.1.as_secs_f64() * 1000.0,
+        load.0,
+        load.1,
     )
 }

@@ -70,10 +70,17 @@ pub fn pack_han(term: &str) -> Option<TermKey> {
 
 /// The term a key stands for, given the interned terms by id.
 pub fn key_term(key: TermKey, words: &[Box<str>]) -> String {
-    if let Some(id) = word_id(key) {
-        return words[id as usize].to_string();
-    }
-    [key >> 21, key & 0x1F_FFFF].iter().filter(|&&c| c != 0).filter_map(|&c| char::from_u32(c as u32)).collect()
+    key_chars(key, words).collect()
+}
+
+/// The characters of the term a key stands for, without building it: keys compare in the order
+/// of their terms by comparing these (character order is UTF-8 byte order).
+pub fn key_chars(key: TermKey, words: &[Box<str>]) -> impl Iterator<Item = char> + '_ {
+    let (word, han) = match word_id(key) {
+        Some(id) => (&*words[id as usize], [0, 0]),
+        None => ("", [key >> 21, key & 0x1F_FFFF]),
+    };
+    word.chars().chain(han.into_iter().filter(|&c| c != 0).filter_map(|c| char::from_u32(c as u32)))
 }
 
 /// Turns non-Chinese terms into dense ids (see [`TermKey`]).
@@ -296,6 +303,20 @@ mod tests {
             assert_eq!(key_term(key, &local.terms), term);
             assert_eq!(key & WORD_BIT != 0, !term.starts_with(is_han));
         }
+    }
+
+    /// Keys sort by their characters exactly as their terms sort as strings (segments are
+    /// written in term order without spelling every term out).
+    #[test]
+    fn keys_compare_in_term_order() {
+        let mut local = LocalTerms::default();
+        let terms = ["算力", "算", "钱", "gpt6", "@12", "1.4", "a", "ab", "b", "\u{4e00}", "\u{4e00}\u{4e01}", "z算"];
+        let mut keys: Vec<TermKey> = terms.iter().map(|t| local.key(t)).collect();
+        keys.sort_unstable_by(|a, b| key_chars(*a, &local.terms).cmp(key_chars(*b, &local.terms)));
+        let by_key: Vec<String> = keys.iter().map(|&k| key_term(k, &local.terms)).collect();
+        let mut by_string: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
+        by_string.sort_unstable();
+        assert_eq!(by_key, by_string);
     }
 
     #[test]

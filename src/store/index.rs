@@ -13,8 +13,8 @@ use crate::search::normalize;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::search::postings::{
-    decode, decode_all, encode, key_term, pair_terms, push_entry, speaker_term, word_id, Interner, LocalTerms,
-    PairText, TermCounts, TermKey, INDEX_VERSION,
+    decode, decode_all, encode, key_chars, key_term, pair_terms, push_entry, speaker_term, word_id, Interner,
+    LocalTerms, PairText, TermCounts, TermKey, INDEX_VERSION,
 };
 use crate::search::tokenize::terms;
 
@@ -300,15 +300,14 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     }
     conn.execute("INSERT INTO segments(entries) VALUES (?1)", [builder.entries as i64])?;
     let segment = conn.last_insert_rowid();
-    // In term order, so the inserts into both B-trees mostly append.
+    // In term order, so the inserts into both B-trees mostly append. Sorted by key, each term
+    // spelt out only when written: a segment has hundreds of thousands of terms, and a string
+    // each (with the table still allocated while they are collected) nearly doubled the memory
+    // the builder holds.
     let words = builder.words.terms;
-    let mut lists: Vec<(String, List)> = builder
-        .lists
-        .into_iter()
-        .filter(|(_, list)| list.count > 0)
-        .map(|(key, list)| (key_term(key, &words), list))
-        .collect();
-    lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut lists: Vec<(TermKey, List)> = Vec::with_capacity(builder.lists.len());
+    lists.extend(builder.lists.into_iter().filter(|(_, list)| list.count > 0));
+    lists.sort_unstable_by(|a, b| key_chars(a.0, &words).cmp(key_chars(b.0, &words)));
     // A first load into an empty index need not look terms up one by one.
     let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))?;
     let mut next_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM terms", [], |r| r.get(0))?;
@@ -316,7 +315,8 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     let mut insert_term = conn.prepare_cached("INSERT INTO terms(id, term, df) VALUES (?1, ?2, ?3)")?;
     let mut bump = conn.prepare_cached("UPDATE terms SET df = df + ?2 WHERE id = ?1")?;
     let mut insert = conn.prepare_cached("INSERT INTO postings(term_id, segment, data) VALUES (?1, ?2, ?3)")?;
-    for (term, list) in &lists {
+    for (key, list) in lists {
+        let term = key_term(key, &words);
         let known: Option<i64> = if empty { None } else { find.query_row([term.as_str()], |r| r.get(0)).optional()? };
         let term_id = match known {
             Some(id) => {
