@@ -6,7 +6,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::BertModel;
 use qabot::embed::tiny::{self, Layout};
-use qabot::embed::Embedder;
+use qabot::embed::{weights, Embedder};
 
 fn model(layout: Layout) -> (tempfile::TempDir, Embedder) {
     let dir = tempfile::tempdir().unwrap();
@@ -145,4 +145,103 @@ fn real_model_matches_across_languages() {
     let p = embedder.embed_passages(&["新大桥的造价是多少？", "我喜欢在冬天弹钢琴。"]).unwrap();
     let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
     assert!(dot(&q[0], &p[0]) > dot(&q[0], &p[1]));
+}
+
+/// The old loading path (candle's memory-mapped VarBuilder) and the tensor-by-tensor one give
+/// bit-identical hidden states, hence identical vectors.
+#[test]
+fn weights_read_tensor_by_tensor_equal_the_memory_mapped_ones() {
+    for layout in [Layout::F16, Layout::F32Prefixed] {
+        let dir = tempfile::tempdir().unwrap();
+        tiny::write(dir.path(), 2, layout).unwrap();
+        let file = dir.path().join("model.safetensors");
+        let config = tiny::config(2);
+        let old = unsafe { VarBuilder::from_mmaped_safetensors(&[&file], DType::F32, &Device::Cpu) }.unwrap();
+        let old = BertModel::load(old, &config).unwrap();
+        let tensors = weights::load_f32(&file, &Device::Cpu).unwrap();
+        let new = BertModel::load(VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu), &config).unwrap();
+        let ids = Tensor::new(&[[0u32, 6, 8, 21, 3, 2], [0, 13, 14, 9, 2, 1]], &Device::Cpu).unwrap();
+        let run = |m: &BertModel| -> Vec<Vec<Vec<f32>>> {
+            m.forward(&ids, &ids.zeros_like().unwrap(), None).unwrap().to_vec3().unwrap()
+        };
+        assert_eq!(run(&old), run(&new), "{layout:?}");
+    }
+}
+
+/// F32, F16 and BF16 tensors all come back as f32 with exactly the values candle converts to.
+#[test]
+fn weights_in_every_supported_dtype_convert_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    let base = Tensor::randn(0f32, 1.0, (3, 5), &Device::Cpu).unwrap();
+    let mut tensors = std::collections::HashMap::new();
+    for (name, dtype) in [("a", DType::F32), ("b", DType::F16), ("c", DType::BF16)] {
+        tensors.insert(name.to_owned(), base.to_dtype(dtype).unwrap());
+    }
+    candle_core::safetensors::save(&tensors, &file).unwrap();
+    let got = weights::load_f32(&file, &Device::Cpu).unwrap();
+    assert_eq!(got.len(), 3);
+    for (name, expected) in &tensors {
+        assert_eq!(got[name].dtype(), DType::F32);
+        let want: Vec<Vec<f32>> = expected.to_dtype(DType::F32).unwrap().to_vec2().unwrap();
+        assert_eq!(got[name].to_vec2::<f32>().unwrap(), want, "{name}");
+    }
+}
+
+/// A safetensors file from a header (JSON) and data bytes, as the format lays it out.
+fn write_raw(path: &Path, header: &str, data: &[u8]) {
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn load_err(path: &Path) -> String {
+    format!("{:#}", weights::load_f32(path, &Device::Cpu).err().unwrap())
+}
+
+#[test]
+fn a_truncated_weights_file_is_explained_with_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny::write(dir.path(), 1, Layout::F16).unwrap();
+    let file = dir.path().join("model.safetensors");
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() - 10]).unwrap();
+    let err = format!("{:#}", Embedder::load(dir.path()).err().unwrap());
+    assert!(err.contains("model.safetensors") && err.contains("truncated") && err.contains("tensor `"), "{err}");
+    std::fs::write(&file, &bytes[..5]).unwrap();
+    let err = format!("{:#}", Embedder::load(dir.path()).err().unwrap());
+    assert!(err.contains("model.safetensors") && err.contains("8-byte header length"), "{err}");
+}
+
+#[test]
+fn a_corrupt_weights_header_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    let mut huge = u64::MAX.to_le_bytes().to_vec();
+    huge.extend_from_slice(b"{}");
+    std::fs::write(&file, huge).unwrap();
+    let err = load_err(&file);
+    assert!(err.contains("model.safetensors") && err.contains("does not fit"), "{err}");
+    write_raw(&file, "{\"w\": [1, 2", &[]);
+    assert!(load_err(&file).contains("not a JSON object"), "{}", load_err(&file));
+    write_raw(&file, r#"{"w": {"dtype": "F32", "shape": [2]}}"#, &[0; 8]);
+    let err = load_err(&file);
+    assert!(err.contains("tensor `w`") && err.contains("malformed header entry"), "{err}");
+    write_raw(&file, r#"{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, &[0; 8]);
+    let err = load_err(&file);
+    assert!(err.contains("tensor `w`") && err.contains("do not hold shape [3]"), "{err}");
+}
+
+#[test]
+fn an_unsupported_weight_dtype_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.safetensors");
+    let header = r#"{"__metadata__": {"format": "pt"}, "ids": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#;
+    write_raw(&file, header, &[0; 8]);
+    let err = load_err(&file);
+    assert!(
+        err.contains("model.safetensors") && err.contains("tensor `ids`") && err.contains("unsupported dtype I64"),
+        "{err}"
+    );
 }

@@ -1,5 +1,5 @@
 //! Sentence embeddings, computed in-process: a BERT model in the Hugging Face folder layout
-//! (`config.json`, `tokenizer.json`, `model.safetensors`, fp32 or fp16) run with candle.
+//! (`config.json`, `tokenizer.json`, `model.safetensors`, fp32, fp16 or bf16) run with candle.
 //!
 //! The default model is `intfloat/multilingual-e5-small`: texts are prefixed with `query: ` or
 //! `passage: `, the last hidden state is mean-pooled over the non-padding tokens (special tokens
@@ -11,6 +11,7 @@
 
 mod identity;
 pub mod tiny;
+pub mod weights;
 
 use std::path::{Path, PathBuf};
 
@@ -59,10 +60,9 @@ impl Embedder {
         let max_tokens = config.max_position_embeddings.min(MAX_TOKENS);
         let (tokenizer, pad_id) = load_tokenizer(&files.tokenizer, &config, max_tokens)?;
         let device = Device::Cpu;
-        // SAFETY: the weights file is memory-mapped; it must not be changed while qabot runs,
-        // as with any program reading a model file. fp16 weights are converted to f32 here.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &device) }
-            .with_context(|| format!("cannot read the weights in {}", files.weights.display()))?;
+        // Read tensor by tensor into f32 (fp16/bf16 converted): see `weights` for why not mmap.
+        let tensors = weights::load_f32(&files.weights, &device)?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let model = BertModel::load(vb, &config).with_context(|| {
             format!("{}: not the weights of a BERT model matching config.json", files.weights.display())
         })?;
