@@ -77,11 +77,15 @@ pub fn ask_hybrid(
     }
     let matched_text: String = question.chars().take(MAX_QUESTION_CHARS).collect();
     store.refresh()?;
-    let ranking = match semantic {
-        Some(semantic) => semantic.rank(store, &matched_text)?,
-        None => search::rank(store, &matched_text)?,
-    };
-    reply(store, question, threshold, ranking)
+    // Ranking and reading the chosen pairs see one state of the database, whatever a concurrent
+    // load commits in between.
+    store.in_snapshot(|store| {
+        let ranking = match semantic {
+            Some(semantic) => semantic.rank(store, &matched_text)?,
+            None => search::rank(store, &matched_text)?,
+        };
+        reply(store, question, threshold, ranking)
+    })
 }
 
 /// Build the reply to `question` from its ranking.

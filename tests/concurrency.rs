@@ -70,3 +70,26 @@ fn a_locked_database_error_says_which_operation_waited() {
     let e = format!("{:#}", store.remove("openai-microsoft-interview").unwrap_err());
     assert!(e.starts_with("cannot remove `openai-microsoft-interview`") && e.contains("locked"), "{e}");
 }
+
+#[test]
+fn a_question_is_ranked_and_read_from_one_state_of_the_database() {
+    let db = TempDb::new();
+    let mut store = db.store();
+    let other = Connection::open(&db.path).unwrap();
+    let meta =
+        |store: &Store| -> i64 { store.connection().query_row("SELECT count(*) FROM meta", [], |r| r.get(0)).unwrap() };
+    let before = meta(&store);
+    // What a load committing between ranking and reading the chosen pair would do: without one
+    // read transaction around both, the reply could read pairs of the new data for a ranking made
+    // on the old (a replaced pair has a new id), and answer with nothing.
+    let inside = store
+        .in_snapshot(|store| {
+            let first = meta(store);
+            other.execute("INSERT INTO meta(key, value) VALUES ('committed', 'meanwhile')", []).unwrap();
+            Ok((first, meta(store)))
+        })
+        .unwrap();
+    assert_eq!(inside, (before, before), "one snapshot inside");
+    assert_eq!(meta(&store), before + 1, "the new state after it");
+    assert!(qabot::answer::ask(&mut store, "微软为什么投资 OpenAI?", 0.5).unwrap().answered);
+}

@@ -251,6 +251,24 @@ impl Store {
         &self.path
     }
 
+    /// Run `f` on one snapshot of the database: every read inside it sees the same committed state,
+    /// even when a load commits meanwhile (in WAL mode a reader never waits for the writer).
+    /// Without it a question could be ranked on the old data and its pair read from the new, where
+    /// a replace has given the pair another id. Writes belong outside (the query log is written
+    /// after the reply).
+    pub fn in_snapshot<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN DEFERRED").context("cannot start a read transaction")?;
+        let result = f(self);
+        // A read transaction has nothing to keep: COMMIT only ends it.
+        let end = self.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        let value = result?;
+        end.context("cannot end a read transaction")?;
+        Ok(value)
+    }
+
     /// The underlying connection, for ad-hoc read queries (`qabot sql`) and tests.
     pub fn connection(&self) -> &Connection {
         &self.conn
