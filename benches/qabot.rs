@@ -24,6 +24,8 @@
 
 #[path = "support/files.rs"]
 mod files;
+#[path = "support/memory.rs"]
+mod memory;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -40,6 +42,7 @@ use qabot::store::{Origin, Seed, Store, BUNDLED_INTERVIEWS, SCHEMA};
 use qabot::transcript::{self, json, Format, Interview};
 use rusqlite::{params, Connection};
 
+use memory::status_kb;
 use synthetic::Query;
 
 const SEED: u64 = 1;
@@ -456,14 +459,6 @@ fn serve(args: &[String]) -> Result<()> {
     }
     println!("open_kb={open_kb} rss_kb={} hwm_kb={}", status_kb("VmRSS")?, status_kb("VmHWM")?);
     Ok(())
-}
-
-fn status_kb(field: &str) -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").context("no /proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
-        .with_context(|| format!("no {field} in /proc/self/status"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@
 
 #[path = "../benches/support/files.rs"]
 mod files;
+#[path = "../benches/support/memory.rs"]
+mod memory;
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
 
@@ -40,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use memory::status_kb;
 use qabot::answer::{self, Semantic};
 use qabot::embed::Embedder;
 use qabot::search::DEFAULT_THRESHOLD;
@@ -396,12 +399,4 @@ fn cpu_time() -> Duration {
 #[cfg(not(unix))]
 fn cpu_time() -> Duration {
     Duration::ZERO
-}
-
-fn status_kb(field: &str) -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").context("no /proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
-        .with_context(|| format!("no {field} in /proc/self/status"))
 }
