@@ -52,6 +52,7 @@ impl Embedder {
     /// unreadable file and what to do about it.
     pub fn load(dir: &Path) -> Result<Embedder> {
         let files = ModelFiles::find(dir)?;
+        fix_thread_count();
         let config_text = std::fs::read_to_string(&files.config)
             .with_context(|| format!("cannot read {}", files.config.display()))?;
         let config: Config = serde_json::from_str(&config_text)
@@ -141,6 +142,23 @@ impl Embedder {
     }
 }
 
+/// Make candle's thread count a constant. Without `RAYON_NUM_THREADS` set, candle works out how
+/// many threads a matrix product may use, at every product, by reading `/proc/cpuinfo` (the
+/// physical core count is not cached): about a hundred reads a question, 10–20% of the CPU time of
+/// embedding one (measured with `examples/dense_bench.rs`, serving at 100k pairs). Setting the
+/// variable to the count candle would work out (once, when the first model is loaded) keeps its
+/// choice and skips the reads (rayon's global pool, when built after this, gets that count too).
+/// A value the user set is left alone.
+fn fix_thread_count() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            let threads = candle_core::utils::get_num_threads();
+            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        }
+    });
+}
+
 /// Mean of `hidden` (batch, tokens, dim) over the tokens where `mask` (batch, tokens) is 1, then
 /// each row scaled to unit length.
 pub fn mean_pool_normalize(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
@@ -203,5 +221,15 @@ impl ModelFiles {
             tokenizer: file("tokenizer.json")?,
             weights: file("model.safetensors")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_thread_count_is_fixed_once_a_model_may_run() {
+        super::fix_thread_count();
+        let threads = std::env::var("RAYON_NUM_THREADS").expect("set");
+        assert!(threads.parse::<usize>().is_ok_and(|n| n > 0), "{threads}");
     }
 }
