@@ -10,24 +10,31 @@
 //! What it does:
 //! - Builds a database of `--pairs` synthetic pairs (`benches/support/synthetic.rs`, seed 1,
 //!   loaded with `Store::load` as `qabot load` does).
-//! - Embeds the passages of the first `--real` pairs with the model (timed: pairs/s), then gives
-//!   every other pair a vector written directly: one of the real vectors plus noise, normalised
-//!   (cosine about 0.9 to the one it came from). Embedding 100k passages on two cores takes
-//!   hours; vectors made this way keep the narrow band of similarities real embeddings have,
-//!   which is what 8-bit quantisation has to get right. Database size is measured before and
-//!   after the vectors (bytes per pair).
+//! - Embeds the passages and the stored questions (as questions) of the first `--real` pairs with
+//!   the model (timed: texts/s, wall and CPU), then gives every other pair vectors written
+//!   directly: one of the real vectors plus noise, normalised (cosine about 0.9 to the one it
+//!   came from), in `pair_vectors` and `question_vectors` as `qabot embed` fills them. Embedding
+//!   100k passages on two cores takes hours; vectors made this way keep the narrow band of
+//!   similarities real embeddings have, which is what 8-bit quantisation has to get right.
+//!   Database size is measured before and after the vectors (bytes per pair, checkpointed).
 //! - Quality of the in-memory 8-bit vectors: for each query, the top-10 by f32 vectors (read back
 //!   from the database) against `VectorSet::top_k` (overlap, same first, largest score change).
 //! - Serving: a fresh child process (this program, `--serve`) loads the model as `qabot serve`
 //!   does, opens the database, and answers every query with `answer::ask_hybrid` (the first one
 //!   also reads all vectors into memory); it reports model load time, first answer, p50/p99/max
-//!   of the others, and resident memory (VmRSS, peak VmHWM).
+//!   of the others (wall, and CPU time of every thread), and resident memory (VmRSS, peak
+//!   VmHWM). Then it asks every question again step by step through the same public functions,
+//!   timing each stage (checks, question embedding, the dense scan, passage and question vector
+//!   scores, index lookups, pair texts, the rest of ranking, reading the reply): where an ask's
+//!   time goes, without instrumenting the product.
 //! - The command line: when a `qabot` binary is found (`--qabot`, default the one beside this
 //!   example in `target/release`), `qabot ask` is run once per question for a few questions, as a
 //!   user runs it: wall time and peak memory of each process.
 //!
 //! Options: `--pairs N` (100000), `--real N` (1000), `--queries N` (300), `--cli N` (5 `qabot ask`
 //! processes), `--dir DIR` (keep the database there; default a temporary folder), `--qabot BIN`.
+//! With `--dir`, the serving figures can be measured again without rebuilding the database:
+//! `dense_bench --serve DIR/dense-100000.db DIR/queries.txt`.
 
 #[path = "../benches/support/files.rs"]
 mod files;
@@ -38,6 +45,7 @@ mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -45,7 +53,8 @@ use clap::Parser;
 use memory::status_kb;
 use qabot::answer::{self, Semantic};
 use qabot::embed::Embedder;
-use qabot::search::DEFAULT_THRESHOLD;
+use qabot::search::postings::PairText;
+use qabot::search::{self, Corpus, Vocabulary, DEFAULT_THRESHOLD};
 use qabot::store::{dot, Origin, Seed, Store, VectorSet};
 use synthetic::Rng;
 
@@ -170,37 +179,59 @@ fn conditions() -> String {
     format!("{cpu}, {cores} cores, load average {} at start", load.join(" "))
 }
 
-/// Embed the first `real` pairs with the model; give every other pair a perturbed copy of one
-/// of those vectors. Both kinds are stored as `qabot embed` stores them (f32 BLOBs, the model's
-/// identity).
+/// Embed the passages and the stored questions of the first `real` pairs with the model; give
+/// every other pair perturbed copies of those vectors. Both kinds are stored as `qabot embed`
+/// stores them (f32 BLOBs, the model's identity), passage vectors in `pair_vectors`, question
+/// vectors in `question_vectors`.
 fn write_vectors(store: &mut Store, embedder: &Embedder, real: usize) -> Result<()> {
     let model = embedder.identity().to_string();
     let passages = store.passages_missing(&model, 0, real.max(1))?;
     let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
-    let start = Instant::now();
-    let vectors = embedder.embed_passages(&texts)?;
-    let seconds = start.elapsed().as_secs_f64();
-    println!(
-        "embedded {} synthetic passages in {seconds:.1} s ({:.1} pairs/s, mean {:.0} characters)",
-        texts.len(),
-        texts.len() as f64 / seconds,
-        texts.iter().map(|t| t.chars().count()).sum::<usize>() as f64 / texts.len().max(1) as f64
-    );
+    let vectors = timed_embed("synthetic passages", &texts, |t| embedder.embed_passages(t))?;
     let rows: Vec<_> = passages.into_iter().zip(vectors.iter().cloned()).collect();
     store.put_vectors(&model, &rows)?;
+    copy_vectors(store, "pair_vectors", &model, &vectors)?;
 
-    let dim = embedder.dim();
+    let questions = store.questions_missing(&model, 0, real.max(1))?;
+    let texts: Vec<&str> = questions.iter().map(|p| p.text.as_str()).collect();
+    let vectors = timed_embed("stored questions (as questions)", &texts, |t| embedder.embed_queries(t))?;
+    let rows: Vec<_> = questions.into_iter().zip(vectors.iter().cloned()).collect();
+    store.put_question_vectors(&model, &rows)?;
+    copy_vectors(store, "question_vectors", &model, &vectors)
+}
+
+/// `embed(texts)`, reporting its throughput.
+fn timed_embed(what: &str, texts: &[&str], embed: impl Fn(&[&str]) -> Result<Vec<Vec<f32>>>) -> Result<Vec<Vec<f32>>> {
+    let (start, start_cpu) = (Instant::now(), cpu_time());
+    let vectors = embed(texts)?;
+    let (seconds, cpu) = (start.elapsed().as_secs_f64(), (cpu_time() - start_cpu).as_secs_f64());
+    println!(
+        "embedded {} {what} in {seconds:.1} s ({:.1} a second; CPU {cpu:.1} s, {:.1} per CPU-second; mean {:.0} \
+         characters)",
+        texts.len(),
+        texts.len() as f64 / seconds,
+        texts.len() as f64 / cpu.max(1e-9),
+        texts.iter().map(|t| t.chars().count()).sum::<usize>() as f64 / texts.len().max(1) as f64
+    );
+    Ok(vectors)
+}
+
+/// Give every pair without a row in `table` (`pair_vectors` or `question_vectors`) a perturbed
+/// copy of one of `vectors`, written directly.
+fn copy_vectors(store: &mut Store, table: &str, model: &str, vectors: &[Vec<f32>]) -> Result<()> {
+    let dim = vectors[0].len();
     let sigma = ((1.0 / (COPY_COSINE * COPY_COSINE) - 1.0) / dim as f64).sqrt();
-    let mut rng = Rng::new(SEED ^ 0xD3);
+    // The passage vectors' seed is the one they had before question vectors were written too.
+    let mut rng = Rng::new(SEED ^ if table == "pair_vectors" { 0xD3 } else { 0xD4 });
     let conn = store.connection();
     let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM pairs WHERE id NOT IN (SELECT pair_id FROM pair_vectors) ORDER BY id")?
+        .prepare(&format!("SELECT id FROM pairs WHERE id NOT IN (SELECT pair_id FROM {table}) ORDER BY id"))?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     conn.execute_batch("BEGIN IMMEDIATE")?;
     {
         let mut insert =
-            conn.prepare("INSERT INTO pair_vectors(pair_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)")?;
+            conn.prepare(&format!("INSERT INTO {table}(pair_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)"))?;
         for id in &ids {
             let base = &vectors[rng.below(vectors.len())];
             let mut v: Vec<f32> = base.iter().map(|&x| x + (sigma * normal(&mut rng)) as f32).collect();
@@ -211,7 +242,7 @@ fn write_vectors(store: &mut Store, embedder: &Embedder, real: usize) -> Result<
         }
     }
     conn.execute_batch("COMMIT")?;
-    println!("wrote {} more vectors (perturbed copies, cosine ≈ {COPY_COSINE})", ids.len());
+    println!("wrote {} more vectors to {table} (perturbed copies, cosine ≈ {COPY_COSINE})", ids.len());
     Ok(())
 }
 
@@ -374,7 +405,180 @@ fn serve(model: &Path, db: &Path, queries: &Path) -> Result<()> {
         status_kb("VmRSS")? / 1024,
         status_kb("VmHWM")? / 1024,
     );
+    // After the figures above: the breakdown holds a second copy of the vectors.
+    breakdown(&mut store, semantic.embedder(), &questions)
+}
+
+/// The stages of an ask, timed one by one (see [`breakdown`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// `refresh` and the vectors' change token: what an ask checks before ranking.
+    Checks,
+    /// Tokenizing and embedding the question.
+    Embed,
+    /// The scan over every passage vector for the nearest pairs.
+    Scan,
+    /// Passage similarity of the lexical candidates the scan did not return.
+    PassageScores,
+    /// Question vectors of the candidates, read from the database and scored.
+    QuestionVectors,
+    /// Index lookups: term ids, document frequencies, posting lists (and cached statistics).
+    Lookups,
+    /// The candidates' text, read from the database.
+    PairTexts,
+    /// Everything else in ranking: reading the question, lexical scores, fusion, calibration.
+    RankCompute,
+    /// Reading what the reply shows: the best pair and the suggestions' questions.
+    ReadReply,
+}
+
+const STAGES: [Stage; 9] = [
+    Stage::Checks,
+    Stage::Embed,
+    Stage::Scan,
+    Stage::PassageScores,
+    Stage::QuestionVectors,
+    Stage::Lookups,
+    Stage::PairTexts,
+    Stage::RankCompute,
+    Stage::ReadReply,
+];
+
+/// Wall and CPU time spent in each stage during one question.
+#[derive(Default, Clone, Copy)]
+struct Spent([(Duration, Duration); STAGES.len()]);
+
+impl Spent {
+    /// Run `f`, adding its wall and CPU time to `stage`.
+    fn time<T>(&mut self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let (start, start_cpu) = (Instant::now(), cpu_time());
+        let value = f();
+        let slot = &mut self.0[stage as usize];
+        slot.0 += start.elapsed();
+        slot.1 += cpu_time().saturating_sub(start_cpu);
+        value
+    }
+
+    fn total(&self) -> (Duration, Duration) {
+        self.0.iter().fold((Duration::ZERO, Duration::ZERO), |a, s| (a.0 + s.0, a.1 + s.1))
+    }
+}
+
+/// The store's index and a model's vectors, as `answer::ask_hybrid` sees them, with every call
+/// timed into its stage.
+struct Timed<'a> {
+    store: &'a mut Store,
+    vectors: &'a VectorSet,
+    model: &'a str,
+    spent: Spent,
+}
+
+impl Corpus for Timed<'_> {
+    fn pair_count(&mut self) -> Result<u64> {
+        self.spent.time(Stage::Lookups, || self.store.pair_count())
+    }
+    fn term(&mut self, term: &str) -> Result<Option<(i64, u64)>> {
+        self.spent.time(Stage::Lookups, || self.store.term(term))
+    }
+    fn posting_lists(&mut self, term_id: i64) -> Result<Vec<Vec<u8>>> {
+        self.spent.time(Stage::Lookups, || self.store.posting_lists(term_id))
+    }
+    fn pair_texts(&mut self, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
+        self.spent.time(Stage::PairTexts, || self.store.pair_texts(ids))
+    }
+    fn vocabulary(&mut self) -> Result<Arc<Vocabulary>> {
+        self.spent.time(Stage::Lookups, || self.store.vocabulary())
+    }
+    fn dense_neighbours(&mut self, query: &[f32], k: usize) -> Result<Vec<(i64, f64)>> {
+        let v = self.vectors;
+        Ok(self.spent.time(Stage::Scan, || v.top_k(query, k)).into_iter().map(|(id, s)| (id, f64::from(s))).collect())
+    }
+    fn dense_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        let v = self.vectors;
+        Ok(self.spent.time(Stage::PassageScores, || {
+            ids.iter().filter_map(|&id| v.similarity(id, query).map(|s| (id, f64::from(s)))).collect()
+        }))
+    }
+    fn question_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        let (store, model) = (&*self.store, self.model);
+        self.spent.time(Stage::QuestionVectors, || store.question_vector_similarities(model, query, ids))
+    }
+}
+
+/// Per-stage times of every question, asked again outside `answer::ask_hybrid` through the same
+/// public steps (the product is not instrumented): the checks, the question's embedding, ranking
+/// with every corpus call timed, and the reads the reply makes. Prints p50, p99 and mean of each.
+fn breakdown(store: &mut Store, embedder: &Embedder, questions: &[&str]) -> Result<()> {
+    let model = embedder.identity().to_string();
+    let vectors = store.all_vectors(&model)?;
+    let mut all = Vec::with_capacity(questions.len());
+    for q in questions {
+        let mut spent = Spent::default();
+        spent.time(Stage::Checks, || -> Result<_> {
+            store.refresh()?;
+            store.vectors_version()
+        })?;
+        let vector = spent.time(Stage::Embed, || embedder.embed_queries(&[q]))?.pop().unwrap_or_default();
+        let (ranking, spent_ranking) = store.in_snapshot(|store| {
+            let mut timed = Timed { store, vectors: &vectors, model: &model, spent };
+            let (start, start_cpu) = (Instant::now(), cpu_time());
+            let ranking = search::rank_with(&mut timed, q, Some(&vector))?;
+            let (wall, cpu) = (start.elapsed(), cpu_time().saturating_sub(start_cpu));
+            let mut spent = timed.spent;
+            // What ranking spent outside the corpus calls.
+            let inside =
+                spent.total().0.saturating_sub(spent.0[Stage::Checks as usize].0 + spent.0[Stage::Embed as usize].0);
+            let inside_cpu =
+                spent.total().1.saturating_sub(spent.0[Stage::Checks as usize].1 + spent.0[Stage::Embed as usize].1);
+            spent.0[Stage::RankCompute as usize] = (wall.saturating_sub(inside), cpu.saturating_sub(inside_cpu));
+            spent.time(Stage::ReadReply, || -> Result<()> {
+                let mut ranked = ranking.ranked.iter();
+                if let Some(best) = ranked.next() {
+                    std::hint::black_box(store.pair(best.pair_id)?);
+                }
+                for s in ranked.take(answer::MAX_SUGGESTIONS) {
+                    std::hint::black_box(store.question(s.pair_id)?);
+                }
+                Ok(())
+            })?;
+            Ok((ranking, spent))
+        })?;
+        anyhow::ensure!(ranking.context.dense, "question not matched by meaning: {q}");
+        all.push(spent_ranking);
+    }
+    print_breakdown(&all);
     Ok(())
+}
+
+/// One line per stage: wall p50 / p99 / mean, CPU p50 / p99 / mean, share of the mean total.
+fn print_breakdown(all: &[Spent]) {
+    let n = all.len().max(1) as u32;
+    let total: Duration = all.iter().map(|s| s.total().0).sum();
+    println!("per-stage breakdown, {} questions (ms; CPU is every thread of the process):", all.len());
+    println!(
+        "  {:<16} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>6}",
+        "stage", "wall p50", "p99", "mean", "CPU p50", "p99", "mean", "share"
+    );
+    let line = |name: &str, walls: Vec<Duration>, cpus: Vec<Duration>| {
+        let (wall_mean, cpu_mean) = (walls.iter().sum::<Duration>() / n, cpus.iter().sum::<Duration>() / n);
+        let share = wall_mean.as_secs_f64() / (total / n).as_secs_f64().max(1e-12);
+        let (w, c) = (percentiles(walls), percentiles(cpus));
+        println!(
+            "  {name:<16} {:>8.2} {:>8.2} {:>8.2} | {:>8.2} {:>8.2} {:>8.2} | {:>5.1}%",
+            w.0,
+            w.1,
+            wall_mean.as_secs_f64() * 1e3,
+            c.0,
+            c.1,
+            cpu_mean.as_secs_f64() * 1e3,
+            share * 100.0
+        );
+    };
+    for stage in STAGES {
+        let i = stage as usize;
+        line(&format!("{stage:?}"), all.iter().map(|s| s.0[i].0).collect(), all.iter().map(|s| s.0[i].1).collect());
+    }
+    line("total", all.iter().map(|s| s.total().0).collect(), all.iter().map(|s| s.total().1).collect());
 }
 
 /// p50, p99 and max of `times`, in milliseconds.
@@ -386,14 +590,14 @@ fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
 }
 
 /// CPU time used by this process so far, every thread included (on a shared machine, a fairer
-/// measure of the work than wall time).
+/// measure of the work than wall time). The process clock, precise to the nanosecond (what
+/// `getrusage` reports is rounded to scheduler ticks on some kernels).
 #[cfg(unix)]
 fn cpu_time() -> Duration {
-    // SAFETY: `rusage` is plain data, filled in by the call.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    // SAFETY: `timespec` is plain data, filled in by the call.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 #[cfg(not(unix))]
