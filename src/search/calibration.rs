@@ -366,15 +366,15 @@ mod tests {
 
     #[test]
     fn a_monotone_fit_never_weighs_a_similarity_against_the_confidence() {
-        // Two copies of one similarity, the second slightly off: a free fit splits them into a
-        // large positive and a negative weight; the monotone fit keeps neither below zero.
+        // The second similarity is the first plus something that goes with wrong answers: a free
+        // fit weighs it against the confidence; the monotone fit keeps no weight below zero.
         let mut rows = Vec::new();
         let mut labels = Vec::new();
         for i in 0..60 {
-            let x = f64::from(i) / 60.0;
-            let wobble = if i % 3 == 0 { 0.08 } else { -0.04 };
-            rows.push(vec![x, x + wobble]);
-            labels.push((x > 0.5) != (i % 7 == 0));
+            let a = f64::from(i) / 60.0;
+            let b = f64::from((i * 37) % 60) / 60.0;
+            rows.push(vec![a, a + b]);
+            labels.push((a - 0.6 * b > 0.2) != (i % 11 == 0));
         }
         let names = ["dense", "dense_question"];
         let free = Logistic::fit(&names, &rows, &labels, 0.0);
