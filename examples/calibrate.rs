@@ -208,6 +208,11 @@ fn from_samples(args: &Args) -> Result<()> {
     } else {
         fitted.lexical = cal.lexical;
     }
+    fitted.fitted = format!(
+        "cargo run --release --example calibrate -- --samples seed=S1 --samples all=S2 --write, samples from \
+         `calibrate --model DIR --dump` or `qabot eval --samples` ({} samples)",
+        samples.len()
+    );
     if args.write {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/calibration.json");
         std::fs::write(&path, serde_json::to_string_pretty(&fitted)? + "\n")?;
@@ -252,6 +257,8 @@ fn open(path: &Path, files: &[PathBuf], semantic: Option<&Semantic>) -> Result<S
         }
     }
     if let Some(semantic) = semantic {
+        // A kept database embedded by another model or recipe is re-embedded, never mixed.
+        store.delete_other_vectors(&semantic.embedder().identity().to_string())?;
         qabot::commands::embed::fill_missing(&mut store, semantic.embedder(), None, false)?;
     }
     Ok(store)
@@ -336,7 +343,14 @@ fn fit(train: &[&Sample], dense: bool) -> Calibration {
     if dense {
         impute_across_scripts(&mut rows, &crossed);
     }
-    let model = Logistic::fit(&Signals::names(dense), &rows, &labels, L2);
+    // With meaning, weights of the sign each signal's direction says (see `fit_monotone`: free
+    // weights on the correlated similarities reversed on the seed interview). The words-only
+    // learnt model is not used by qabot and stays a free fit.
+    let model = if dense {
+        Logistic::fit_monotone(&Signals::names(dense), &rows, &labels, L2)
+    } else {
+        Logistic::fit(&Signals::names(dense), &rows, &labels, L2)
+    };
     if dense {
         cal.dense = model;
     } else {

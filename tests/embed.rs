@@ -110,6 +110,18 @@ fn original_layout_with_bert_prefix_and_fp32_loads() {
 }
 
 #[test]
+fn queries_and_passages_are_script_folded_before_the_model_reads_them() {
+    let (_dir, embedder) = model(Layout::F16);
+    // Full-width letters are unknown to the tiny tokenizer; folded (NFKC), they are words it knows.
+    let wide = "why the ｒｉｖｅｒ";
+    let folded = embedder.embed_raw(&["query: why the river"]).unwrap();
+    assert_close(&embedder.embed_queries(&[wide]).unwrap()[0], &folded[0], 1e-6);
+    assert!(embedder.embed_raw(&[&format!("query: {wide}")]).unwrap()[0] != folded[0]);
+    let passage = embedder.embed_raw(&["passage: why the river"]).unwrap();
+    assert_close(&embedder.embed_passages(&[wide]).unwrap()[0], &passage[0], 1e-6);
+}
+
+#[test]
 fn identity_is_stable_and_changes_with_the_weights() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("tiny-e5");
@@ -119,6 +131,12 @@ fn identity_is_stable_and_changes_with_the_weights() {
     assert_eq!(first.hash.len(), 16);
     assert_eq!(&first, Embedder::load(&folder).unwrap().identity());
     assert_eq!(qabot::embed::ModelIdentity::parse(&first.to_string()), Some(first.clone()));
+    // The recipe of the embedded text is part of the identity; tags from before it had none.
+    assert_eq!(first.recipe, qabot::embed::recipe::RECIPE);
+    assert!(first.to_string().ends_with(&format!("@{}+{}", first.hash, first.recipe)));
+    let old = qabot::embed::ModelIdentity::parse(&format!("tiny-e5@{}", first.hash)).unwrap();
+    assert_eq!((old.hash.as_str(), old.recipe.as_str()), (first.hash.as_str(), ""));
+    assert_ne!(old, first);
     tiny::write(&folder, 1, Layout::F16).unwrap();
     assert_ne!(first.hash, Embedder::load(&folder).unwrap().identity().hash);
 }

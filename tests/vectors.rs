@@ -201,6 +201,27 @@ fn vectors_of_another_model_are_detected_and_never_mixed() {
 }
 
 #[test]
+fn vectors_of_text_built_by_another_recipe_are_stale_and_re_embedded() {
+    let db = TempDb::new();
+    let (folder, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = embedded_store(&db, &embedder);
+    let current = embedder.identity().to_string();
+    // The same model's vectors as tagged before recipes were recorded (raw text, `name@hash`).
+    let identity = embedder.identity();
+    let older = format!("{}@{}", identity.name, identity.hash);
+    for table in ["pair_vectors", "question_vectors"] {
+        store.connection().execute(&format!("UPDATE {table} SET model = ?1"), [&older]).unwrap();
+    }
+    let state = VectorState::of(&store, &current).unwrap();
+    assert_eq!(state, VectorState::OtherModel { others: vec![(older.clone(), vectors(&store))] });
+    assert!(state.note(&current).unwrap().contains("qabot embed"));
+    let mut out = Vec::new();
+    embed::run(&mut store, Some(&folder), None, &mut out).unwrap();
+    assert_eq!(VectorState::of(&store, &current).unwrap(), VectorState::Ready);
+    assert!(store.all_vectors(&older).unwrap().is_empty());
+}
+
+#[test]
 fn embedding_resumes_where_it_stopped() {
     let db = TempDb::new();
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");

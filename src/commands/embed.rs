@@ -103,7 +103,8 @@ impl VectorState {
             }
             VectorState::OtherModel { others } => Some(format!(
                 "the database's vectors were made by {} and this model is {model}; vectors of different \
-                 models cannot be compared, so only lexical matching is used. Run `qabot embed` to \
+                 models (or of text built another way, the part after `+`) cannot be compared, so only \
+                 lexical matching is used. Run `qabot embed` to \
                  re-embed every pair with {model}, or use the model that made them",
                 others.iter().map(|(m, n)| format!("{m} ({n} pairs)")).collect::<Vec<_>>().join(", ")
             )),

@@ -1,4 +1,5 @@
-//! Which model produced a vector: the folder's name and a hash of its content.
+//! Which model produced a vector: the folder's name, a hash of its content, and the recipe of
+//! the text it was given.
 //!
 //! Vectors from two different models (or two versions of one) are not comparable, so the database
 //! records the identity of the model that wrote its vectors and refuses to mix them.
@@ -23,13 +24,17 @@ const SAMPLE: u64 = 64 * 1024;
 /// Sampled offsets in the weights file.
 const SAMPLES: u64 = 17;
 
-/// A model's name (its folder name) and content hash, shown as `name@hash`.
+/// A model's name (its folder name), content hash, and the recipe of the text it is given
+/// ([`super::recipe::RECIPE`]), shown as `name@hash+recipe`: vectors are comparable only when all
+/// but the name are equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelIdentity {
     /// The model folder's name, e.g. `multilingual-e5-small`: for people, not for comparison.
     pub name: String,
     /// Hexadecimal hash of the model's content (16 digits); two models are the same when equal.
     pub hash: String,
+    /// How the embedded text was built; empty for vectors stored before recipes were recorded.
+    pub recipe: String,
 }
 
 impl ModelIdentity {
@@ -49,19 +54,25 @@ impl ModelIdentity {
             .ok()
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "model".to_owned());
-        Ok(ModelIdentity { name, hash })
+        Ok(ModelIdentity { name, hash, recipe: super::recipe::RECIPE.to_owned() })
     }
 
-    /// Parse the `name@hash` form written by [`fmt::Display`].
+    /// Parse the `name@hash+recipe` form written by [`fmt::Display`] (or `name@hash`, as written
+    /// before recipes were recorded: the recipe is then empty).
     pub fn parse(text: &str) -> Option<ModelIdentity> {
-        let (name, hash) = text.rsplit_once('@')?;
-        Some(ModelIdentity { name: name.to_owned(), hash: hash.to_owned() })
+        let (name, tail) = text.rsplit_once('@')?;
+        let (hash, recipe) = tail.split_once('+').unwrap_or((tail, ""));
+        Some(ModelIdentity { name: name.to_owned(), hash: hash.to_owned(), recipe: recipe.to_owned() })
     }
 }
 
 impl fmt::Display for ModelIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.name, self.hash)
+        write!(f, "{}@{}", self.name, self.hash)?;
+        if !self.recipe.is_empty() {
+            write!(f, "+{}", self.recipe)?;
+        }
+        Ok(())
     }
 }
 

@@ -6,10 +6,12 @@
 //! included) and L2-normalised, so the dot product of two vectors is their cosine similarity.
 //! Inputs longer than the model's limit (512 tokens at most) are truncated.
 //!
-//! This module knows nothing about the database: it turns strings into vectors. Which text of a
-//! pair is embedded, and where vectors are stored, is decided by the callers.
+//! This module knows nothing about the database: it turns strings into vectors. What text the
+//! model is given (script-folded, which part of a pair) is decided in [`recipe`], whose tag is part
+//! of the recorded identity; where vectors are stored is decided by the callers.
 
 mod identity;
+pub mod recipe;
 pub mod tiny;
 pub mod weights;
 
@@ -85,12 +87,13 @@ impl Embedder {
         self.max_tokens
     }
 
-    /// Embed questions (with the `query: ` prefix). One unit vector per text, in order.
+    /// Embed questions (script-folded, with the `query: ` prefix). One unit vector per text, in order.
     pub fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         self.embed_prefixed(QUERY_PREFIX, texts)
     }
 
-    /// Embed texts to be found (with the `passage: ` prefix). One unit vector per text, in order.
+    /// Embed texts to be found (script-folded, with the `passage: ` prefix). One unit vector per
+    /// text, in order.
     pub fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         self.embed_prefixed(PASSAGE_PREFIX, texts)
     }
@@ -102,7 +105,7 @@ impl Embedder {
     }
 
     fn embed_prefixed(&self, prefix: &str, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        self.embed_owned(texts.iter().map(|t| format!("{prefix}{t}")).collect())
+        self.embed_owned(texts.iter().map(|t| format!("{prefix}{}", recipe::model_text(t))).collect())
     }
 
     /// Tokenize everything once, then run batches of similar length and put results back in order.

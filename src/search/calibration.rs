@@ -35,6 +35,17 @@ pub const DENSE_SIGNALS: &[&str] =
 /// their average there: they neither raise nor lower the confidence (see [`Calibration::probability`]).
 pub const WORD_SIGNALS: &[&str] = &["evidence", "coverage", "question_coverage", "sentence", "similarity"];
 
+/// Which way a signal may move the confidence: `1` (more of it never lowers it: coverage,
+/// similarities, margins), `-1` (never raises it: terms or speakers found nowhere), `0` (either:
+/// corpus size, question weight, script). Used by [`Logistic::fit_monotone`].
+pub fn direction(signal: &str) -> i8 {
+    match signal {
+        "unknown_terms" | "speaker_silent" | "unknown_speaker" => -1,
+        "log_pairs" | "mass" | "cross_script" => 0,
+        _ => 1,
+    }
+}
+
 /// What the calibration reads about one ranked pair.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Signals {
@@ -155,6 +166,32 @@ impl Logistic {
     /// Fit by Newton's method (L2 penalty `l2` on the standardised weights, not the intercept).
     /// `rows` are signal values in `names` order; `labels` whether each was right.
     pub fn fit(names: &[&str], rows: &[Vec<f64>], labels: &[bool], l2: f64) -> Logistic {
+        Logistic::fit_without(names, rows, labels, l2, &vec![false; names.len()])
+    }
+
+    /// [`Logistic::fit`], with every signal's weight of the sign its [`direction`] says (or
+    /// zero). Correlated signals (the passage and stored-question similarities, their margins)
+    /// otherwise share out weights of both signs that fit the training interviews and reverse on
+    /// others: a question closer to the pair in every respect must never get a lower confidence.
+    /// The signal most against its direction is left out and the rest refitted, until none is.
+    pub fn fit_monotone(names: &[&str], rows: &[Vec<f64>], labels: &[bool], l2: f64) -> Logistic {
+        let mut left_out = vec![false; names.len()];
+        loop {
+            let model = Logistic::fit_without(names, rows, labels, l2, &left_out);
+            let worst = (0..names.len())
+                .filter(|&j| !left_out[j])
+                .map(|j| (j, model.weights[j] * f64::from(direction(names[j]))))
+                .filter(|&(_, signed)| signed < 0.0)
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            match worst {
+                Some((j, _)) => left_out[j] = true,
+                None => return model,
+            }
+        }
+    }
+
+    /// Fit with the signals marked in `left_out` held at weight zero.
+    fn fit_without(names: &[&str], rows: &[Vec<f64>], labels: &[bool], l2: f64, left_out: &[bool]) -> Logistic {
         let d = names.len();
         let n = rows.len().max(1) as f64;
         let mean: Vec<f64> = (0..d).map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n).collect();
@@ -169,8 +206,8 @@ impl Logistic {
             })
             .collect();
         // Standardised design with the intercept last.
-        let xs: Vec<Vec<f64>> =
-            rows.iter().map(|r| (0..d).map(|j| (r[j] - mean[j]) / scale[j]).chain([1.0]).collect()).collect();
+        let standard = |r: &Vec<f64>, j: usize| if left_out[j] { 0.0 } else { (r[j] - mean[j]) / scale[j] };
+        let xs: Vec<Vec<f64>> = rows.iter().map(|r| (0..d).map(|j| standard(r, j)).chain([1.0]).collect()).collect();
         let mut w = vec![0.0; d + 1];
         for _ in 0..50 {
             let step = newton_step(&xs, labels, &w, l2);
@@ -325,6 +362,27 @@ mod tests {
         c.dense.signals[0] = "a signal from another version".to_owned();
         let err = Calibration::parse(&serde_json::to_string(&c).unwrap()).unwrap_err().to_string();
         assert!(err.contains("refit"), "{err}");
+    }
+
+    #[test]
+    fn a_monotone_fit_never_weighs_a_similarity_against_the_confidence() {
+        // The second similarity is the first plus something that goes with wrong answers: a free
+        // fit weighs it against the confidence; the monotone fit keeps no weight below zero.
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..60 {
+            let a = f64::from(i) / 60.0;
+            let b = f64::from((i * 37) % 60) / 60.0;
+            rows.push(vec![a, a + b]);
+            labels.push((a - 0.6 * b > 0.2) != (i % 11 == 0));
+        }
+        let names = ["dense", "dense_question"];
+        let free = Logistic::fit(&names, &rows, &labels, 0.0);
+        assert!(free.weights.iter().any(|&w| w < 0.0), "{:?}", free.weights);
+        let monotone = Logistic::fit_monotone(&names, &rows, &labels, 0.0);
+        assert!(monotone.weights.iter().all(|&w| w >= 0.0), "{:?}", monotone.weights);
+        assert!(monotone.probability(&[0.9, 0.9]) > monotone.probability(&[0.2, 0.2]));
+        assert_eq!((direction("unknown_terms"), direction("dense_margin"), direction("mass")), (-1, 1, 0));
     }
 
     #[test]

@@ -15,14 +15,24 @@ pub use crate::text::is_han;
 
 /// Normalise text for matching. See the module docs for the steps.
 pub fn normalize(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
-    let simplified = if nfkc.chars().any(is_han) { zhconv(&nfkc, Variant::ZhHans) } else { nfkc };
+    let simplified = fold_script(text);
     let folded = fold_punctuation(&simplified.to_lowercase());
     let numbers = convert_numerals(&folded);
     if numbers.bytes().any(|b| b == b's') {
         numbers.split(' ').map(singular).collect::<Vec<_>>().join(" ")
     } else {
         numbers
+    }
+}
+
+/// Steps 1 and 2 alone (NFKC, traditional → simplified): script variants of a text become one,
+/// while case and punctuation stay. This is also what the embedding model is given.
+pub fn fold_script(text: &str) -> String {
+    let nfkc: String = text.nfkc().collect();
+    if nfkc.chars().any(is_han) {
+        zhconv(&nfkc, Variant::ZhHans)
+    } else {
+        nfkc
     }
 }
 

@@ -1,8 +1,9 @@
 //! Sentence-embedding vectors of pairs: the `pair_vectors` table.
 //!
 //! A vector is stored as a BLOB of `dim` little-endian f32 values, tagged with the identity of the
-//! model that made it (`name@hash`). Triggers in schema.sql delete a pair's vector when its
-//! question, alternates or answer turns change, or when it is deleted, whoever makes the change;
+//! model that made it and of the recipe of its text (`name@hash+recipe`). Triggers in schema.sql
+//! delete a pair's vector when its question, alternates or answer turns change, or when it is
+//! deleted, whoever makes the change;
 //! the next `qabot embed` fills what is missing. Vectors of two models are never mixed: readers
 //! ask for one model's vectors, and [`Store::vector_models`] tells which models are present.
 
@@ -14,25 +15,13 @@ use rusqlite::{params, TransactionBehavior};
 use super::{get_meta, index, set_meta, Store, VectorSet};
 use crate::search::postings::PairText;
 
-/// How much of the answer goes into a pair's passage, in characters (after the question and its
-/// alternates). Provisional: the question alone misses questions about answer content, whole
-/// answers dilute the vector; `examples/passage_experiment.rs` measures the alternatives.
-pub const PASSAGE_ANSWER_CHARS: usize = 200;
+pub use crate::embed::recipe::PASSAGE_ANSWER_CHARS;
 
-/// The text of a pair that is embedded: question, alternates, then the start of the answer.
+/// The text of a pair that is embedded: question, alternates, then the start of the answer (the
+/// recipe is [`crate::embed::recipe::passage`]).
 pub fn passage_text(text: &PairText) -> String {
-    let mut out = text.question.clone();
-    for alternate in &text.alternates {
-        out.push('\n');
-        out.push_str(alternate);
-    }
-    let answer: String = text.turns.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n");
-    let start: String = answer.chars().take(PASSAGE_ANSWER_CHARS).collect();
-    if !start.is_empty() {
-        out.push('\n');
-        out.push_str(&start);
-    }
-    out
+    let turns = text.turns.iter().map(|(_, t)| t.as_str());
+    crate::embed::recipe::passage(&text.question, &text.alternates, turns, PASSAGE_ANSWER_CHARS)
 }
 
 /// A pair's passage, as read for embedding.
