@@ -15,7 +15,11 @@ pub use crate::text::is_han;
 
 /// Normalise text for matching. See the module docs for the steps.
 pub fn normalize(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
+    // Most stored text is already in NFKC form: the quick check says so without composing it.
+    let nfkc: String = match unicode_normalization::is_nfkc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text.to_owned(),
+        _ => text.nfkc().collect(),
+    };
     let simplified = if nfkc.chars().any(is_han) { zhconv(&nfkc, Variant::ZhHans) } else { nfkc };
     let folded = fold_punctuation(&simplified.to_lowercase());
     let numbers = convert_numerals(&folded);
