@@ -79,6 +79,9 @@ struct Question {
     dev: bool,
 }
 
+/// One text fold with the asked questions' and the stored questions' vectors under it.
+type FoldedQuestions = (Fold, Vec<Vec<f32>>, Vec<Vec<f32>>);
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     anyhow::ensure!(args.len() >= 3, "usage: passage_experiment DB MODEL_DIR QUESTIONS.jsonl...");
@@ -92,7 +95,7 @@ fn main() -> Result<()> {
          fused dev top-1 | fused others top-1 | pairs/s wall | pairs per CPU-s |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    let mut folded: Vec<(Fold, Vec<Vec<f32>>, Vec<Vec<f32>>)> = Vec::new();
+    let mut folded: Vec<FoldedQuestions> = Vec::new();
     for &(fold, chars) in VARIANTS {
         if !folded.iter().any(|(f, _, _)| *f == fold) {
             let asked: Vec<String> = questions.iter().map(|q| format!("query: {}", fold.apply(&q.text))).collect();

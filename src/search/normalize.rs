@@ -28,7 +28,11 @@ pub fn normalize(text: &str) -> String {
 /// Steps 1 and 2 alone (NFKC, traditional → simplified): script variants of a text become one,
 /// while case and punctuation stay. This is also what the embedding model is given.
 pub fn fold_script(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
+    // Most stored text is already in NFKC form: the quick check says so without composing it.
+    let nfkc: String = match unicode_normalization::is_nfkc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text.to_owned(),
+        _ => text.nfkc().collect(),
+    };
     if nfkc.chars().any(is_han) {
         zhconv(&nfkc, Variant::ZhHans)
     } else {

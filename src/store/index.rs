@@ -307,7 +307,7 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     let words = builder.words.terms;
     let mut lists: Vec<(TermKey, List)> = Vec::with_capacity(builder.lists.len());
     lists.extend(builder.lists.into_iter().filter(|(_, list)| list.count > 0));
-    lists.sort_unstable_by(|a, b| key_chars(a.0, &words).cmp(key_chars(b.0, &words)));
+    lists.sort_unstable_by(|a, b| key_order(a.0, b.0, &words));
     // A first load into an empty index need not look terms up one by one.
     let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))?;
     let mut next_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM terms", [], |r| r.get(0))?;
@@ -332,6 +332,16 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
         insert.execute(params![term_id, segment, list.data])?;
     }
     Ok(())
+}
+
+/// The order of two keys' terms. Two packed Chinese keys compare as numbers: the first
+/// character sits above the second, an absent second character is 0, and character order is the
+/// terms' string order; only keys of interned words need spelling out.
+fn key_order(a: TermKey, b: TermKey, words: &[Box<str>]) -> std::cmp::Ordering {
+    if word_id(a).is_none() && word_id(b).is_none() {
+        return a.cmp(&b);
+    }
+    key_chars(a, words).cmp(key_chars(b, words))
 }
 
 /// Remove pair ids from the lists of the given terms and lower document frequencies to match.
@@ -544,4 +554,23 @@ pub fn process_queue(conn: &mut Connection) -> Result<()> {
     tx.execute("DELETE FROM index_queue", [])?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    /// Sorting by [`key_order`] puts terms in string order, Chinese and other terms mixed.
+    #[test]
+    fn key_order_is_term_order() {
+        use crate::search::postings::{key_term, Interner};
+        let mut local = LocalTerms::default();
+        let terms = ["算力", "算", "钱", "gpt6", "@12", "a", "\u{4e00}", "\u{4e00}\u{4e01}", "\u{4e00}\u{9fa5}", "z算"];
+        let mut keys: Vec<TermKey> = terms.iter().map(|t| local.key(t)).collect();
+        keys.sort_unstable_by(|a, b| key_order(*a, *b, &local.terms));
+        let by_key: Vec<String> = keys.iter().map(|&k| key_term(k, &local.terms)).collect();
+        let mut by_string: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
+        by_string.sort_unstable();
+        assert_eq!(by_key, by_string);
+    }
 }
