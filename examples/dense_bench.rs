@@ -52,6 +52,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use memory::status_kb;
 use qabot::answer::{self, Semantic};
+use qabot::embed::recipe::pair_passage;
 use qabot::embed::Embedder;
 use qabot::search::postings::PairText;
 use qabot::search::{self, Corpus, Vocabulary, DEFAULT_THRESHOLD};
@@ -185,11 +186,11 @@ fn conditions() -> String {
 /// vectors in `question_vectors`.
 fn write_vectors(store: &mut Store, embedder: &Embedder, real: usize) -> Result<()> {
     let model = embedder.identity().to_string();
-    let passages = store.passages_missing(&model, 0, real.max(1))?;
+    let passages = store.passages_missing(&model, 0, real.max(1), pair_passage)?;
     let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
     let vectors = timed_embed("synthetic passages", &texts, |t| embedder.embed_passages(t))?;
     let rows: Vec<_> = passages.into_iter().zip(vectors.iter().cloned()).collect();
-    store.put_vectors(&model, &rows)?;
+    store.put_vectors(&model, &rows, pair_passage)?;
     copy_vectors(store, "pair_vectors", &model, &vectors)?;
 
     let questions = store.questions_missing(&model, 0, real.max(1))?;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use common::TempDb;
 use qabot::commands::embed::{self, VectorState};
 use qabot::commands::load::{self as load_cmd, LoadOptions};
+use qabot::embed::recipe::pair_passage;
 use qabot::embed::tiny::{self, Layout};
 use qabot::embed::Embedder;
 use qabot::store::{Seed, Store};
@@ -126,7 +127,7 @@ fn stored_vectors_are_the_models_vectors_of_the_passage() {
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
     let store = embedded_store(&db, &embedder);
     let model = embedder.identity().to_string();
-    let passage = store.passages_missing("some other model", 0, 1).unwrap().remove(0);
+    let passage = store.passages_missing("some other model", 0, 1, pair_passage).unwrap().remove(0);
     let expected = embedder.embed_passages(&[&passage.text]).unwrap().remove(0);
     let got = store.vectors_for(&model, &[passage.pair_id]).unwrap();
     assert_eq!(got.len(), 1);
@@ -165,12 +166,12 @@ fn a_passage_changed_while_embedding_is_not_stored() {
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
     let mut store = db.store();
     let model = embedder.identity().to_string();
-    let passages = store.passages_missing(&model, 0, 2).unwrap();
+    let passages = store.passages_missing(&model, 0, 2, pair_passage).unwrap();
     let vectors_made = embedder.embed_passages(&[&passages[0].text, &passages[1].text]).unwrap();
     let first = passages[0].pair_id;
     store.connection().execute("UPDATE pairs SET question = 'edited meanwhile' WHERE id = ?1", [first]).unwrap();
     let rows: Vec<_> = passages.into_iter().zip(vectors_made).collect();
-    assert_eq!(store.put_vectors(&model, &rows).unwrap(), 1);
+    assert_eq!(store.put_vectors(&model, &rows, pair_passage).unwrap(), 1);
     assert!(!has_vector(&store, first));
 }
 

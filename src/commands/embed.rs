@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::answer::Semantic;
+use crate::embed::recipe::pair_passage;
 use crate::embed::Embedder;
 use crate::store::Store;
 
@@ -144,7 +145,7 @@ pub fn fill_missing(
     let (mut after, mut seen) = (0, 0u64);
     while seen < todo {
         let want = FILL_BATCH.min((todo - seen) as usize);
-        let (passages, questions, last) = store.pairs_missing_vectors(&model, after, want)?;
+        let (passages, questions, last) = store.pairs_missing_vectors(&model, after, want, pair_passage)?;
         let Some(last) = last else { break };
         let pairs: std::collections::BTreeSet<i64> = passages.iter().chain(&questions).map(|p| p.pair_id).collect();
         after = last;
@@ -153,7 +154,7 @@ pub fn fill_missing(
         let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
         let vectors = embedder.embed_passages(&texts)?;
         let rows: Vec<_> = passages.into_iter().zip(vectors).collect();
-        store.put_vectors(&model, &rows)?;
+        store.put_vectors(&model, &rows, pair_passage)?;
         // The stored question alone, embedded as a question (see `question_vectors` in schema.sql).
         let texts: Vec<&str> = questions.iter().map(|p| p.text.as_str()).collect();
         let vectors = embedder.embed_queries(&texts)?;

@@ -15,6 +15,7 @@
 //!   characters of its answer ([`passage`]).
 
 use crate::search::normalize::fold_script;
+use crate::search::postings::PairText;
 
 /// The tag of this recipe, recorded with every vector (`name@hash+RECIPE`). Vectors stored before
 /// recipes were tagged (raw text, 200 answer characters) carry no tag.
@@ -49,6 +50,13 @@ pub fn passage<'a>(
         out.push_str(&start);
     }
     out
+}
+
+/// A stored pair's passage, as this recipe builds it: [`passage`] with [`PASSAGE_ANSWER_CHARS`]
+/// of its answer turns. This is what the store is given to read and check passages.
+pub fn pair_passage(text: &PairText) -> String {
+    let turns = text.turns.iter().map(|(_, t)| t.as_str());
+    passage(&text.question, &text.alternates, turns, PASSAGE_ANSWER_CHARS)
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub use query_log::Retention;
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
 pub use speakers::Resemblance;
 pub use vector_set::{dot, VectorSet};
-pub use vectors::{passage_text, Passage, PASSAGE_ANSWER_CHARS};
+pub use vectors::{Passage, PassageRecipe};
 
 use crate::search::Vocabulary;
 

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::{params, TransactionBehavior};
 
 use super::vector_set::dot;
-use super::vectors::{decode, encode, Passage};
+use super::vectors::{decode, encode, Passage, PassageRecipe};
 use super::Store;
 
 impl Store {
@@ -27,13 +27,15 @@ impl Store {
     }
 
     /// Up to `limit` pairs with ids above `after` that lack a vector from `model`, lowest ids
-    /// first: the passages still to embed, the questions still to embed (each list only where that
-    /// vector is missing), and the last pair id seen (where the next call starts).
+    /// first: the passages (built by `recipe`) still to embed, the questions still to embed (each
+    /// list only where that vector is missing), and the last pair id seen (where the next call
+    /// starts).
     pub fn pairs_missing_vectors(
         &self,
         model: &str,
         after: i64,
         limit: usize,
+        recipe: PassageRecipe,
     ) -> Result<(Vec<Passage>, Vec<Passage>, Option<i64>)> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id,
@@ -51,7 +53,7 @@ impl Store {
         let need_passage: Vec<i64> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
         let passages = super::index::pair_texts(&self.conn, &need_passage)?
             .into_iter()
-            .map(|(pair_id, t)| Passage { pair_id, text: super::vectors::passage_text(&t) })
+            .map(|(pair_id, t)| Passage { pair_id, text: recipe(&t) })
             .collect();
         let mut question = self.conn.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
         let mut questions = Vec::new();

@@ -15,21 +15,18 @@ use rusqlite::{params, TransactionBehavior};
 use super::{get_meta, index, set_meta, Store, VectorSet};
 use crate::search::postings::PairText;
 
-pub use crate::embed::recipe::PASSAGE_ANSWER_CHARS;
-
-/// The text of a pair that is embedded: question, alternates, then the start of the answer (the
-/// recipe is [`crate::embed::recipe::passage`]).
-pub fn passage_text(text: &PairText) -> String {
-    let turns = text.turns.iter().map(|(_, t)| t.as_str());
-    crate::embed::recipe::passage(&text.question, &text.alternates, turns, PASSAGE_ANSWER_CHARS)
-}
+/// How the text embedded for a pair (its passage) is built from what the database stores. The
+/// store does not decide it: callers pass the embedding recipe (`embed::recipe::pair_passage`),
+/// so the database room depends on no model code, and a stale-passage check compares texts built
+/// the same way as the ones embedded.
+pub type PassageRecipe = fn(&PairText) -> String;
 
 /// A pair's passage, as read for embedding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Passage {
     /// The pair.
     pub pair_id: i64,
-    /// Its passage text ([`passage_text`]).
+    /// Its passage text (built by a [`PassageRecipe`]), or its stored question.
     pub text: String,
 }
 
@@ -68,9 +65,16 @@ impl Store {
         )?)
     }
 
-    /// Up to `limit` passages of pairs with ids above `after` that have no vector from `model`,
-    /// lowest ids first (`after` lets a caller walk forward without rescanning done pairs).
-    pub fn passages_missing(&self, model: &str, after: i64, limit: usize) -> Result<Vec<Passage>> {
+    /// Up to `limit` passages (built by `recipe`) of pairs with ids above `after` that have no
+    /// vector from `model`, lowest ids first (`after` lets a caller walk forward without
+    /// rescanning done pairs).
+    pub fn passages_missing(
+        &self,
+        model: &str,
+        after: i64,
+        limit: usize,
+        recipe: PassageRecipe,
+    ) -> Result<Vec<Passage>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM pairs AS p
               WHERE id > ?2
@@ -80,17 +84,17 @@ impl Store {
         let ids: Vec<i64> =
             stmt.query_map(params![model, after, limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         let texts = index::pair_texts(&self.conn, &ids)?;
-        Ok(texts.into_iter().map(|(pair_id, t)| Passage { pair_id, text: passage_text(&t) }).collect())
+        Ok(texts.into_iter().map(|(pair_id, t)| Passage { pair_id, text: recipe(&t) }).collect())
     }
 
-    /// Store vectors made by `model` from `passages`, in one transaction. A pair deleted or whose
-    /// passage changed since it was read is skipped (its new text gets embedded next time).
-    /// Returns how many were stored.
-    pub fn put_vectors(&mut self, model: &str, rows: &[(Passage, Vec<f32>)]) -> Result<usize> {
+    /// Store vectors made by `model` from `passages` (built by `recipe`), in one transaction. A
+    /// pair deleted or whose passage changed since it was read is skipped (its new text gets
+    /// embedded next time). Returns how many were stored.
+    pub fn put_vectors(&mut self, model: &str, rows: &[(Passage, Vec<f32>)], recipe: PassageRecipe) -> Result<usize> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ids: Vec<i64> = rows.iter().map(|(p, _)| p.pair_id).collect();
         let current: std::collections::HashMap<i64, String> =
-            index::pair_texts(&tx, &ids)?.into_iter().map(|(id, t)| (id, passage_text(&t))).collect();
+            index::pair_texts(&tx, &ids)?.into_iter().map(|(id, t)| (id, recipe(&t))).collect();
         let mut stored = 0;
         {
             let mut insert = tx.prepare_cached(
