@@ -152,6 +152,7 @@ fn run(args: &Args, tmp: &Path) -> Result<()> {
         report_loio(&samples, dense);
         let all: Vec<&Sample> = samples.iter().collect();
         let cal = fit(&all, dense);
+        report_in_sample(&samples, &cal);
         if dense {
             fitted.dense = cal.dense;
             fitted.dense_weight = cal.dense_weight;
@@ -199,6 +200,7 @@ fn from_samples(args: &Args) -> Result<()> {
     report_loio(&samples, dense);
     let all: Vec<&Sample> = samples.iter().collect();
     let cal = fit(&all, dense);
+    report_in_sample(&samples, &cal);
     let mut fitted = load_current()?;
     if dense {
         fitted.dense = cal.dense;
@@ -427,6 +429,17 @@ fn report_loio(samples: &[Sample], dense: bool) {
             outcomes.push((s, outcome(s, &cal)));
         }
     }
+    print_parts(&outcomes, "leave-one-interview-out");
+}
+
+/// Score every sample with `cal`, fitted on them all: in-sample figures, for comparison only.
+fn report_in_sample(samples: &[Sample], cal: &Calibration) {
+    let outcomes: Vec<(&Sample, Outcome)> = samples.iter().map(|s| (s, outcome(s, cal))).collect();
+    print_parts(&outcomes, "in-sample: fitted on these questions, for comparison only");
+}
+
+/// Print the figures of each part (corpus, development set with and without the corpus).
+fn print_parts(outcomes: &[(&Sample, Outcome)], how: &str) {
     let parts: [(&str, Filter); 3] = [
         ("corpus questions, bundled + corpus loaded", |s| s.group != "seed"),
         ("development questions, bundled + corpus loaded", |s| s.group == "seed" && s.db == "all"),
@@ -435,6 +448,6 @@ fn report_loio(samples: &[Sample], dense: bool) {
     for (label, keep) in parts {
         let items: Vec<Outcome> = outcomes.iter().filter(|(s, _)| keep(s)).map(|(_, o)| o.clone()).collect();
         let report = eval::report(label, DEFAULT_THRESHOLD, items);
-        println!("\n== {label} (leave-one-interview-out) ==\n{}", eval::summary(&report));
+        println!("\n== {label} ({how}) ==\n{}", eval::summary(&report));
     }
 }
