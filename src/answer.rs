@@ -1,6 +1,7 @@
 //! Asking: rank the stored pairs for a question, decide whether to answer, gather what the front
 //! ends show. Shared by the command line and the Telegram bot so they always agree.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -192,7 +193,11 @@ pub struct Semantic {
     embedder: Embedder,
     model: String,
     vectors: VectorSet,
-    version: Option<(i64, i64)>,
+    /// Which database the vectors were read from, and its vector version then. The version alone
+    /// is no identity: two databases opened afresh report the same one, and a `Semantic` asked of
+    /// both (as the calibration asks the bundled interview alone, then with the corpus) would
+    /// match the second with the first one's vectors.
+    version: Option<(PathBuf, (i64, i64))>,
 }
 
 impl Semantic {
@@ -210,8 +215,8 @@ impl Semantic {
     /// Rank `question` by words and meaning. Without vectors from this model in the database
     /// (none yet, or another model's) the ranking is by words alone.
     pub fn rank(&mut self, store: &mut Store, question: &str) -> Result<search::Ranking> {
-        let version = store.vectors_version()?;
-        if self.version != Some(version) {
+        let version = (store.path().to_path_buf(), store.vectors_version()?);
+        if self.version.as_ref() != Some(&version) {
             // Let go of the old copy first: two copies of a large set would double the peak.
             self.vectors = VectorSet::default();
             self.vectors = store.all_vectors(&self.model)?;

@@ -74,14 +74,16 @@ pub struct Signals {
     pub unknown_speaker: f64,
     /// Informative weight of the question, capped at 4 (vague questions weigh little).
     pub mass: f64,
-    /// Cosine similarity of the sentence embeddings of question and pair (0 without a model).
+    /// Cosine similarity of the sentence embeddings of question and pair (0 without a model);
+    /// for a pair in another script than the question, raised as the ranking reads it (compared
+    /// with the candidates of its own script, see `rank::Similarities`).
     pub dense: f64,
     /// `dense` less the best other candidate's.
     pub dense_margin: f64,
     /// 1 when no other candidate is closer by embedding.
     pub dense_best: f64,
     /// Cosine similarity of the question and the stored question, both embedded as questions
-    /// (`dense` when the pair has no question vector).
+    /// (`dense` when the pair has no question vector), raised across scripts as `dense` is.
     pub dense_question: f64,
     /// `dense_question` less the best other candidate's.
     pub question_margin: f64,

@@ -269,9 +269,9 @@ fn unknown_share(query: &Query) -> f64 {
 /// and give each its learnt confidence. Pure, so the fitting program ranks exactly as the matcher
 /// does. The matcher uses it with meaning only; by words alone see [`hand_made`].
 pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibration) -> Vec<Scored> {
-    let floor = dense_floor(&ranked);
+    let similarities = Similarities::of(&ranked);
     for s in &mut ranked {
-        let (dense, question) = if context.dense { dense_pair(&s.features, floor) } else { (0.0, 0.0) };
+        let (dense, question) = if context.dense { similarities.pair(&s.features) } else { (0.0, 0.0) };
         s.score = s.features.lexical + calibration.dense_weight * dense + calibration.question_weight * question;
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
@@ -299,22 +299,68 @@ pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibrat
     ranked
 }
 
-/// The least passage similarity among candidates: a candidate not embedded yet counts as the least
-/// similar one, not as zero.
-fn dense_floor(ranked: &[Scored]) -> f64 {
-    let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
-    if floor.is_finite() {
-        floor
-    } else {
-        0.0
+/// Fewest candidates on each side (the question's script, the other one) for their similarities
+/// to be compared: with fewer, a median says nothing.
+const SCRIPT_GROUP_MIN: usize = 3;
+
+/// How a candidate's similarities by meaning are read: the floor for a candidate not embedded yet,
+/// and how much to add to those of pairs written in another script than the question.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Similarities {
+    /// The least passage similarity among candidates: a candidate not embedded yet counts as the
+    /// least similar one, not as zero.
+    floor: f64,
+    /// Added to a cross-script candidate's (passage, stored-question) similarity.
+    shift: (f64, f64),
+}
+
+impl Similarities {
+    /// Read from the candidates of one question. The model places texts of the question's own
+    /// language closer to it than any translation: a Chinese question is nearer to an unrelated
+    /// Chinese pair than to the English pair that answers it. So a pair in the other script is
+    /// compared with its own kind: its similarity is raised by how far the median candidate in
+    /// the question's script lies above the median candidate in the other (never lowered).
+    /// Per question, so it means the same on any interview and any mix of languages.
+    fn of(ranked: &[Scored]) -> Similarities {
+        let floor = ranked.iter().filter_map(|s| s.features.dense).fold(f64::INFINITY, f64::min);
+        let floor = if floor.is_finite() { floor } else { 0.0 };
+        let plain = Similarities { floor, shift: (0.0, 0.0) };
+        let pairs: Vec<(bool, (f64, f64))> = ranked
+            .iter()
+            .filter(|s| s.features.dense.is_some())
+            .map(|s| (s.features.cross_script, plain.pair(&s.features)))
+            .collect();
+        let offset = |part: fn(&(f64, f64)) -> f64| {
+            let side = |cross: bool| upper_median(pairs.iter().filter(|p| p.0 == cross).map(|p| part(&p.1)).collect());
+            match (side(false), side(true)) {
+                (Some(own), Some(other)) => (own - other).max(0.0),
+                _ => 0.0,
+            }
+        };
+        Similarities { floor, shift: (offset(|p| p.0), offset(|p| p.1)) }
+    }
+
+    /// A candidate's similarity to the question by passage and by stored question, script shift
+    /// included; a pair without a question vector (not embedded again since an upgrade) counts
+    /// its passage similarity for both.
+    fn pair(&self, f: &Features) -> (f64, f64) {
+        let dense = f.dense.unwrap_or(self.floor);
+        let question = f.dense_question.unwrap_or(dense);
+        if f.cross_script {
+            (dense + self.shift.0, question + self.shift.1)
+        } else {
+            (dense, question)
+        }
     }
 }
 
-/// A candidate's similarity to the question by passage and by stored question; a pair without a
-/// question vector (not embedded again since an upgrade) counts its passage similarity for both.
-fn dense_pair(f: &Features, floor: f64) -> (f64, f64) {
-    let dense = f.dense.unwrap_or(floor);
-    (dense, f.dense_question.unwrap_or(dense))
+/// The middle value (the upper one of an even count), or `None` below [`SCRIPT_GROUP_MIN`] values.
+fn upper_median(mut values: Vec<f64>) -> Option<f64> {
+    if values.len() < SCRIPT_GROUP_MIN {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[values.len() / 2])
 }
 
 /// What the calibration reads about candidate `i` of a sorted ranking.
@@ -323,15 +369,13 @@ pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
     let others = || ranked.iter().enumerate().filter(move |&(j, _)| j != i).map(|(_, s)| s);
     let runner_up = others().map(|s| s.score).fold(f64::NEG_INFINITY, f64::max);
     let margin = if runner_up.is_finite() { ranked[i].score - runner_up } else { 1.0 };
-    let dense = f.dense.unwrap_or(0.0);
-    let best_other = others().filter_map(|s| s.features.dense).fold(f64::NEG_INFINITY, f64::max);
+    // Similarities as the ranking read them (see `Similarities`), of embedded candidates only.
+    let similarities = Similarities::of(ranked);
+    let embedded = |s: &Scored| s.features.dense.map(|_| similarities.pair(&s.features));
+    let (dense, question) = embedded(&ranked[i]).unwrap_or((0.0, 0.0));
+    let best_other = others().filter_map(embedded).map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
     let dense_margin = if best_other.is_finite() { dense - best_other } else { 0.1 };
-    let floor = dense_floor(ranked);
-    let question = if f.dense.is_some() { dense_pair(f, floor).1 } else { 0.0 };
-    let best_question = others()
-        .filter(|s| s.features.dense.is_some())
-        .map(|s| dense_pair(&s.features, floor).1)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let best_question = others().filter_map(embedded).map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let question_margin = if best_question.is_finite() { question - best_question } else { 0.1 };
     let flag = |b: bool| f64::from(u8::from(b));
     Signals {
@@ -1119,5 +1163,48 @@ mod tests {
             assert!(c > last);
             last = c;
         }
+    }
+
+    /// A candidate with these similarities by meaning, in the question's script or not.
+    fn candidate(pair_id: i64, lexical: f64, dense: f64, cross_script: bool) -> Scored {
+        let features = Features {
+            lexical,
+            dense: Some(dense),
+            dense_question: Some(dense),
+            cross_script,
+            mass: 3.0,
+            ..Features::default()
+        };
+        Scored { pair_id, score: 0.0, confidence: 0.0, features }
+    }
+
+    #[test]
+    fn a_pair_in_the_other_script_is_compared_with_its_own_kind() {
+        // Three unrelated pairs in the question's script sit near 0.85, three in the other script
+        // near 0.75; pair 7, in the other script at 0.82, stands out among its kind by more than
+        // pair 1 does among the question's.
+        let mut ranked = vec![
+            candidate(1, 0.0, 0.86, false),
+            candidate(2, 0.0, 0.85, false),
+            candidate(3, 0.0, 0.84, false),
+            candidate(5, 0.0, 0.75, true),
+            candidate(6, 0.0, 0.74, true),
+            candidate(7, 0.0, 0.82, true),
+        ];
+        let similarities = Similarities::of(&ranked);
+        assert!((similarities.shift.0 - 0.10).abs() < 1e-9, "{similarities:?}");
+        let context = Context { pairs: 6, unknown_terms: 0.0, dense: true };
+        let finished = finish(ranked.clone(), &context, calibration::shipped());
+        assert_eq!(finished[0].pair_id, 7);
+        // The shift only raises: pairs of the other script that are closer than the question's
+        // own are left as they are.
+        for s in &mut ranked[3..] {
+            s.features.dense = s.features.dense.map(|d| d + 0.2);
+            s.features.dense_question = s.features.dense;
+        }
+        assert_eq!(Similarities::of(&ranked).shift, (0.0, 0.0));
+        // With fewer than three candidates on a side there is no median to compare with.
+        ranked.truncate(5);
+        assert_eq!(Similarities::of(&ranked[..4]).shift, (0.0, 0.0));
     }
 }
