@@ -22,6 +22,9 @@
 //!   insert db.db interviews corpus.jsonl --nl`, then `sqlite-utils enable-fts db.db interviews
 //!   title pairs --tokenize trigram`, times summed.
 //!
+//! With `QABOT_SCALE_ASK_DB=db QABOT_SCALE_ASK_QUERIES=file` it only times asking on that
+//! database (see [`ask_only`]).
+//!
 //! `QABOT_SCALE_DIR` keeps the files there instead of a temporary folder. Each row also gives the
 //! one-minute load average before and after it: the machine may be shared, and wall times then
 //! say less than CPU times.
@@ -58,6 +61,9 @@ fn main() -> Result<()> {
     }
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
+    }
+    if let Some(db) = std::env::var_os("QABOT_SCALE_ASK_DB") {
+        return ask_only(Path::new(&db));
     }
     let sizes: Vec<usize> = env("QABOT_SCALE_SIZES", "100000,1000000")
         .split(',')
@@ -177,19 +183,8 @@ fn run_size(dir: &Path, size: usize, plan: &Plan) -> Result<Row> {
     eprintln!("   replace: {replace:?}");
     let db_mb = checkpointed_size(&db)? as f64 / 1048576.0;
 
-    let mut store = Store::open(&db, Seed::Empty)?;
-    std::hint::black_box(answer::ask(&mut store, &queries[0].text, DEFAULT_THRESHOLD)?);
-    let mut times = Vec::with_capacity(queries.len());
-    let mut cpu_times = Vec::with_capacity(queries.len());
-    for q in &queries {
-        let (start, cpu_start) = (Instant::now(), thread_cpu());
-        std::hint::black_box(answer::ask(&mut store, &q.text, DEFAULT_THRESHOLD)?);
-        times.push(start.elapsed());
-        cpu_times.push(thread_cpu().saturating_sub(cpu_start));
-    }
-    drop(store);
-    let ask = percentiles(times);
-    let ask_cpu = percentiles(cpu_times);
+    let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
+    let (ask, ask_cpu) = time_asks(&mut Store::open(&db, Seed::Empty)?, &texts)?;
     eprintln!("   ask: p50 / p99 {ask:.2?}, CPU {ask_cpu:.2?}");
 
     let small_db = dir.join("small-files.db");
@@ -317,6 +312,49 @@ fn wait(mut child: std::process::Child) -> Result<(bool, Duration, u64)> {
 }
 
 /// The 50th and 99th percentiles.
+/// p50 and p99 of wall time and of CPU time of `answer::ask` over `queries`, after one warm-up
+/// query.
+fn time_asks(store: &mut Store, queries: &[&str]) -> Result<((Duration, Duration), (Duration, Duration))> {
+    std::hint::black_box(answer::ask(store, queries[0], DEFAULT_THRESHOLD)?);
+    let mut times = Vec::with_capacity(queries.len());
+    let mut cpu_times = Vec::with_capacity(queries.len());
+    for q in queries {
+        let (start, cpu_start) = (Instant::now(), thread_cpu());
+        std::hint::black_box(answer::ask(store, q, DEFAULT_THRESHOLD)?);
+        times.push(start.elapsed());
+        cpu_times.push(thread_cpu().saturating_sub(cpu_start));
+    }
+    Ok((percentiles(times), percentiles(cpu_times)))
+}
+
+/// `QABOT_SCALE_ASK_DB`: time only the asking, on a database already loaded, over the questions
+/// of `QABOT_SCALE_ASK_QUERIES` (one a line; e.g. `examples/synthetic --format queries`), repeated
+/// `QABOT_SCALE_ASK_ROUNDS` times (default 1; p50 and p99 over all).
+fn ask_only(db: &Path) -> Result<()> {
+    let path = std::env::var_os("QABOT_SCALE_ASK_QUERIES").context("QABOT_SCALE_ASK_QUERIES: a file of questions")?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", Path::new(&path).display()))?;
+    let rounds: usize = env("QABOT_SCALE_ASK_ROUNDS", "1").parse().context("QABOT_SCALE_ASK_ROUNDS")?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        bail!("no questions in {}", Path::new(&path).display());
+    }
+    let queries: Vec<&str> = (0..rounds).flat_map(|_| lines.iter().copied()).collect();
+    let load = load_average();
+    // Read-only: timing never changes the database it is given.
+    let (ask, cpu) = time_asks(&mut Store::open_read_only(db)?, &queries)?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "ask {} questions: wall p50 / p99 {:.2} / {:.2} ms, CPU p50 / p99 {:.2} / {:.2} ms (load average {load:.2} / {:.2})",
+        queries.len(),
+        ms(ask.0),
+        ms(ask.1),
+        ms(cpu.0),
+        ms(cpu.1),
+        load_average()
+    );
+    Ok(())
+}
+
 fn percentiles(mut times: Vec<Duration>) -> (Duration, Duration) {
     times.sort_unstable();
     let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];

@@ -4,6 +4,7 @@
 //! (implemented by the store), so this module knows nothing of SQL. Submodules are private to the
 //! crate where nothing outside needs them; what the front ends use is re-exported here.
 
+mod accumulate;
 pub mod calibration;
 pub mod common;
 pub(crate) mod explain;

@@ -693,7 +693,8 @@ pub fn occurs(text: &str, form: &str) -> bool {
         }
         return text.contains(form);
     }
-    text.match_indices(form).any(|(start, _)| is_whole(text, &(start..start + form.len())))
+    // `contains` first: it rules out an absent form without building a searcher.
+    text.contains(form) && text.match_indices(form).any(|(start, _)| is_whole(text, &(start..start + form.len())))
 }
 
 /// Whether any form of a unit occurs in `text`. A split bigram never does.

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::accumulate::with_accumulator;
 use super::calibration::{self, Calibration, Signals};
 use super::normalize::normalize;
 use super::postings::{decode, impact_weights, PairText};
@@ -451,27 +452,21 @@ fn retrieve(lookup: &mut Lookup<'_>, query: &Query) -> Result<Vec<(i64, f64)>> {
     }
     terms.sort_by_key(|&(_, df, _)| df);
     let common = (lookup.pairs >= COMMON_MIN_PAIRS).then_some((n * COMMON_SHARE) as u64);
-    let mut scores: HashMap<u32, f64> = HashMap::new();
-    for (i, &(term_id, df, factor)) in terms.iter().enumerate() {
-        if i > 0 && common.is_some_and(|limit| df > limit) {
-            break;
+    with_accumulator(|scores| {
+        for (i, &(term_id, df, factor)) in terms.iter().enumerate() {
+            if i > 0 && common.is_some_and(|limit| df > limit) {
+                break;
+            }
+            let idf = (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+            for list in lookup.corpus.posting_lists(term_id)? {
+                decode(&list, |pair, impact| {
+                    let (q, a) = impact_weights(impact);
+                    scores.add(pair, factor * idf * (3.0 * q + a));
+                });
+            }
         }
-        let idf = (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
-        for list in lookup.corpus.posting_lists(term_id)? {
-            decode(&list, |pair, impact| {
-                let (q, a) = impact_weights(impact);
-                *scores.entry(pair).or_default() += factor * idf * (3.0 * q + a);
-            });
-        }
-    }
-    let mut ranked: Vec<(i64, f64)> = scores.into_iter().map(|(id, s)| (i64::from(id), s)).collect();
-    let keep = CANDIDATES.min(ranked.len());
-    if keep > 0 && ranked.len() > keep {
-        ranked.select_nth_unstable_by(keep - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(keep);
-    }
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(ranked)
+        Ok(scores.top(CANDIDATES))
+    })
 }
 
 /// Stage 2: features, score and confidence of one candidate.
@@ -911,6 +906,96 @@ mod tests {
     fn best(corpus: &mut Memory, q: &str) -> (i64, f64) {
         let ranking = rank(corpus, q).unwrap();
         ranking.ranked.first().map_or((0, 0.0), |s| (s.pair_id, s.confidence))
+    }
+
+    /// Invented pairs built from a few dozen words, so terms repeat over many pairs (long
+    /// posting lists, tied scores).
+    fn many_pairs(n: usize) -> Memory {
+        const WORDS: &[&str] = &[
+            "算力",
+            "电力",
+            "芯片",
+            "模型",
+            "训练",
+            "推理",
+            "成本",
+            "价格",
+            "用户",
+            "增长",
+            "搜索",
+            "广告",
+            "订阅",
+            "机器人",
+            "数据",
+            "安全",
+            "监管",
+            "开源",
+            "人才",
+            "工资",
+            "公司",
+            "市场",
+            "投资",
+            "风险",
+        ];
+        let mut state = 7u64;
+        let mut next = |m: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % m
+        };
+        let pairs = (0..n)
+            .map(|_| {
+                let q: String = (0..2 + next(3)).map(|_| WORDS[next(WORDS.len())]).collect::<Vec<_>>().join("和");
+                let a: String = (0..3 + next(8)).map(|_| WORDS[next(WORDS.len())]).collect::<Vec<_>>().join(",");
+                pair(&format!("{q}怎么样?"), 1 + next(3) as i64, &format!("{a}。"))
+            })
+            .collect();
+        Memory::new(pairs, &[(1, "算力".into()), (1, "compute".into())], &[(1, "奥特曼".into()), (2, "纳德拉".into())])
+    }
+
+    /// Stage 1 the straightforward way: a map from pair to score, a full sort.
+    fn retrieve_by_map(lookup: &mut Lookup<'_>, query: &Query) -> Vec<(i64, f64)> {
+        let n = lookup.pairs as f64;
+        let mut terms: Vec<(i64, u64, f64)> = Vec::new();
+        for (term, factor) in &query.terms {
+            if let Some((id, df)) = lookup.get(term).unwrap().filter(|&(_, df)| df > 0) {
+                terms.push((id, df, *factor));
+            }
+        }
+        terms.sort_by_key(|&(_, df, _)| df);
+        let mut scores: HashMap<u32, f64> = HashMap::new();
+        for &(term_id, df, factor) in &terms {
+            let idf = (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+            for list in lookup.corpus.posting_lists(term_id).unwrap() {
+                decode(&list, |pair, impact| {
+                    let (q, a) = impact_weights(impact);
+                    *scores.entry(pair).or_default() += factor * idf * (3.0 * q + a);
+                });
+            }
+        }
+        let mut ranked: Vec<(i64, f64)> = scores.into_iter().map(|(id, s)| (i64::from(id), s)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(CANDIDATES);
+        ranked
+    }
+
+    #[test]
+    fn retrieval_keeps_the_same_candidates_as_a_map_and_a_full_sort() {
+        let mut c = many_pairs(600);
+        let vocab = c.vocabulary().unwrap();
+        for q in [
+            "算力和电力的成本",
+            "奥特曼怎么看芯片价格",
+            "搜索广告还是订阅",
+            "模型",
+            "开源模型的安全风险与监管",
+            "compute",
+        ] {
+            let mut lookup = Lookup { pairs: 600, corpus: &mut c, cache: HashMap::new(), error: None };
+            let query = analyze(q, &vocab, &mut lookup);
+            let fast = retrieve(&mut lookup, &query).unwrap();
+            assert_eq!(fast.len(), CANDIDATES, "{q}");
+            assert_eq!(fast, retrieve_by_map(&mut lookup, &query), "{q}");
+        }
     }
 
     #[test]

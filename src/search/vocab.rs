@@ -96,6 +96,10 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 fn find_all<'a>(text: &str, needles: impl Iterator<Item = (&'a str, i64)>) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     for (needle, id) in needles {
+        // Most names are absent: `contains` says so without building a searcher.
+        if !text.contains(needle) {
+            continue;
+        }
         for (start, _) in text.match_indices(needle) {
             let range = start..start + needle.len();
             if is_whole(text, &range) && !found.iter().any(|f| overlaps(&f.range, &range)) {
