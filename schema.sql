@@ -155,6 +155,10 @@ CREATE TABLE index_queue (
 
 -- Deleting with plain SQL removes what belongs to the deleted row even when the connection has
 -- foreign keys off (the stock sqlite3 shell's default), so no orphan pair or turn can linger.
+-- qabot's own loader turns the triggers of this file and the foreign keys off on its connection
+-- while it writes, and does their work itself, table by table (`bulk_writes` in
+-- src/store/load.rs): they fire once per row, and a replace deleted a million rows through them.
+-- A trigger added here needs its counterpart there.
 CREATE TRIGGER interviews_delete_pairs AFTER DELETE ON interviews BEGIN
     DELETE FROM pairs WHERE interview_id = old.id;
 END;

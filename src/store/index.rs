@@ -189,7 +189,8 @@ impl Removed {
         };
     }
 
-    fn contains(&self, id: u32) -> bool {
+    /// Whether the pair was recorded.
+    pub fn contains(&self, id: u32) -> bool {
         self.bits.get(id as usize / 64).is_some_and(|word| word & (1 << (id % 64)) != 0)
     }
 }

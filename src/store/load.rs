@@ -95,12 +95,15 @@ impl Store {
         // A larger page cache keeps a big load from spilling half-built B-trees to the WAL;
         // bounded, as the whole load's memory is.
         self.conn.pragma_update(None, "cache_size", -LOAD_CACHE_KIB)?;
-        begin(&self.conn)?;
-        let speakers = SpeakerResolver::new(&self.conn);
+        bulk_writes(&self.conn, true)?;
+        let speakers = begin(&self.conn).and_then(|()| SpeakerResolver::new(&self.conn));
         let speakers = match speakers {
             Ok(speakers) => speakers,
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                let _ = bulk_writes(&self.conn, false);
                 return Err(e);
             }
         };
@@ -230,10 +233,10 @@ impl Loader<'_> {
         if self.mode.dry_run {
             self.open = false;
             self.store.conn.execute_batch("ROLLBACK")?;
-            self.store.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
-            return Ok(());
+        } else {
+            self.commit()?;
         }
-        self.commit()?;
+        bulk_writes(&self.store.conn, false)?;
         self.store.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB)?;
         Ok(())
     }
@@ -241,7 +244,9 @@ impl Loader<'_> {
     fn commit(&mut self) -> Result<()> {
         let conn = &self.store.conn;
         index::write_segment(conn, std::mem::take(&mut self.pending))?;
-        index::remove_bulk(conn, &std::mem::take(&mut self.removed))?;
+        let removed = std::mem::take(&mut self.removed);
+        forget_in_query_log(conn, &removed)?;
+        index::remove_bulk(conn, &removed)?;
         index::maybe_merge(conn)?;
         conn.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
         self.open = false;
@@ -258,7 +263,46 @@ impl Drop for Loader<'_> {
             let _ = self.store.conn.execute_batch("ROLLBACK");
             let _ = self.store.conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB);
         }
+        // Also after a failed commit or finish: the connection goes back to the schema's rules.
+        if self.store.conn.is_autocommit() {
+            let _ = bulk_writes(&self.store.conn, false);
+        }
     }
+}
+
+/// Switch the connection in or out of the loader's bulk mode: the schema's triggers and
+/// foreign-key actions off. They fire once per row (a replace of 100k pairs ran about a million
+/// trigger and cascade programs, each finding nothing to do, or scanning the whole query log once
+/// per pair: it has no index on `pair_id`); the loader does their work itself, set by set:
+/// [`remove_interview`] deletes children before parents, [`forget_in_query_log`] clears the
+/// query log's links once per commit, and the rows it inserts are consistent by construction
+/// (the index queue's triggers were silenced while it wrote anyway). TEMP triggers (the vector
+/// cache's change counter) still fire. Only outside a transaction: SQLite ignores `PRAGMA
+/// foreign_keys` inside one.
+fn bulk_writes(conn: &Connection, on: bool) -> Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, !on)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY, !on)?;
+    Ok(())
+}
+
+/// Clear the query log's links to deleted pairs (what `ON DELETE SET NULL` does row by row when
+/// foreign keys are on): one pass over the log rows that name a pair, whatever was removed.
+fn forget_in_query_log(conn: &Connection, removed: &Removed) -> Result<()> {
+    if removed.is_empty() {
+        return Ok(());
+    }
+    let linked: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT id, pair_id FROM query_log WHERE pair_id IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut clear = conn.prepare_cached("UPDATE query_log SET pair_id = NULL WHERE id = ?1")?;
+    for (id, pair_id) in linked {
+        if u32::try_from(pair_id).is_ok_and(|p| removed.contains(p)) {
+            clear.execute([id])?;
+        }
+    }
+    Ok(())
 }
 
 fn begin(conn: &Connection) -> Result<()> {
@@ -773,14 +817,26 @@ fn analyse(interview: &Interview, plan: &Plan) -> Analysis {
     Analysis { impacts: counts.iter().map(TermCounts::impacts).collect(), links, words }
 }
 
+/// Tables whose rows belong to a pair (`pair_id`), deleted before the pairs themselves.
+const PAIR_CHILDREN: [&str; 5] = ["turns", "alternates", "pair_notes", "pair_vectors", "question_vectors"];
+
 /// Delete an interview's rows; its postings are recorded in `removed`, to go in bulk later.
+/// Table by table, children first, one statement each: with the loader's triggers and cascades
+/// off ([`bulk_writes`]) nothing else is deleted for it, and with them on (`qabot remove`) they
+/// find nothing left to do. Links from the query log are cleared by the caller (when foreign
+/// keys are on, by SQLite).
 fn remove_interview(conn: &Connection, interview_id: i64, removed: &mut Removed) -> Result<()> {
     let ids: Vec<i64> = conn
         .prepare_cached("SELECT id FROM pairs WHERE interview_id = ?1")?
         .query_map([interview_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     removed.add(conn, &ids)?;
-    conn.execute("DELETE FROM interviews WHERE id = ?1", [interview_id])?;
+    for table in PAIR_CHILDREN {
+        let sql = format!("DELETE FROM {table} WHERE pair_id IN (SELECT id FROM pairs WHERE interview_id = ?1)");
+        conn.prepare_cached(&sql)?.execute([interview_id])?;
+    }
+    conn.prepare_cached("DELETE FROM pairs WHERE interview_id = ?1")?.execute([interview_id])?;
+    conn.prepare_cached("DELETE FROM interviews WHERE id = ?1")?.execute([interview_id])?;
     Ok(())
 }
 
@@ -1068,6 +1124,96 @@ mod tests {
         loader.finish().unwrap();
         let actions: Vec<LoadAction> = reports.iter().map(|r| r.action).collect();
         assert_eq!(actions, [LoadAction::Unchanged, LoadAction::Replaced]);
+    }
+
+    /// Rows of every table that hangs off pairs or interviews, and those whose parent is gone.
+    fn table_counts(store: &Store) -> BTreeMap<&'static str, i64> {
+        let conn = store.connection();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        let mut out = BTreeMap::new();
+        for table in ["interviews", "pairs", "turns", "alternates", "pair_notes", "index_queue"] {
+            out.insert(table, count(&format!("SELECT count(*) FROM {table}")));
+        }
+        for table in PAIR_CHILDREN {
+            let orphans = count(&format!("SELECT count(*) FROM {table} WHERE pair_id NOT IN (SELECT id FROM pairs)"));
+            assert_eq!(orphans, 0, "{table} rows whose pair is gone");
+        }
+        let orphans = count("SELECT count(*) FROM pairs WHERE interview_id NOT IN (SELECT id FROM interviews)");
+        assert_eq!(orphans, 0, "pairs whose interview is gone");
+        let dangling = count("SELECT count(*) FROM query_log WHERE pair_id NOT IN (SELECT id FROM pairs)");
+        assert_eq!(dangling, 0, "query log rows naming a deleted pair");
+        out
+    }
+
+    /// Give every pair of the interviews a passage and a question vector, and log a question
+    /// answered by each pair.
+    fn add_vectors_and_log(store: &Store) {
+        store
+            .connection()
+            .execute_batch(
+                "INSERT INTO pair_vectors(pair_id, model, dim, vector) SELECT id, 'm', 1, x'0000803f' FROM pairs;
+                 INSERT INTO question_vectors(pair_id, model, dim, vector) SELECT id, 'm', 1, x'0000803f' FROM pairs;
+                 INSERT INTO query_log(frontend, query, pair_id, confidence, answered)
+                     SELECT 'cli', question, id, 0.9, 1 FROM pairs;",
+            )
+            .unwrap();
+    }
+
+    /// A replacing load (half the interviews changed, with alternates, notes, vectors and logged
+    /// questions) deletes everything of the old versions table by table: no row anywhere is
+    /// left without its pair, the query log forgets the deleted pairs, the unchanged interviews
+    /// keep their vectors, and every table counts what a fresh load of the new version counts.
+    #[test]
+    fn a_replace_leaves_the_tables_as_a_fresh_load_does() {
+        let with_alternates = |version| {
+            let mut file = interviews(60, 6, version);
+            for (k, iv) in file.iter_mut().enumerate() {
+                iv.pairs[k % 6].alternates = vec![format!("另一种问法{k}")];
+            }
+            file
+        };
+        let (_d, mut store) = open();
+        load_with(&mut store, 5_000, true, &[("f", with_alternates(0))]);
+        add_vectors_and_log(&store);
+        load_with(&mut store, 5_000, true, &[("f", with_alternates(1))]);
+        let (_f, mut fresh) = open();
+        load_with(&mut fresh, usize::MAX, false, &[("f", with_alternates(1))]);
+        let counts = table_counts(&store);
+        assert_eq!(counts, table_counts(&fresh));
+        assert!(counts["pair_notes"] > 0 && counts["alternates"] == 60, "{counts:?}");
+        let conn = store.connection();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(count("SELECT count(*) FROM pair_vectors"), 30 * 6, "the unchanged interviews' vectors");
+        assert_eq!(count("SELECT count(*) FROM question_vectors"), 30 * 6);
+        assert_eq!(count("SELECT count(*) FROM query_log WHERE pair_id IS NULL"), 30 * 6);
+        assert_eq!(count("SELECT count(*) FROM query_log"), 60 * 6, "log rows are kept");
+        assert_eq!(index_contents(&store), index_contents(&fresh));
+    }
+
+    /// The loader's connection goes back to the schema's triggers and foreign keys after a load,
+    /// a dry run and a loader dropped unfinished: an edit made with SQL through it afterwards is
+    /// queued for indexing and drops the pair's vector.
+    #[test]
+    fn triggers_and_foreign_keys_are_back_after_a_load() {
+        let (_d, mut store) = open();
+        load_with(&mut store, usize::MAX, false, &[("f", interviews(4, 3, 0))]);
+        let mut dry = store.loader(LoadMode { dry_run: true, group_commit: false }).unwrap();
+        dry.file(&origin("f"), interviews(4, 3, 1).into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
+        dry.finish().unwrap();
+        let mut dropped = store.loader(LoadMode::default()).unwrap();
+        dropped.file(&origin("g"), interviews(2, 3, 0).into_iter().map(Ok::<_, anyhow::Error>), None).unwrap();
+        drop(dropped);
+        add_vectors_and_log(&store);
+        let conn = store.connection();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(count("PRAGMA foreign_keys"), 1);
+        let pair: i64 = count("SELECT min(id) FROM pairs");
+        conn.execute("UPDATE turns SET text = text || '。' WHERE pair_id = ?1", [pair]).unwrap();
+        assert_eq!(count("SELECT count(*) FROM index_queue"), 2, "old and new text queued");
+        assert_eq!(count(&format!("SELECT count(*) FROM pair_vectors WHERE pair_id = {pair}")), 0);
+        conn.execute("DELETE FROM interviews WHERE slug = 'iv-3'", []).unwrap();
+        assert_eq!(count("SELECT count(*) FROM pairs WHERE interview_id NOT IN (SELECT id FROM interviews)"), 0);
+        assert_eq!(count("SELECT count(*) FROM query_log WHERE pair_id NOT IN (SELECT id FROM pairs)"), 0);
     }
 
     /// A dry run writes nothing, however many segments it would have written.
