@@ -422,13 +422,29 @@ mod tests {
             "passage: 他们在河边修了一座桥。",
             &long,
         ];
-        for text in texts {
-            let mut ids = tokenizer.encode(text, true).unwrap().get_ids().to_vec();
+        let extra = questions_from(std::env::var_os("QABOT_QUESTIONS"));
+        let mut worst_cosine = 1f32;
+        for text in texts.iter().map(|t| t.to_string()).chain(extra) {
+            let mut ids = tokenizer.encode(text.as_str(), true).unwrap().get_ids().to_vec();
             ids.truncate(config.max_position_embeddings);
+            let theirs = candle_vector(&model, &ids);
             for threads in [Threads::One, Threads::Split] {
-                let diff = max_difference(&encoder.embed(&ids, threads).unwrap(), &candle_vector(&model, &ids));
+                let ours = encoder.embed(&ids, threads).unwrap();
+                let diff = max_difference(&ours, &theirs);
                 assert!(diff < 1e-4, "{} tokens, {threads:?}: {diff}", ids.len());
+                worst_cosine = worst_cosine.min(ours.iter().zip(&theirs).map(|(a, b)| a * b).sum());
             }
         }
+        eprintln!("lowest cosine between the encoder's and candle's vectors: {worst_cosine:.7}");
+    }
+
+    /// `query: ` + each `question` of a JSONL file (`$QABOT_QUESTIONS`), read at run time so that
+    /// no evaluation question is written into the repository.
+    fn questions_from(path: Option<std::ffi::OsString>) -> Vec<String> {
+        let Some(path) = path else { return Vec::new() };
+        let text = std::fs::read_to_string(path).unwrap();
+        let question =
+            |line: &str| serde_json::from_str::<serde_json::Value>(line).ok()?["question"].as_str().map(str::to_owned);
+        text.lines().filter_map(question).map(|q| format!("query: {}", crate::embed::recipe::model_text(&q))).collect()
     }
 }
