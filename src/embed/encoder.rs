@@ -75,7 +75,7 @@ impl Encoder {
         let prefix = model_prefix(&arrays, config);
         let mut get = |name: &str, shape: &[usize]| take(&mut arrays, &format!("{prefix}{name}"), shape);
         let h = config.hidden_size;
-        if h == 0 || config.num_attention_heads == 0 || h % config.num_attention_heads != 0 {
+        if h == 0 || config.num_attention_heads == 0 || !h.is_multiple_of(config.num_attention_heads) {
             bail!("hidden_size {h} is not a multiple of num_attention_heads {}", config.num_attention_heads);
         }
         let mut token_type = get("embeddings.token_type_embeddings.weight", &[config.type_vocab_size, h])?;

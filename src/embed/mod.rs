@@ -4,7 +4,7 @@
 //! reference it is tested against).
 //!
 //! The default model is `intfloat/multilingual-e5-small`: texts are prefixed with `query: ` or
-//! `passage: `, the last hidden state is mean-pooled over the non-padding tokens (special tokens
+//! `passage: `, the last hidden state is mean-pooled over the tokens (special tokens
 //! included) and L2-normalised, so the dot product of two vectors is their cosine similarity.
 //! Inputs longer than the model's limit (512 tokens at most) are truncated.
 //!
