@@ -61,10 +61,31 @@ struct Entry {
     end: u64,
 }
 
-/// Every tensor of the safetensors file at `path`, converted to f32 on `device`. Errors name the
-/// file and, when it is one tensor's fault, the tensor: malformed header, an element type other
-/// than F32, F16 or BF16, offsets that disagree with the shape, a truncated file.
+/// Every tensor of the safetensors file at `path`, converted to f32 on `device`. Errors as
+/// [`load_f32_arrays`].
 pub fn load_f32(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    let mut out = HashMap::new();
+    for (name, array) in load_f32_arrays(path)? {
+        let tensor = Tensor::from_vec(array.values, array.shape.as_slice(), device)
+            .with_context(|| format!("{}: cannot read tensor `{name}`", path.display()))?;
+        out.insert(name, tensor);
+    }
+    Ok(out)
+}
+
+/// One tensor's values in f32, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    /// The dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// The values, row-major.
+    pub values: Vec<f32>,
+}
+
+/// Every tensor of the safetensors file at `path`, converted to f32. Errors name the file and,
+/// when it is one tensor's fault, the tensor: malformed header, an element type other than F32,
+/// F16 or BF16, offsets that disagree with the shape, a truncated file.
+pub fn load_f32_arrays(path: &Path) -> Result<HashMap<String, Array>> {
     let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().with_context(|| format!("cannot read {}", path.display()))?.len();
     let (data_start, mut entries) =
@@ -72,9 +93,9 @@ pub fn load_f32(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>>
     entries.sort_by_key(|e| std::cmp::Reverse(e.end - e.start));
     let mut out = HashMap::with_capacity(entries.len());
     for entry in entries {
-        let tensor = read_tensor(&mut file, data_start, &entry, device)
+        let values = read_values(&mut file, data_start, &entry)
             .with_context(|| format!("{}: cannot read tensor `{}`", path.display(), entry.name))?;
-        out.insert(entry.name, tensor);
+        out.insert(entry.name, Array { shape: entry.shape, values });
     }
     Ok(out)
 }
@@ -131,18 +152,16 @@ fn check_entry(name: String, value: serde_json::Value, data_len: u64) -> Result<
 }
 
 /// Read one tensor's bytes (and only those) and convert them to f32; the bytes are dropped here.
-fn read_tensor(file: &mut File, data_start: u64, entry: &Entry, device: &Device) -> Result<Tensor> {
+fn read_values(file: &mut File, data_start: u64, entry: &Entry) -> Result<Vec<f32>> {
     file.seek(SeekFrom::Start(data_start + entry.start))?;
     let mut bytes = vec![0u8; (entry.end - entry.start) as usize];
     file.read_exact(&mut bytes)?;
     // Little-endian, as the format says; every conversion here is exact.
-    let values: Vec<f32> = match entry.dtype {
+    Ok(match entry.dtype {
         FileDType::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
         FileDType::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
         FileDType::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-    };
-    drop(bytes);
-    Ok(Tensor::from_vec(values, entry.shape.as_slice(), device)?)
+    })
 }
 
 #[cfg(test)]
