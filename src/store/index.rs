@@ -189,8 +189,7 @@ impl Removed {
         };
     }
 
-    /// Whether the pair was recorded.
-    pub fn contains(&self, id: u32) -> bool {
+    fn contains(&self, id: u32) -> bool {
         self.bits.get(id as usize / 64).is_some_and(|word| word & (1 << (id % 64)) != 0)
     }
 }

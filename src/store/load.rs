@@ -287,21 +287,18 @@ fn bulk_writes(conn: &Connection, on: bool) -> Result<()> {
 }
 
 /// Clear the query log's links to deleted pairs (what `ON DELETE SET NULL` does row by row when
-/// foreign keys are on): one pass over the log rows that name a pair, whatever was removed.
+/// foreign keys are on): one statement, one pass over the log rows that name a pair, run only
+/// when this commit removed pairs. The pairs are already gone, so "names a missing pair" is
+/// exactly "names a removed pair".
 fn forget_in_query_log(conn: &Connection, removed: &Removed) -> Result<()> {
     if removed.is_empty() {
         return Ok(());
     }
-    let linked: Vec<(i64, i64)> = conn
-        .prepare_cached("SELECT id, pair_id FROM query_log WHERE pair_id IS NOT NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut clear = conn.prepare_cached("UPDATE query_log SET pair_id = NULL WHERE id = ?1")?;
-    for (id, pair_id) in linked {
-        if u32::try_from(pair_id).is_ok_and(|p| removed.contains(p)) {
-            clear.execute([id])?;
-        }
-    }
+    conn.prepare_cached(
+        "UPDATE query_log SET pair_id = NULL
+          WHERE pair_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairs WHERE pairs.id = query_log.pair_id)",
+    )?
+    .execute([])?;
     Ok(())
 }
 
