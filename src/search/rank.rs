@@ -277,7 +277,7 @@ pub fn finish(mut ranked: Vec<Scored>, context: &Context, calibration: &Calibrat
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pair_id.cmp(&b.pair_id)));
     for i in 0..ranked.len() {
-        let signals = signals(&ranked, i, context);
+        let signals = signals_read(&ranked, i, context, &similarities);
         let mut p = calibration.probability(&signals, context.dense);
         // Rules too rare in labelled questions to be learnt: when the question asks what someone
         // says and nobody it names speaks in the pair (or the one asked is in no interview),
@@ -366,12 +366,17 @@ fn upper_median(mut values: Vec<f64>) -> Option<f64> {
 
 /// What the calibration reads about candidate `i` of a sorted ranking.
 pub fn signals(ranked: &[Scored], i: usize, context: &Context) -> Signals {
+    signals_read(ranked, i, context, &Similarities::of(ranked))
+}
+
+/// [`signals`] with the candidates' similarities already read (they depend on the set of
+/// candidates, not on their order, so [`finish`] reads them once for all candidates).
+fn signals_read(ranked: &[Scored], i: usize, context: &Context, similarities: &Similarities) -> Signals {
     let f = &ranked[i].features;
     let others = || ranked.iter().enumerate().filter(move |&(j, _)| j != i).map(|(_, s)| s);
     let runner_up = others().map(|s| s.score).fold(f64::NEG_INFINITY, f64::max);
     let margin = if runner_up.is_finite() { ranked[i].score - runner_up } else { 1.0 };
     // Similarities as the ranking read them (see `Similarities`), of embedded candidates only.
-    let similarities = Similarities::of(ranked);
     let embedded = |s: &Scored| s.features.dense.map(|_| similarities.pair(&s.features));
     let (dense, question) = embedded(&ranked[i]).unwrap_or((0.0, 0.0));
     let best_other = others().filter_map(embedded).map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
