@@ -463,11 +463,12 @@ fn retrieve(lookup: &mut Lookup<'_>, query: &Query) -> Result<Vec<(i64, f64)>> {
                 break;
             }
             let idf = (1.0 + (n - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
+            let term = scores.term(|impact| {
+                let (q, a) = impact_weights(impact);
+                factor * idf * (3.0 * q + a)
+            });
             for list in lookup.corpus.posting_lists(term_id)? {
-                decode(&list, |pair, impact| {
-                    let (q, a) = impact_weights(impact);
-                    scores.add(pair, factor * idf * (3.0 * q + a));
-                });
+                decode(&list, |pair, impact| scores.add(term, pair, impact));
             }
         }
         Ok(scores.top(CANDIDATES))
