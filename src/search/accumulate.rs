@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn each_question_starts_from_nothing() {
         with_accumulator(|acc| {
-            let t = acc.term(|i| f64::from(i));
+            let t = acc.term(f64::from);
             acc.add(t, 70, 1);
             acc.add(t, 3, 0);
             acc.add(t, 200_000, 2);
@@ -254,7 +254,7 @@ mod tests {
     fn ids_at_block_edges_are_kept_apart() {
         let edges = [0, BLOCK as u32 - 1, BLOCK as u32, 3 * BLOCK as u32 + 1, u32::MAX];
         let got = with_accumulator(|acc| {
-            let t = acc.term(|i| f64::from(i));
+            let t = acc.term(f64::from);
             for (n, &id) in edges.iter().enumerate() {
                 acc.add(t, id, n as u8 + 1);
             }
