@@ -16,7 +16,7 @@ pub use crate::text::is_han;
 /// Normalise text for matching. See the module docs for the steps.
 pub fn normalize(text: &str) -> String {
     let simplified = fold_script(text);
-    let folded = fold_punctuation(&simplified.to_lowercase());
+    let folded = fold_punctuation(&lowercase(&simplified));
     let numbers = convert_numerals(&folded);
     if numbers.bytes().any(|b| b == b's') {
         numbers.split(' ').map(singular).collect::<Vec<_>>().join(" ")
@@ -28,16 +28,56 @@ pub fn normalize(text: &str) -> String {
 /// Steps 1 and 2 alone (NFKC, traditional → simplified): script variants of a text become one,
 /// while case and punctuation stay. This is also what the embedding model is given.
 pub fn fold_script(text: &str) -> String {
-    // Most stored text is already in NFKC form: the quick check says so without composing it.
+    // Most stored text is already in NFKC form (the quick check says so without composing it)
+    // but for its full-width punctuation (`，`), which fails the quick check: then only the runs
+    // between ideographs are composed.
     let nfkc: String = match unicode_normalization::is_nfkc_quick(text.chars()) {
         unicode_normalization::IsNormalized::Yes => text.to_owned(),
-        _ => text.nfkc().collect(),
+        _ => map_between_han(text, |run| match unicode_normalization::is_nfkc_quick(run.chars()) {
+            unicode_normalization::IsNormalized::Yes => None,
+            _ => Some(run.nfkc().collect()),
+        }),
     };
     if nfkc.chars().any(is_han) {
         zhconv(&nfkc, Variant::ZhHans)
     } else {
         nfkc
     }
+}
+
+/// Whether `c` is a CJK unified ideograph of the basic block or extension A, the bulk of Chinese
+/// text. NFKC and lower-casing leave each alone, and none combines with a neighbour (in Unicode's
+/// terms, they are "stable" code points: a starter that nothing composes with), so a text can be
+/// normalised run by run between them with the same result as whole (tested below).
+fn is_stable_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+/// `text` with each maximal run of characters other than stable ideographs replaced by `f(run)`
+/// (`None`: unchanged); the ideographs are copied as they are.
+fn map_between_han(text: &str, mut f: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (other, tail) = rest.split_at(rest.find(is_stable_han).unwrap_or(rest.len()));
+        if !other.is_empty() {
+            out.push_str(f(other).as_deref().unwrap_or(other));
+        }
+        let (han, tail) = tail.split_at(tail.find(|c| !is_stable_han(c)).unwrap_or(tail.len()));
+        out.push_str(han);
+        rest = tail;
+    }
+    out
+}
+
+/// `str::to_lowercase` without looking each ideograph up in the case tables. The final-sigma
+/// rule reads neighbouring letters, but an ideograph is neither cased nor case-ignorable, so it
+/// ends that context exactly as the end of a run does.
+fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    map_between_han(text, |run| Some(run.to_lowercase()))
 }
 
 /// English words that end in `s` without being plurals (words under four letters are left alone).
@@ -154,7 +194,7 @@ fn fold_punctuation(text: &str) -> String {
             skip_s = false;
             continue;
         }
-        let keep = if c.is_alphanumeric() {
+        let keep = if is_stable_han(c) || c.is_alphanumeric() {
             true
         } else if c == '.' {
             prev.is_ascii_digit() && next.is_ascii_digit()
@@ -299,6 +339,50 @@ mod tests {
         assert_eq!(normalize("GPUs, losses, boxes, status, famous"), "gpu loss box status famous");
         // A function word is not a plural: `does` stays a stop word, not a `doe`.
         assert_eq!(normalize("What does it cost"), "what does it cost");
+    }
+
+    /// Pseudo-random strings over characters that exercise composition, case and script: CJK,
+    /// Latin with combining marks, full-width forms, Hangul jamo, Greek sigma, compatibility
+    /// ideographs, radicals, ligatures.
+    fn mixed_strings() -> Vec<String> {
+        const ALPHABET: &[char] = &[
+            '微', '软', '一', '國', '\u{3400}', '\u{9FFF}', 'A', 'b', 'E', 'e', 'Σ', 'σ', 'ς', ' ', '.', '-', '，',
+            '？', 'Ａ', 'ｂ', '\u{301}', '\u{308}', '\u{316}', '\u{1100}', '\u{1161}', '\u{11A8}', '가', '\u{F900}',
+            '\u{2F00}', '〇', '·', '1', '①', 'ﬁ', 'İ', 'ß', 'Ω', '\u{212B}',
+        ];
+        let mut state = 11u64;
+        (0..3000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let len = (state >> 40) as usize % 24;
+                (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        ALPHABET[(state >> 33) as usize % ALPHABET.len()]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn run_by_run_folding_equals_folding_the_whole_text() {
+        for text in mixed_strings() {
+            let whole: String = text.nfkc().collect();
+            let whole = if whole.chars().any(is_han) { zhconv(&whole, Variant::ZhHans) } else { whole };
+            assert_eq!(fold_script(&text), whole, "{text:?}");
+            assert_eq!(lowercase(&text), text.to_lowercase(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn stable_ideographs_are_left_alone_by_nfkc_and_case() {
+        for c in ('\u{3400}'..='\u{4DBF}').chain('\u{4E00}'..='\u{9FFF}') {
+            let one = c.to_string();
+            assert!(is_stable_han(c) && c.is_alphanumeric(), "{c:?}");
+            assert_eq!(one.nfkc().collect::<String>(), one, "{c:?}");
+            assert_eq!(one.to_lowercase(), one, "{c:?}");
+        }
     }
 
     #[test]
