@@ -25,6 +25,7 @@
 //! With `QABOT_SCALE_ASK_DB=db QABOT_SCALE_ASK_QUERIES=file` it only times asking on that
 //! database (see [`ask_only`]).
 //!
+//! `QABOT_SCALE_QABOT=BIN` measures that `qabot` binary instead of the one built with the bench.
 //! `QABOT_SCALE_DIR` keeps the files there instead of a temporary folder. Each row also gives the
 //! one-minute load average before and after it: the machine may be shared, and wall times then
 //! say less than CPU times.
@@ -241,9 +242,16 @@ fn write_jsonl<'a>(path: &Path, interviews: impl Iterator<Item = &'a qabot::tran
 
 /// `qabot --db DB load PATH`, output discarded.
 fn qabot(db: &Path, path: &Path) -> Result<Cost> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qabot"));
+    let mut cmd = Command::new(qabot_binary());
     cmd.arg("--db").arg(db).arg("load").arg(path).env_remove("QABOT_DB").env_remove("RUST_LOG");
     measure(&mut cmd)
+}
+
+/// The binary measured: `QABOT_SCALE_QABOT`, else the one Cargo built beside this benchmark (two
+/// checkouts sharing one target folder overwrite each other's `target/<profile>/qabot`: a copy
+/// named here is measured for certain).
+fn qabot_binary() -> OsString {
+    std::env::var_os("QABOT_SCALE_QABOT").unwrap_or_else(|| env!("CARGO_BIN_EXE_qabot").into())
 }
 
 /// Run a command to its end with output discarded: its wall time, CPU time and peak RSS.
