@@ -33,9 +33,10 @@ pub fn fold_script(text: &str) -> String {
     // between ideographs are composed.
     let nfkc: String = match unicode_normalization::is_nfkc_quick(text.chars()) {
         unicode_normalization::IsNormalized::Yes => text.to_owned(),
-        _ => map_between_han(text, |run| match unicode_normalization::is_nfkc_quick(run.chars()) {
-            unicode_normalization::IsNormalized::Yes => None,
-            _ => Some(run.nfkc().collect()),
+        // ASCII is its own NFKC form, and nothing in another run composes with it.
+        _ => map_between_han(text, |run| match run.is_ascii() || is_nfkc(run) {
+            true => None,
+            false => Some(run.nfkc().collect()),
         }),
     };
     if nfkc.chars().any(is_han) {
@@ -43,6 +44,10 @@ pub fn fold_script(text: &str) -> String {
     } else {
         nfkc
     }
+}
+
+fn is_nfkc(text: &str) -> bool {
+    unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
 }
 
 /// Whether `c` is a CJK unified ideograph of the basic block or extension A, the bulk of Chinese
