@@ -87,7 +87,7 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summ
     let mut loader = store.loader(mode)?;
     let bar = progress(files.len());
     let mut seen_slugs: HashMap<String, usize> = HashMap::new();
-    let mut held: Vec<(usize, Vec<LoadReport>)> = Vec::new();
+    let mut held: Vec<(usize, Vec<Outcome>)> = Vec::new();
     for (index, path) in files.iter().enumerate() {
         bar.set_message(path.display().to_string());
         summary.files += 1;
@@ -95,7 +95,7 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summ
         bar.inc(1);
         match outcome {
             Ok(reports) if stop_at_failure => held.push((index, reports)),
-            Ok(reports) => bar.suspend(|| report(files, index, &reports, options, summary, &mut seen_slugs))?,
+            Ok(reports) => bar.suspend(|| report(files, index, &reports, summary, &mut seen_slugs))?,
             Err(e) => {
                 summary.failed += 1;
                 bar.suspend(|| eprintln!("error: {e:#}"));
@@ -109,7 +109,7 @@ fn store_files(store: &mut Store, files: &[PathBuf], options: &LoadOptions, summ
     bar.finish_and_clear();
     loader.finish()?;
     for (index, reports) in held {
-        report(files, index, &reports, options, summary, &mut seen_slugs)?;
+        report(files, index, &reports, summary, &mut seen_slugs)?;
     }
     Ok(true)
 }
@@ -121,7 +121,7 @@ fn store_one(
     options: &LoadOptions,
     bar: &ProgressBar,
     warned: &mut Vec<(PathBuf, usize)>,
-) -> Result<Vec<LoadReport>> {
+) -> Result<Vec<Outcome>> {
     let origin = origin_of(path);
     let (warnings, interviews) = parse(path, options)?;
     // Local problems are warnings (the rest of the file loads); `--strict` makes them errors.
@@ -136,9 +136,44 @@ fn store_one(
         }
     }
     let claimed = if loader.stored_from(&origin)? { claimed_identities(path, &origin, options) } else { None };
-    let result = loader.file(&origin, interviews, claimed);
+    let mut outcomes = Vec::new();
+    let result = loader.file_each(&origin, interviews, claimed, &mut |r| outcomes.push(Outcome::of(path, r, options)));
     // Parse errors already name the file; errors of storing are about the file as a whole.
-    result.map_err(|e| if e.is::<FileError>() { e } else { e.context(path.display().to_string()) })
+    result.map_err(|e| if e.is::<FileError>() { e } else { e.context(path.display().to_string()) })?;
+    Ok(outcomes)
+}
+
+/// What storing one interview did, rendered as the loader reports it: a file of tens of
+/// thousands of interviews holds these lines until it is known to have gone in, not a full
+/// [`LoadReport`] each (a 1M-pair file's reports alone were about 30 MB).
+struct Outcome {
+    action: LoadAction,
+    pairs: usize,
+    new_speakers: usize,
+    slug: Box<str>,
+    /// Its line of standard output and the indented lines under it.
+    lines: Box<str>,
+    /// Warnings about it, for standard error (usually none).
+    warnings: Box<str>,
+}
+
+impl Outcome {
+    fn of(path: &Path, r: LoadReport, options: &LoadOptions) -> Outcome {
+        let verb =
+            if options.dry_run { format!("would be {}", r.action.as_str()) } else { r.action.as_str().to_owned() };
+        let mut lines = format!("{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs\n", path.display(), r.title, r.pairs);
+        details(&mut lines, path, &r).expect("writing to a String does not fail");
+        let mut warnings = String::new();
+        warn_about(&mut warnings, path, &r).expect("writing to a String does not fail");
+        Outcome {
+            action: r.action,
+            pairs: r.pairs,
+            new_speakers: r.new_speakers.len(),
+            slug: r.slug.into(),
+            lines: lines.into(),
+            warnings: warnings.into(),
+        }
+    }
 }
 
 /// The interviews of a file, read lazily (a JSONL file streams), and the warnings about it.
@@ -258,17 +293,16 @@ fn progress(files: usize) -> ProgressBar {
 fn report(
     files: &[PathBuf],
     index: usize,
-    reports: &[LoadReport],
-    options: &LoadOptions,
+    outcomes: &[Outcome],
     summary: &mut Summary,
     seen: &mut HashMap<String, usize>,
 ) -> std::io::Result<()> {
     let path = &files[index];
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for r in reports {
+    for r in outcomes {
         count(summary, r);
-        if let Some(previous) = seen.insert(r.slug.clone(), index).map(|i| &files[i]) {
+        if let Some(previous) = seen.insert(r.slug.to_string(), index).map(|i| &files[i]) {
             let what = if r.action == LoadAction::Unchanged { "and the same content" } else { "and replaced it" };
             eprintln!(
                 "warning: {} has the same identity `{}` as {}, {what}; give one a `slug:` to keep both",
@@ -277,17 +311,14 @@ fn report(
                 previous.display()
             );
         }
-        warn_about(path, r);
-        let verb =
-            if options.dry_run { format!("would be {}", r.action.as_str()) } else { r.action.as_str().to_owned() };
-        writeln!(out, "{verb:<10} {}  \u{300C}{}\u{300D}  {} pairs", path.display(), r.title, r.pairs)?;
-        details(&mut out, path, r)?;
+        eprint!("{}", r.warnings);
+        out.write_all(r.lines.as_bytes())?;
     }
     Ok(())
 }
 
 /// Add one interview's outcome to the totals.
-fn count(summary: &mut Summary, r: &LoadReport) {
+fn count(summary: &mut Summary, r: &Outcome) {
     match r.action {
         LoadAction::Loaded => summary.loaded += 1,
         LoadAction::Replaced => summary.replaced += 1,
@@ -296,31 +327,34 @@ fn count(summary: &mut Summary, r: &LoadReport) {
     if r.action != LoadAction::Unchanged {
         summary.pairs += r.pairs;
     }
-    summary.speakers += r.new_speakers.len();
+    summary.speakers += r.new_speakers;
 }
 
 /// Warnings about one interview: a replacement by identity alone, alternates lost.
-fn warn_about(path: &Path, r: &LoadReport) {
+fn warn_about(out: &mut impl std::fmt::Write, path: &Path, r: &LoadReport) -> std::fmt::Result {
     if let Some((old_slug, old_title)) = r.replaced.as_ref().filter(|(old, _)| old == &r.slug) {
-        eprintln!(
+        writeln!(
+            out,
             "warning: {}: \u{300C}{}\u{300D} replaces \u{300C}{old_title}\u{300D} because both have the identity \
              `{old_slug}`; if they are different interviews, give each its own `slug:` and load both again",
             path.display(),
             r.title,
-        );
+        )?;
     }
     if !r.alternates_dropped.is_empty() {
-        eprintln!(
+        writeln!(
+            out,
             "warning: {}: dropped {} alternate(s) added with SQL whose question is no longer in the interview: {}",
             path.display(),
             r.alternates_dropped.len(),
             r.alternates_dropped.join(" | ")
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The indented lines under an interview's row: replacements, duplicates, aliases, speakers.
-fn details(out: &mut impl Write, path: &Path, r: &LoadReport) -> std::io::Result<()> {
+fn details(out: &mut impl std::fmt::Write, path: &Path, r: &LoadReport) -> std::fmt::Result {
     if let Some((old_slug, _)) = r.replaced.as_ref().filter(|(old, _)| old != &r.slug) {
         writeln!(out, "           replaces `{old_slug}` from the same file (its identity is now `{}`)", r.slug)?;
     }

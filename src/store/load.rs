@@ -187,21 +187,41 @@ impl Loader<'_> {
         I: IntoIterator<Item = std::result::Result<Interview, E>>,
         E: Into<anyhow::Error>,
     {
+        let mut reports = Vec::new();
+        self.file_each(origin, interviews, claimed, &mut |r| reports.push(r))?;
+        Ok(reports)
+    }
+
+    /// [`Loader::file`], handing each interview's report to `each` as soon as it is stored
+    /// instead of gathering them: a file of many interviews then holds no report for each. The
+    /// reports stand only when this returns `Ok`; after an error nothing of the file was stored,
+    /// whatever `each` was given.
+    pub fn file_each<I, E>(
+        &mut self,
+        origin: &Origin,
+        interviews: I,
+        claimed: Option<HashSet<String>>,
+        each: &mut dyn FnMut(LoadReport),
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = std::result::Result<Interview, E>>,
+        E: Into<anyhow::Error>,
+    {
         let conn = &self.store.conn;
         conn.execute_batch("SAVEPOINT load_file")?;
         let mut file = FileWork { builder: SegmentBuilder::default(), removed: Removed::default(), pairs: 0 };
         let interviews = interviews.into_iter().map(|r| r.map_err(Into::into));
         let flush = self.flush_bytes;
-        let outcome = store_file(conn, origin, interviews, claimed, &mut self.speakers, &mut file, flush);
-        let reports = match outcome {
-            Ok(reports) => reports,
+        let outcome = store_file(conn, origin, interviews, claimed, &mut self.speakers, &mut file, flush, each);
+        match outcome {
+            Ok(()) => {}
             Err(e) => {
                 conn.execute_batch("ROLLBACK TO load_file; RELEASE load_file")?;
                 // Speakers created by the file are gone with it.
                 self.speakers = SpeakerResolver::new(conn)?;
                 return Err(e);
             }
-        };
+        }
         // A large file's postings make a segment of their own; small files' gather.
         if file.builder.memory() > self.flush_bytes / 4 {
             index::write_segment(conn, std::mem::take(&mut file.builder))?;
@@ -219,7 +239,7 @@ impl Loader<'_> {
             self.commit()?;
             begin(&self.store.conn)?;
         }
-        Ok(reports)
+        Ok(())
     }
 
     /// Whether interviews loaded from this origin's file are stored.
@@ -316,7 +336,9 @@ struct FileWork {
     pairs: usize,
 }
 
-/// Store the interviews of one file inside the caller's savepoint, batch by batch.
+/// Store the interviews of one file inside the caller's savepoint, batch by batch, handing each
+/// interview's report to `each`.
+#[allow(clippy::too_many_arguments)]
 fn store_file(
     tx: &Connection,
     origin: &Origin,
@@ -325,8 +347,8 @@ fn store_file(
     speakers: &mut SpeakerResolver,
     work: &mut FileWork,
     flush_bytes: usize,
-) -> Result<Vec<LoadReport>> {
-    let mut reports = Vec::new();
+    each: &mut dyn FnMut(LoadReport),
+) -> Result<()> {
     let mut seen: HashSet<String> = HashSet::new();
     let mut several = None;
     loop {
@@ -347,13 +369,13 @@ fn store_file(
             }
         }
         let file = FileContext { origin, slugs: claimed.as_ref().unwrap_or(&seen) };
-        reports.extend(load_batch(tx, &batch, &slugs, &file, speakers, work)?);
+        load_batch(tx, &batch, &slugs, &file, speakers, work, each)?;
         if work.builder.memory() > flush_bytes {
             index::write_segment(tx, std::mem::take(&mut work.builder))?;
             index::maybe_merge(tx)?;
         }
     }
-    Ok(reports)
+    Ok(())
 }
 
 /// The file being loaded: where it came from and the identities of its interviews.
@@ -468,7 +490,8 @@ fn load_batch(
     file: &FileContext,
     speakers: &mut SpeakerResolver,
     work: &mut FileWork,
-) -> Result<Vec<LoadReport>> {
+    each: &mut dyn FnMut(LoadReport),
+) -> Result<()> {
     let mut plans = Vec::with_capacity(interviews.len());
     for (interview, slug) in interviews.iter().zip(slugs) {
         plans.push(plan(tx, interview, slug, file, speakers, &mut work.removed)?);
@@ -476,7 +499,6 @@ fn load_batch(
     let to_write: Vec<(&Interview, &Plan)> =
         interviews.iter().zip(&plans).filter(|(_, p)| p.action != LoadAction::Unchanged).collect();
     let analysed = analyse_in_parallel(&to_write);
-    let mut reports = Vec::with_capacity(interviews.len());
     let mut analysed = analysed.into_iter();
     for ((interview, slug), plan) in interviews.iter().zip(slugs).zip(plans) {
         let interview_id = if plan.action == LoadAction::Unchanged {
@@ -486,7 +508,7 @@ fn load_batch(
             work.pairs += interview.pairs.len();
             insert_interview(tx, interview, slug, file.origin, &plan, analysis, &mut work.builder)?
         };
-        reports.push(LoadReport {
+        each(LoadReport {
             action: plan.action,
             slug: slug.clone(),
             title: interview.title.clone(),
@@ -502,7 +524,7 @@ fn load_batch(
             resembling: plan.resembling,
         });
     }
-    Ok(reports)
+    Ok(())
 }
 
 /// Decide what to do with an interview, remove the version it replaces, resolve its speakers.
@@ -1051,6 +1073,25 @@ mod tests {
 
     /// Replacing every interview of a large file (half of them changed) in one load gives the
     /// index a fresh load of the new version gives, and leaves the unchanged ones alone.
+    /// Reports are handed over interview by interview while the file is stored (none is kept for
+    /// the whole file), and they count for nothing when the file then fails.
+    #[test]
+    fn reports_come_one_by_one_and_a_failed_file_stores_none() {
+        let (_d, mut store) = open();
+        let mut loader = store.loader(LoadMode { dry_run: false, group_commit: true }).unwrap();
+        let mut slugs = Vec::new();
+        let good = interviews(600, 2, 0).into_iter().map(Ok::<_, anyhow::Error>);
+        loader.file_each(&origin("good"), good, None, &mut |r| slugs.push(r.slug)).unwrap();
+        assert_eq!(slugs.len(), 600);
+        assert_eq!(slugs[599], "iv-599");
+        let mut handed = 0;
+        let bad = interviews(1000, 2, 0).into_iter().skip(600).map(Ok).chain([Err(anyhow::anyhow!("broken"))]);
+        assert!(loader.file_each(&origin("bad"), bad, None, &mut |_| handed += 1).is_err());
+        assert_eq!(handed, BATCH, "the batch stored before the failure was reported");
+        loader.finish().unwrap();
+        assert_eq!(store.interviews().unwrap().len(), 600);
+    }
+
     #[test]
     fn replacing_a_large_file_matches_a_fresh_load() {
         let (_d, mut store) = open();
