@@ -391,6 +391,16 @@ fn details(out: &mut impl std::fmt::Write, path: &Path, r: &LoadReport) -> std::
     Ok(())
 }
 
+/// Summary rows with their numbers ending in one column (`loaded` and `speakers added` alike):
+/// at least three columns after the longest label, one space before the widest number, and never
+/// fewer than 17 columns in all.
+fn aligned(rows: &[(&str, usize)]) -> Vec<String> {
+    let label = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+    let digits = rows.iter().map(|(_, n)| n.to_string().len()).max().unwrap_or(0);
+    let width = (label + 3.max(digits + 1)).max(17);
+    rows.iter().map(|(label, n)| format!("  {label}{n:>w$}", w = width - label.len())).collect()
+}
+
 fn print_summary(s: &Summary, options: &LoadOptions) {
     let title = match (options.dry_run, options.strict && s.failed > 0) {
         // The rows count what the files that did not fail would do, which --strict forbids.
@@ -413,11 +423,8 @@ fn print_summary(s: &Summary, options: &LoadOptions) {
         ("speakers added", s.speakers),
     ];
     let rows: Vec<(&str, usize)> = rows.into_iter().chain((total > 0).then_some((warnings, total))).collect();
-    // Three columns after the longest label, and never fewer than 17 in all.
-    let width = rows.iter().map(|(label, _)| label.len() + 3).max().unwrap_or(0).max(17);
-    for (label, n) in rows {
-        // Numbers end in one column: `loaded` and `speakers added` alike.
-        println!("  {label}{n:>w$}", w = width - label.len());
+    for line in aligned(&rows) {
+        println!("{line}");
     }
     for (path, n) in &s.warnings {
         println!("    {n:>4}  {}", path.display());
@@ -436,5 +443,15 @@ mod tests {
         walk(&dir.path().join("gone"), &mut files, &mut failed);
         assert_eq!(failed, 1);
         assert!(files.is_empty());
+    }
+
+    #[test]
+    fn summary_numbers_end_in_one_column_however_wide() {
+        let small = aligned(&[("files", 1), ("loaded", 12), ("speakers added", 3)]);
+        assert_eq!(small, ["  files           1", "  loaded         12", "  speakers added  3"]);
+        // A million pairs once ran into its label: `pairs added1000000`.
+        let large = aligned(&[("files", 1), ("pairs added", 1_000_000), ("speakers added", 400)]);
+        assert_eq!(large[1], "  pairs added    1000000");
+        assert!(large.iter().all(|l| l.len() == large[0].len()), "{large:?}");
     }
 }
