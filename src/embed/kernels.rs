@@ -8,10 +8,19 @@
 //! input rows by one panel: `ROWS × LANES` sums held in registers, each input value broadcast
 //! and multiplied with a panel row.
 //!
-//! Two implementations give the same results within float rounding: AVX2+FMA, chosen at run time
-//! when the processor has it, and a portable one.
+//! The weights are held as the model file stores them: f32, or fp16 converted to f32 as each panel
+//! row is read (exact: every fp16 value is an f32). fp16 halves the bytes a question reads (the
+//! layers of multilingual-e5-small are 84 MB in f32) and the memory they occupy; the sums are
+//! the same as with the same values in f32.
+//!
+//! Two implementations give the same results within float rounding: AVX2+FMA+F16C, chosen at run
+//! time when the processor has it, and a portable one.
 
 use std::ops::Range;
+
+use half::f16;
+
+use super::weights::Values;
 
 /// Input rows (tokens) per block: 6 rows × 2 vectors of 8 lanes = 12 accumulators, of the 16
 /// AVX2 registers.
@@ -24,7 +33,7 @@ pub const LANES: usize = 16;
 pub enum Kernel {
     /// Plain Rust, any processor.
     Portable,
-    /// AVX2 and FMA (x86-64 only; check [`Kernel::best`] before choosing it).
+    /// AVX2, FMA and F16C (x86-64 only; check [`Kernel::best`] before choosing it).
     Avx2,
 }
 
@@ -32,7 +41,7 @@ impl Kernel {
     /// The fastest implementation this processor runs.
     pub fn best() -> Kernel {
         #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c") {
             return Kernel::Avx2;
         }
         Kernel::Portable
@@ -42,26 +51,28 @@ impl Kernel {
 /// A Linear layer's weights and bias, laid out in panels (see the module docs).
 pub struct Panels {
     /// `[panel][input][lane]`; the last panel is padded with zeros.
-    values: Vec<f32>,
+    values: Values,
     bias: Vec<f32>,
     inputs: usize,
     outputs: usize,
 }
 
 impl Panels {
-    /// Lay out `weight` (row-major `[outputs][inputs]`, as PyTorch stores a Linear's weight).
-    pub fn new(weight: &[f32], bias: Vec<f32>, inputs: usize, outputs: usize) -> Panels {
+    /// Lay out `weight` (row-major `[outputs][inputs]`, as PyTorch stores a Linear's weight),
+    /// keeping its element type.
+    pub fn new(weight: &Values, bias: Vec<f32>, inputs: usize, outputs: usize) -> Panels {
         assert_eq!(weight.len(), inputs * outputs);
         assert_eq!(bias.len(), outputs);
-        let count = outputs.div_ceil(LANES);
-        let mut values = vec![0f32; count * inputs * LANES];
-        for (o, row) in weight.chunks_exact(inputs).enumerate() {
-            let panel = &mut values[(o / LANES) * inputs * LANES..(o / LANES + 1) * inputs * LANES];
-            for (i, &w) in row.iter().enumerate() {
-                panel[i * LANES + o % LANES] = w;
-            }
-        }
+        let values = match weight {
+            Values::F32(w) => Values::F32(lay_out(w, inputs, outputs)),
+            Values::F16(w) => Values::F16(lay_out(w, inputs, outputs)),
+        };
         Panels { values, bias, inputs, outputs }
+    }
+
+    /// Whether the weights are held in fp16.
+    pub fn is_f16(&self) -> bool {
+        matches!(self.values, Values::F16(_))
     }
 
     /// How many panels (outputs / [`LANES`], rounded up).
@@ -83,28 +94,83 @@ impl Panels {
     pub fn columns(&self, panels: &Range<usize>) -> Range<usize> {
         panels.start * LANES..(panels.end * LANES).min(self.outputs)
     }
+}
 
-    fn panel(&self, p: usize) -> &[f32] {
-        &self.values[p * self.inputs * LANES..(p + 1) * self.inputs * LANES]
+/// `weight` (`[outputs][inputs]`) as panels: `[panel][input][lane]`, the last panel padded with zeros.
+fn lay_out<T: Copy + Default>(weight: &[T], inputs: usize, outputs: usize) -> Vec<T> {
+    let count = outputs.div_ceil(LANES);
+    let mut values = vec![T::default(); count * inputs * LANES];
+    for (o, row) in weight.chunks_exact(inputs).enumerate() {
+        let panel = &mut values[(o / LANES) * inputs * LANES..(o / LANES + 1) * inputs * LANES];
+        for (i, &w) in row.iter().enumerate() {
+            panel[i * LANES + o % LANES] = w;
+        }
+    }
+    values
+}
+
+/// A weight element type the kernels read: [`Weight::block`] is [`block`] for panels of it.
+trait Weight: Copy {
+    /// `ROWS` input rows times one panel of this type.
+    fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[Self]) -> [[f32; LANES]; ROWS];
+}
+
+impl Weight for f32 {
+    fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[f32]) -> [[f32; LANES]; ROWS] {
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx2` is chosen only after detecting AVX2, FMA and F16C
+            // (`Kernel::best`); the lengths are checked inside.
+            Kernel::Avx2 => unsafe { avx2::block(xs, panel) },
+            _ => portable_block(xs, panel, |w| w),
+        }
+    }
+}
+
+impl Weight for f16 {
+    fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[f16]) -> [[f32; LANES]; ROWS] {
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as for f32.
+            Kernel::Avx2 => unsafe { avx2::block_f16(xs, panel) },
+            _ => portable_block(xs, panel, f16::to_f32),
+        }
     }
 }
 
 /// `out[r][c - first] = bias[c] + x[r] · weight[c]` for every row `r` of `x` (`rows × inputs`)
 /// and every output `c` of `panels` (`first` its first); `out` is `rows × columns(panels).len()`.
 pub fn linear(kernel: Kernel, x: &[f32], rows: usize, w: &Panels, panels: Range<usize>, out: &mut [f32]) {
+    match &w.values {
+        Values::F32(values) => linear_of(kernel, x, rows, w, values, panels, out),
+        Values::F16(values) => linear_of(kernel, x, rows, w, values, panels, out),
+    }
+}
+
+/// [`linear`] with the panels' values of type `T`.
+fn linear_of<T: Weight>(
+    kernel: Kernel,
+    x: &[f32],
+    rows: usize,
+    w: &Panels,
+    values: &[T],
+    panels: Range<usize>,
+    out: &mut [f32],
+) {
     let columns = w.columns(&panels);
     let width = columns.len();
     assert_eq!(x.len(), rows * w.inputs);
     assert_eq!(out.len(), rows * width);
+    let size = w.inputs * LANES;
     for p in panels {
-        let panel = w.panel(p);
+        let panel = &values[p * size..(p + 1) * size];
         let first = p * LANES;
         let lanes = (w.outputs - first).min(LANES);
         for r0 in (0..rows).step_by(ROWS) {
             // Past the last row, the last row is computed again and not stored: one block shape.
             let r_idx: [usize; ROWS] = std::array::from_fn(|i| (r0 + i).min(rows - 1));
             let xs = r_idx.map(|r| &x[r * w.inputs..(r + 1) * w.inputs]);
-            let sums = block(kernel, xs, panel);
+            let sums = T::block(kernel, xs, panel);
             for (i, sum) in sums.iter().enumerate().take(rows - r0) {
                 let row = &mut out[(r0 + i) * width + first - columns.start..][..lanes];
                 for ((o, s), b) in row.iter_mut().zip(sum).zip(&w.bias[first..first + lanes]) {
@@ -115,24 +181,15 @@ pub fn linear(kernel: Kernel, x: &[f32], rows: usize, w: &Panels, panels: Range<
     }
 }
 
-/// `ROWS` input rows times one panel: `sums[r][lane] = x[r] · weight[first + lane]`.
-fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[f32]) -> [[f32; LANES]; ROWS] {
-    match kernel {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Kernel::Avx2` is chosen only after detecting AVX2 and FMA (`Kernel::best`);
-        // the lengths are checked inside.
-        Kernel::Avx2 => unsafe { avx2::block(xs, panel) },
-        _ => portable_block(xs, panel),
-    }
-}
-
-/// [`block`] in plain Rust (the compiler vectorises the lanes).
-fn portable_block(xs: [&[f32]; ROWS], panel: &[f32]) -> [[f32; LANES]; ROWS] {
+/// `ROWS` input rows times one panel in plain Rust (the compiler vectorises the lanes):
+/// `sums[r][lane] = x[r] · weight[first + lane]`, each weight converted by `to_f32`.
+fn portable_block<T: Copy>(xs: [&[f32]; ROWS], panel: &[T], to_f32: impl Fn(T) -> f32) -> [[f32; LANES]; ROWS] {
     let mut sums = [[0f32; LANES]; ROWS];
-    for (k, weights) in panel.chunks_exact(LANES).enumerate() {
+    for (k, row) in panel.chunks_exact(LANES).enumerate() {
+        let weights: [f32; LANES] = std::array::from_fn(|l| to_f32(row[l]));
         for (sum, x) in sums.iter_mut().zip(&xs) {
             let v = x[k];
-            for (s, w) in sum.iter_mut().zip(weights) {
+            for (s, w) in sum.iter_mut().zip(&weights) {
                 *s += v * w;
             }
         }
@@ -145,34 +202,60 @@ mod avx2 {
     use super::{LANES, ROWS};
     use std::arch::x86_64::*;
 
-    /// [`super::block`] with AVX2 and FMA: `ROWS × 2` accumulators of 8 lanes.
+    use half::f16;
+
+    /// The body of a block: `ROWS × 2` accumulators of 8 lanes; `$load` is the panel row `$k`
+    /// as two vectors of 8 f32 (one body for both element types, so they sum in the same order).
+    macro_rules! block_body {
+        ($xs:ident, $panel:ident, $k:ident => $load:expr) => {{
+            let n = $xs[0].len();
+            assert!($xs.iter().all(|x| x.len() == n) && $panel.len() == n * LANES);
+            let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
+            for $k in 0..n {
+                let (w0, w1) = $load;
+                for i in 0..ROWS {
+                    // SAFETY: k < n, the length of every row.
+                    let v = _mm256_set1_ps(unsafe { *$xs[i].get_unchecked($k) });
+                    acc[i][0] = _mm256_fmadd_ps(v, w0, acc[i][0]);
+                    acc[i][1] = _mm256_fmadd_ps(v, w1, acc[i][1]);
+                }
+            }
+            let mut sums = [[0f32; LANES]; ROWS];
+            for i in 0..ROWS {
+                // SAFETY: each row of `sums` holds 16 floats.
+                unsafe {
+                    _mm256_storeu_ps(sums[i].as_mut_ptr(), acc[i][0]);
+                    _mm256_storeu_ps(sums[i].as_mut_ptr().add(8), acc[i][1]);
+                }
+            }
+            sums
+        }};
+    }
+
+    /// A block of f32 panels with AVX2 and FMA.
     ///
     /// # Safety
     /// The processor must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn block(xs: [&[f32]; ROWS], panel: &[f32]) -> [[f32; LANES]; ROWS] {
-        let n = xs[0].len();
-        assert!(xs.iter().all(|x| x.len() == n) && panel.len() == n * LANES);
-        let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
         let w = panel.as_ptr();
-        for k in 0..n {
-            // SAFETY: k < n, so the panel row k (16 floats) and x[k] are in bounds.
-            let (w0, w1) = unsafe { (_mm256_loadu_ps(w.add(k * LANES)), _mm256_loadu_ps(w.add(k * LANES + 8))) };
-            for i in 0..ROWS {
-                let v = _mm256_set1_ps(unsafe { *xs[i].get_unchecked(k) });
-                acc[i][0] = _mm256_fmadd_ps(v, w0, acc[i][0]);
-                acc[i][1] = _mm256_fmadd_ps(v, w1, acc[i][1]);
-            }
-        }
-        let mut sums = [[0f32; LANES]; ROWS];
-        for i in 0..ROWS {
-            // SAFETY: each row of `sums` holds 16 floats.
-            unsafe {
-                _mm256_storeu_ps(sums[i].as_mut_ptr(), acc[i][0]);
-                _mm256_storeu_ps(sums[i].as_mut_ptr().add(8), acc[i][1]);
-            }
-        }
-        sums
+        // SAFETY (in the load): k < n, so the panel row k (16 floats) is in bounds.
+        block_body!(xs, panel, k => unsafe { (_mm256_loadu_ps(w.add(k * LANES)), _mm256_loadu_ps(w.add(k * LANES + 8))) })
+    }
+
+    /// A block of fp16 panels with AVX2, FMA and F16C: each row of 16 weights is loaded as
+    /// 32 bytes and converted to f32 (exactly) in registers.
+    ///
+    /// # Safety
+    /// The processor must support AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn block_f16(xs: [&[f32]; ROWS], panel: &[f16]) -> [[f32; LANES]; ROWS] {
+        let w = panel.as_ptr().cast::<__m128i>();
+        // SAFETY (in the load): k < n, so the panel row k (16 halves, two 16-byte halves) is in
+        // bounds; unaligned loads.
+        block_body!(xs, panel, k => unsafe {
+            (_mm256_cvtph_ps(_mm_loadu_si128(w.add(2 * k))), _mm256_cvtph_ps(_mm_loadu_si128(w.add(2 * k + 1))))
+        })
     }
 
     /// [`super::gelu_erf`] on 8 lanes at once (the same rational approximation).
@@ -294,7 +377,7 @@ mod tests {
             let x: Vec<f32> = (0..rows * inputs).map(|i| ((i * 13 % 29) as f32 - 14.0) / 9.0).collect();
             let weight: Vec<f32> = (0..outputs * inputs).map(|i| ((i * 7 % 23) as f32 - 11.0) / 5.0).collect();
             let bias: Vec<f32> = (0..outputs).map(|i| i as f32 - 2.0).collect();
-            let w = Panels::new(&weight, bias.clone(), inputs, outputs);
+            let w = Panels::new(&Values::F32(weight.clone()), bias.clone(), inputs, outputs);
             for panels in [0..w.count(), w.count() / 2..w.count()] {
                 let cols = w.columns(&panels);
                 let mut a = vec![0f32; rows * cols.len()];
@@ -311,6 +394,33 @@ mod tests {
                         assert!((a[k] as f64 - exact).abs() < tolerance, "portable {rows}x{inputs}x{outputs}");
                         assert!((b[k] as f64 - exact).abs() < tolerance, "best {rows}x{inputs}x{outputs}");
                     }
+                }
+            }
+        }
+    }
+
+    /// Panels of fp16 weights give exactly the sums of the same values in f32, with either kernel
+    /// and with outputs split into ranges of panels.
+    #[test]
+    fn fp16_panels_sum_like_f32_panels_of_the_same_values() {
+        for (rows, inputs, outputs) in [(1, 8, 1), (7, 19, 23), (13, 384, 48), (20, 64, 40)] {
+            let x: Vec<f32> = (0..rows * inputs).map(|i| ((i * 13 % 29) as f32 - 14.0) / 9.0).collect();
+            // Values of every magnitude fp16 holds, subnormals and zeros included.
+            let halves: Vec<f16> =
+                (0..outputs * inputs).map(|i| f16::from_bits((i as u16).wrapping_mul(40_503) & 0xfbff)).collect();
+            let floats: Vec<f32> = halves.iter().map(|h| h.to_f32()).collect();
+            let bias: Vec<f32> = (0..outputs).map(|i| i as f32 / 3.0).collect();
+            let h = Panels::new(&Values::F16(halves), bias.clone(), inputs, outputs);
+            let f = Panels::new(&Values::F32(floats), bias, inputs, outputs);
+            assert!(h.is_f16() && !f.is_f16());
+            for kernel in [Kernel::Portable, Kernel::best()] {
+                for panels in [0..h.count(), h.count() / 2..h.count()] {
+                    let mut a = vec![0f32; rows * h.columns(&panels).len()];
+                    let mut b = a.clone();
+                    linear(kernel, &x, rows, &h, panels.clone(), &mut a);
+                    linear(kernel, &x, rows, &f, panels, &mut b);
+                    let same = a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits());
+                    assert!(same, "{kernel:?} {rows}x{inputs}x{outputs}");
                 }
             }
         }

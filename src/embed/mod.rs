@@ -59,8 +59,8 @@ impl Embedder {
         let identity = ModelIdentity::of(dir, &files.config, &files.tokenizer, &files.weights)?;
         let max_tokens = config.max_position_embeddings.min(MAX_TOKENS);
         let tokenizer = load_tokenizer(&files.tokenizer, max_tokens)?;
-        // Read tensor by tensor into f32 (fp16/bf16 converted): see `weights` for why not mmap.
-        let arrays = weights::load_f32_arrays(&files.weights)?;
+        // Read tensor by tensor, fp16 kept as fp16 (see `weights` for why not mmap).
+        let arrays = weights::load_arrays(&files.weights)?;
         let encoder = Encoder::new(arrays, &config).with_context(|| {
             format!("{}: not the weights of a BERT model matching config.json", files.weights.display())
         })?;
