@@ -54,26 +54,29 @@ fn main() -> Result<()> {
         encoder.embed(&ids[0], *threads)?;
     }
     let mut samples: Vec<(Vec<Duration>, Vec<Duration>)> = vec![Default::default(); variants.len()];
+    let mut faults = vec![0i64; variants.len()];
     for _ in 0..repeats {
         for question in &ids {
-            for ((_, encoder, threads), (cpu, wall)) in variants.iter().zip(&mut samples) {
-                let (c0, w0) = (cpu_time(), Instant::now());
+            for (((_, encoder, threads), (cpu, wall)), faults) in variants.iter().zip(&mut samples).zip(&mut faults) {
+                let (c0, w0, f0) = (cpu_time(), Instant::now(), minor_faults());
                 encoder.embed(question, *threads)?;
                 wall.push(w0.elapsed());
                 cpu.push(cpu_time() - c0);
+                *faults += minor_faults() - f0;
             }
         }
     }
-    for ((name, ..), (cpu, wall)) in variants.iter().zip(&samples) {
+    for (((name, ..), (cpu, wall)), faults) in variants.iter().zip(&samples).zip(&faults) {
         println!(
-            "{name:40} CPU ms p50 {} p90 {} p99 {} mean {} | wall ms p50 {} p99 {} mean {}",
+            "{name:40} CPU ms p50 {} p90 {} p99 {} mean {} | wall ms p50 {} p99 {} mean {} | page faults {:.1}",
             ms(percentile(cpu, 0.5)),
             ms(percentile(cpu, 0.9)),
             ms(percentile(cpu, 0.99)),
             ms(mean(cpu)),
             ms(percentile(wall, 0.5)),
             ms(percentile(wall, 0.99)),
-            ms(mean(wall))
+            ms(mean(wall)),
+            *faults as f64 / cpu.len() as f64
         );
     }
     Ok(())
@@ -116,6 +119,20 @@ fn cpu_time() -> Duration {
     // SAFETY: clock_gettime fills the struct it is given and nothing else.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Minor page faults of the process so far (memory the kernel had to map and zero).
+#[cfg(unix)]
+fn minor_faults() -> i64 {
+    // SAFETY: an all-zero rusage is valid; getrusage fills the struct it is given and nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_minflt
+}
+
+#[cfg(not(unix))]
+fn minor_faults() -> i64 {
+    0
 }
 
 /// Without a process CPU clock, wall time stands in.

@@ -111,12 +111,12 @@ fn lay_out<T: Copy + Default>(weight: &[T], inputs: usize, outputs: usize) -> Ve
 
 /// A weight element type the kernels read: [`Weight::block`] is [`block`] for panels of it.
 trait Weight: Copy {
-    /// `ROWS` input rows times one panel of this type.
-    fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[Self]) -> [[f32; LANES]; ROWS];
+    /// `R` (at most [`ROWS`]) input rows times one panel of this type.
+    fn block<const R: usize>(kernel: Kernel, xs: [&[f32]; R], panel: &[Self]) -> [[f32; LANES]; R];
 }
 
 impl Weight for f32 {
-    fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[f32]) -> [[f32; LANES]; ROWS] {
+    fn block<const R: usize>(kernel: Kernel, xs: [&[f32]; R], panel: &[f32]) -> [[f32; LANES]; R] {
         match kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::Avx2` is chosen only after detecting AVX2, FMA and F16C
@@ -128,7 +128,7 @@ impl Weight for f32 {
 }
 
 impl Weight for f16 {
-    fn block(kernel: Kernel, xs: [&[f32]; ROWS], panel: &[f16]) -> [[f32; LANES]; ROWS] {
+    fn block<const R: usize>(kernel: Kernel, xs: [&[f32]; R], panel: &[f16]) -> [[f32; LANES]; R] {
         match kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as for f32.
@@ -167,10 +167,21 @@ fn linear_of<T: Weight>(
         let first = p * LANES;
         let lanes = (w.outputs - first).min(LANES);
         for r0 in (0..rows).step_by(ROWS) {
-            // Past the last row, the last row is computed again and not stored: one block shape.
-            let r_idx: [usize; ROWS] = std::array::from_fn(|i| (r0 + i).min(rows - 1));
-            let xs = r_idx.map(|r| &x[r * w.inputs..(r + 1) * w.inputs]);
-            let sums = T::block(kernel, xs, panel);
+            let xs: [&[f32]; ROWS] = std::array::from_fn(|i| {
+                // Rows past the last are never computed (a narrower block is); any row will do.
+                let r = (r0 + i).min(rows - 1);
+                &x[r * w.inputs..(r + 1) * w.inputs]
+            });
+            // The last rows in a block of their own height: a question of 15 tokens computes
+            // 6 + 6 + 3 rows, not 18 (the rows are independent, so the sums are the same).
+            let sums = match rows - r0 {
+                1 => narrow::<T, 1>(kernel, &xs, panel),
+                2 => narrow::<T, 2>(kernel, &xs, panel),
+                3 => narrow::<T, 3>(kernel, &xs, panel),
+                4 => narrow::<T, 4>(kernel, &xs, panel),
+                5 => narrow::<T, 5>(kernel, &xs, panel),
+                _ => T::block::<ROWS>(kernel, xs, panel),
+            };
             for (i, sum) in sums.iter().enumerate().take(rows - r0) {
                 let row = &mut out[(r0 + i) * width + first - columns.start..][..lanes];
                 for ((o, s), b) in row.iter_mut().zip(sum).zip(&w.bias[first..first + lanes]) {
@@ -181,10 +192,21 @@ fn linear_of<T: Weight>(
     }
 }
 
-/// `ROWS` input rows times one panel in plain Rust (the compiler vectorises the lanes):
-/// `sums[r][lane] = x[r] · weight[first + lane]`, each weight converted by `to_f32`.
-fn portable_block<T: Copy>(xs: [&[f32]; ROWS], panel: &[T], to_f32: impl Fn(T) -> f32) -> [[f32; LANES]; ROWS] {
+/// The first `R` rows of `xs` times one panel, in the first `R` rows of the result (the others zero).
+fn narrow<T: Weight, const R: usize>(kernel: Kernel, xs: &[&[f32]; ROWS], panel: &[T]) -> [[f32; LANES]; ROWS] {
     let mut sums = [[0f32; LANES]; ROWS];
+    sums[..R].copy_from_slice(&T::block::<R>(kernel, std::array::from_fn(|i| xs[i]), panel));
+    sums
+}
+
+/// `R` input rows times one panel in plain Rust (the compiler vectorises the lanes):
+/// `sums[r][lane] = x[r] · weight[first + lane]`, each weight converted by `to_f32`.
+fn portable_block<T: Copy, const R: usize>(
+    xs: [&[f32]; R],
+    panel: &[T],
+    to_f32: impl Fn(T) -> f32,
+) -> [[f32; LANES]; R] {
+    let mut sums = [[0f32; LANES]; R];
     for (k, row) in panel.chunks_exact(LANES).enumerate() {
         let weights: [f32; LANES] = std::array::from_fn(|l| to_f32(row[l]));
         for (sum, x) in sums.iter_mut().zip(&xs) {
@@ -199,29 +221,29 @@ fn portable_block<T: Copy>(xs: [&[f32]; ROWS], panel: &[T], to_f32: impl Fn(T) -
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{LANES, ROWS};
+    use super::LANES;
     use std::arch::x86_64::*;
 
     use half::f16;
 
-    /// The body of a block: `ROWS × 2` accumulators of 8 lanes; `$load` is the panel row `$k`
+    /// The body of a block of `R` rows: `R × 2` accumulators of 8 lanes; `$load` is the panel row `$k`
     /// as two vectors of 8 f32 (one body for both element types, so they sum in the same order).
     macro_rules! block_body {
         ($xs:ident, $panel:ident, $k:ident => $load:expr) => {{
             let n = $xs[0].len();
             assert!($xs.iter().all(|x| x.len() == n) && $panel.len() == n * LANES);
-            let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
+            let mut acc = [[_mm256_setzero_ps(); 2]; R];
             for $k in 0..n {
                 let (w0, w1) = $load;
-                for i in 0..ROWS {
+                for i in 0..R {
                     // SAFETY: k < n, the length of every row.
                     let v = _mm256_set1_ps(unsafe { *$xs[i].get_unchecked($k) });
                     acc[i][0] = _mm256_fmadd_ps(v, w0, acc[i][0]);
                     acc[i][1] = _mm256_fmadd_ps(v, w1, acc[i][1]);
                 }
             }
-            let mut sums = [[0f32; LANES]; ROWS];
-            for i in 0..ROWS {
+            let mut sums = [[0f32; LANES]; R];
+            for i in 0..R {
                 // SAFETY: each row of `sums` holds 16 floats.
                 unsafe {
                     _mm256_storeu_ps(sums[i].as_mut_ptr(), acc[i][0]);
@@ -237,7 +259,7 @@ mod avx2 {
     /// # Safety
     /// The processor must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn block(xs: [&[f32]; ROWS], panel: &[f32]) -> [[f32; LANES]; ROWS] {
+    pub unsafe fn block<const R: usize>(xs: [&[f32]; R], panel: &[f32]) -> [[f32; LANES]; R] {
         let w = panel.as_ptr();
         // SAFETY (in the load): k < n, so the panel row k (16 floats) is in bounds.
         block_body!(xs, panel, k => unsafe { (_mm256_loadu_ps(w.add(k * LANES)), _mm256_loadu_ps(w.add(k * LANES + 8))) })
@@ -249,7 +271,7 @@ mod avx2 {
     /// # Safety
     /// The processor must support AVX2, FMA and F16C.
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub unsafe fn block_f16(xs: [&[f32]; ROWS], panel: &[f16]) -> [[f32; LANES]; ROWS] {
+    pub unsafe fn block_f16<const R: usize>(xs: [&[f32]; R], panel: &[f16]) -> [[f32; LANES]; R] {
         let w = panel.as_ptr().cast::<__m128i>();
         // SAFETY (in the load): k < n, so the panel row k (16 halves, two 16-byte halves) is in
         // bounds; unaligned loads.
@@ -372,8 +394,10 @@ mod tests {
         for ((x, a), b) in xs.iter().zip(&portable).zip(&best) {
             assert!((a - b).abs() <= 1e-6 * (1.0 + x.abs()), "gelu({x}): {a} vs {b}");
         }
-        // Shapes with edges in both directions (rows past a block, a partly filled panel).
-        for (rows, inputs, outputs) in [(1, 8, 1), (5, 19, 7), (18, 384, 40), (13, 40, 33)] {
+        // Shapes with edges in both directions (every number of rows past the last full block, a
+        // partly filled panel).
+        let shapes = [(1, 8, 1), (5, 19, 7), (18, 384, 40), (13, 40, 33), (8, 16, 17), (9, 33, 16), (10, 24, 50)];
+        for (rows, inputs, outputs) in shapes {
             let x: Vec<f32> = (0..rows * inputs).map(|i| ((i * 13 % 29) as f32 - 14.0) / 9.0).collect();
             let weight: Vec<f32> = (0..outputs * inputs).map(|i| ((i * 7 % 23) as f32 - 11.0) / 5.0).collect();
             let bias: Vec<f32> = (0..outputs).map(|i| i as f32 - 2.0).collect();
@@ -403,7 +427,7 @@ mod tests {
     /// and with outputs split into ranges of panels.
     #[test]
     fn fp16_panels_sum_like_f32_panels_of_the_same_values() {
-        for (rows, inputs, outputs) in [(1, 8, 1), (7, 19, 23), (13, 384, 48), (20, 64, 40)] {
+        for (rows, inputs, outputs) in [(1, 8, 1), (7, 19, 23), (13, 384, 48), (20, 64, 40), (3, 16, 16), (11, 9, 5)] {
             let x: Vec<f32> = (0..rows * inputs).map(|i| ((i * 13 % 29) as f32 - 14.0) / 9.0).collect();
             // Values of every magnitude fp16 holds, subnormals and zeros included.
             let halves: Vec<f16> =
