@@ -1,7 +1,8 @@
 //! What embedding one question costs: the encoder alone (tokenizing excluded), CPU time of the
 //! whole process (every thread, rayon's spinning workers included) and wall time per question,
-//! for the weights held as the file stores them (fp16 for the shipped model) and converted to
-//! f32 at load, each with the products on one thread or split over rayon's pool.
+//! for the weights held as the file stores them (fp16 for the shipped model) with the two fastest
+//! kernels the processor runs and converted to f32 at load, each with the products on one thread
+//! or split over rayon's pool.
 //!
 //! ```sh
 //! cargo run --profile quick --example embed_timing -- MODEL_DIR QUESTIONS.jsonl [REPEATS]
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use candle_transformers::models::bert::Config;
 use qabot::embed::encoder::{Encoder, Threads};
+use qabot::embed::kernels::Kernel;
 use qabot::embed::{recipe, weights, QUERY_PREFIX};
 
 fn main() -> Result<()> {
@@ -30,14 +32,18 @@ fn main() -> Result<()> {
     let tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).map_err(anyhow::Error::msg)?;
     let ids = question_ids(&tokenizer, Path::new(questions), config.max_position_embeddings)?;
     let file = dir.join("model.safetensors");
-    let encoders = [
-        ("file precision", Encoder::new(weights::load_arrays(&file)?, &config)?),
-        ("f32", Encoder::new(weights::load_f32_arrays(&file)?, &config)?),
-    ];
+    let mut encoders = Vec::new();
+    for kernel in Kernel::available().into_iter().rev().take(2) {
+        encoders.push((
+            format!("file precision, {kernel:?}"),
+            Encoder::new(weights::load_arrays(&file)?, &config)?.with_kernel(kernel),
+        ));
+    }
+    encoders.push((format!("f32, {:?}", Kernel::best()), Encoder::new(weights::load_f32_arrays(&file)?, &config)?));
     let variants: Vec<(String, &Encoder, Threads)> = encoders
         .iter()
         .flat_map(|(name, e)| {
-            let label = |t: &str| format!("{name} (fp16 held: {}), {t}", e.holds_f16());
+            let label = |t: &str| format!("{name} (fp16: {}), {t}", e.holds_f16());
             [(label("split"), e, Threads::Split), (label("one thread"), e, Threads::One)]
         })
         .collect();
@@ -68,7 +74,7 @@ fn main() -> Result<()> {
     }
     for (((name, ..), (cpu, wall)), faults) in variants.iter().zip(&samples).zip(&faults) {
         println!(
-            "{name:40} CPU ms p50 {} p90 {} p99 {} mean {} | wall ms p50 {} p99 {} mean {} | page faults {:.1}",
+            "{name:46} CPU ms p50 {} p90 {} p99 {} mean {} | wall ms p50 {} p99 {} mean {} | page faults {:.1}",
             ms(percentile(cpu, 0.5)),
             ms(percentile(cpu, 0.9)),
             ms(percentile(cpu, 0.99)),

@@ -389,11 +389,8 @@ mod tests {
             let config = tiny::config(3);
             let (encoder, model) = load_both(dir.path(), &config);
             assert_eq!(encoder.holds_f16(), layout == tiny::Layout::F16, "{layout:?}");
-            let variants = [
-                (Kernel::best(), Threads::One, SPLIT_MIN_WORK),
-                (Kernel::Portable, Threads::One, SPLIT_MIN_WORK),
-                (Kernel::best(), Threads::Split, 0),
-            ];
+            let one = Kernel::available().into_iter().map(|k| (k, Threads::One, SPLIT_MIN_WORK));
+            let variants = one.chain([(Kernel::best(), Threads::Split, 0)]);
             let mut encoder = Some(encoder);
             for (kernel, threads, work) in variants {
                 let e = encoder.take().unwrap().with_kernel(kernel).with_split_min_work(work);
@@ -419,7 +416,7 @@ mod tests {
         let mut f16 = Some(Encoder::new(weights::load_arrays(&file).unwrap(), &config).unwrap());
         let mut f32 = Some(Encoder::new(weights::load_f32_arrays(&file).unwrap(), &config).unwrap());
         assert!(f16.as_ref().unwrap().holds_f16() && !f32.as_ref().unwrap().holds_f16());
-        for kernel in [Kernel::best(), Kernel::Portable] {
+        for kernel in Kernel::available() {
             let (a, b) = (f16.take().unwrap().with_kernel(kernel), f32.take().unwrap().with_kernel(kernel));
             for ids in sequences(config.max_position_embeddings, config.vocab_size as u32) {
                 assert_eq!(a.embed(&ids, Threads::One).unwrap(), b.embed(&ids, Threads::One).unwrap(), "{kernel:?}");

@@ -33,8 +33,11 @@ pub const LANES: usize = 16;
 pub enum Kernel {
     /// Plain Rust, any processor.
     Portable,
-    /// AVX2, FMA and F16C (x86-64 only; check [`Kernel::best`] before choosing it).
+    /// AVX2, FMA and F16C (x86-64 only; check [`Kernel::available`] before choosing it).
     Avx2,
+    /// AVX-512 (F) for the products, one 16-lane register per row of a block, same sums as
+    /// [`Kernel::Avx2`]; otherwise as [`Kernel::Avx2`], whose features it needs too.
+    Avx512,
 }
 
 impl Kernel {
@@ -42,9 +45,19 @@ impl Kernel {
     pub fn best() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c") {
+            if is_x86_feature_detected!("avx512f") {
+                return Kernel::Avx512;
+            }
             return Kernel::Avx2;
         }
         Kernel::Portable
+    }
+
+    /// Every implementation this processor runs, slowest first.
+    pub fn available() -> Vec<Kernel> {
+        let all = [Kernel::Portable, Kernel::Avx2, Kernel::Avx512];
+        let best = all.iter().position(|&k| k == Kernel::best()).unwrap_or(0);
+        all[..=best].to_vec()
     }
 }
 
@@ -122,6 +135,9 @@ impl Weight for f32 {
             // SAFETY: `Kernel::Avx2` is chosen only after detecting AVX2, FMA and F16C
             // (`Kernel::best`); the lengths are checked inside.
             Kernel::Avx2 => unsafe { avx2::block(xs, panel) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx512` is chosen only after detecting AVX-512F too.
+            Kernel::Avx512 => unsafe { avx512::block(xs, panel) },
             _ => portable_block(xs, panel, |w| w),
         }
     }
@@ -133,6 +149,9 @@ impl Weight for f16 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as for f32.
             Kernel::Avx2 => unsafe { avx2::block_f16(xs, panel) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as for f32.
+            Kernel::Avx512 => unsafe { avx512::block_f16(xs, panel) },
             _ => portable_block(xs, panel, f16::to_f32),
         }
     }
@@ -313,6 +332,59 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::LANES;
+    use half::f16;
+    use std::arch::x86_64::*;
+
+    /// The body of a block of `R` rows: one accumulator of 16 lanes per row, each lane summed in
+    /// the same order as by the AVX2 kernel (same results); `$load` is the panel row `$k`.
+    macro_rules! block_body {
+        ($xs:ident, $panel:ident, $k:ident => $load:expr) => {{
+            let n = $xs[0].len();
+            assert!($xs.iter().all(|x| x.len() == n) && $panel.len() == n * LANES);
+            let mut acc = [_mm512_setzero_ps(); R];
+            for $k in 0..n {
+                let w = $load;
+                for i in 0..R {
+                    // SAFETY: k < n, the length of every row.
+                    acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *$xs[i].get_unchecked($k) }), w, acc[i]);
+                }
+            }
+            let mut sums = [[0f32; LANES]; R];
+            for i in 0..R {
+                // SAFETY: each row of `sums` holds 16 floats.
+                unsafe { _mm512_storeu_ps(sums[i].as_mut_ptr(), acc[i]) };
+            }
+            sums
+        }};
+    }
+
+    /// A block of f32 panels with AVX-512F.
+    ///
+    /// # Safety
+    /// The processor must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn block<const R: usize>(xs: [&[f32]; R], panel: &[f32]) -> [[f32; LANES]; R] {
+        let w = panel.as_ptr();
+        // SAFETY (in the load): k < n, so the panel row k (16 floats) is in bounds.
+        block_body!(xs, panel, k => unsafe { _mm512_loadu_ps(w.add(k * LANES)) })
+    }
+
+    /// A block of fp16 panels with AVX-512F: each row of 16 weights is loaded as 32 bytes and
+    /// converted to f32 (exactly) in a register.
+    ///
+    /// # Safety
+    /// The processor must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn block_f16<const R: usize>(xs: [&[f32]; R], panel: &[f16]) -> [[f32; LANES]; R] {
+        let w = panel.as_ptr().cast::<__m256i>();
+        // SAFETY (in the load): k < n, so the panel row k (16 halves, 32 bytes) is in bounds.
+        block_body!(xs, panel, k => unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(w.add(k))) })
+    }
+}
+
 /// Beyond ±4, erf is ±1 in f32.
 const ERF_CLAMP: f32 = 4.0;
 /// Numerator of erf(z) ≈ z·P(z²)/Q(z²) on [-4, 4], highest power first (the approximation used
@@ -348,8 +420,8 @@ pub fn gelu_erf(x: f32) -> f32 {
 pub fn gelu_in_place(kernel: Kernel, xs: &mut [f32]) {
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Kernel::Avx2` is chosen only after detecting AVX2 and FMA.
-        Kernel::Avx2 => unsafe { avx2::gelu_in_place(xs) },
+        // SAFETY: `Kernel::Avx2` and `Kernel::Avx512` are chosen only after detecting AVX2 and FMA.
+        Kernel::Avx2 | Kernel::Avx512 => unsafe { avx2::gelu_in_place(xs) },
         _ => xs.iter_mut().for_each(|x| *x = gelu_erf(*x)),
     }
 }
@@ -404,21 +476,26 @@ mod tests {
             let w = Panels::new(&Values::F32(weight.clone()), bias.clone(), inputs, outputs);
             for panels in [0..w.count(), w.count() / 2..w.count()] {
                 let cols = w.columns(&panels);
-                let mut a = vec![0f32; rows * cols.len()];
-                let mut b = a.clone();
-                linear(Kernel::Portable, &x, rows, &w, panels.clone(), &mut a);
-                linear(Kernel::best(), &x, rows, &w, panels.clone(), &mut b);
-                for r in 0..rows {
-                    for c in cols.clone() {
-                        let exact: f64 =
-                            (0..inputs).map(|i| x[r * inputs + i] as f64 * weight[c * inputs + i] as f64).sum::<f64>()
+                let mut results = Vec::new();
+                for kernel in Kernel::available() {
+                    let mut out = vec![0f32; rows * cols.len()];
+                    linear(kernel, &x, rows, &w, panels.clone(), &mut out);
+                    for r in 0..rows {
+                        for c in cols.clone() {
+                            let exact: f64 = (0..inputs)
+                                .map(|i| x[r * inputs + i] as f64 * weight[c * inputs + i] as f64)
+                                .sum::<f64>()
                                 + bias[c] as f64;
-                        let k = r * cols.len() + c - cols.start;
-                        let tolerance = 1e-5 * (1.0 + exact.abs());
-                        assert!((a[k] as f64 - exact).abs() < tolerance, "portable {rows}x{inputs}x{outputs}");
-                        assert!((b[k] as f64 - exact).abs() < tolerance, "best {rows}x{inputs}x{outputs}");
+                            let got = out[r * cols.len() + c - cols.start] as f64;
+                            let tolerance = 1e-5 * (1.0 + exact.abs());
+                            assert!((got - exact).abs() < tolerance, "{kernel:?} {rows}x{inputs}x{outputs}");
+                        }
                     }
+                    results.push((kernel, out));
                 }
+                // The vector kernels sum every lane in the same order: the same bits.
+                let vector: Vec<_> = results.iter().filter(|(k, _)| *k != Kernel::Portable).collect();
+                assert!(vector.windows(2).all(|p| p[0].1 == p[1].1), "{rows}x{inputs}x{outputs}");
             }
         }
     }
@@ -437,7 +514,7 @@ mod tests {
             let h = Panels::new(&Values::F16(halves), bias.clone(), inputs, outputs);
             let f = Panels::new(&Values::F32(floats), bias, inputs, outputs);
             assert!(h.is_f16() && !f.is_f16());
-            for kernel in [Kernel::Portable, Kernel::best()] {
+            for kernel in Kernel::available() {
                 for panels in [0..h.count(), h.count() / 2..h.count()] {
                     let mut a = vec![0f32; rows * h.columns(&panels).len()];
                     let mut b = a.clone();
