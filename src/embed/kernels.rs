@@ -122,99 +122,157 @@ fn lay_out<T: Copy + Default>(weight: &[T], inputs: usize, outputs: usize) -> Ve
     values
 }
 
-/// A weight element type the kernels read: [`Weight::block`] is [`block`] for panels of it.
+/// Panels in one block: the AVX-512 kernel holds one register per row and panel, so two panels
+/// at once give it 12 independent sums (one panel's 6 wait on the multiply-add latency).
+fn group(kernel: Kernel) -> usize {
+    if kernel == Kernel::Avx512 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Sums of a block: `[row][panel][lane]`.
+type Sums<const R: usize, const P: usize> = [[[f32; LANES]; P]; R];
+
+/// A weight element type the kernels read.
 trait Weight: Copy {
-    /// `R` (at most [`ROWS`]) input rows times one panel of this type.
-    fn block<const R: usize>(kernel: Kernel, xs: [&[f32]; R], panel: &[Self]) -> [[f32; LANES]; R];
+    /// `R` (at most [`ROWS`]) input rows times `P` consecutive panels of this type
+    /// (`sums[r][p][lane] = x[r] · weight[first + p·LANES + lane]`).
+    fn block<const R: usize, const P: usize>(kernel: Kernel, xs: [&[f32]; R], panels: &[Self]) -> Sums<R, P>;
 }
 
 impl Weight for f32 {
-    fn block<const R: usize>(kernel: Kernel, xs: [&[f32]; R], panel: &[f32]) -> [[f32; LANES]; R] {
+    fn block<const R: usize, const P: usize>(kernel: Kernel, xs: [&[f32]; R], panels: &[f32]) -> Sums<R, P> {
         match kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::Avx2` is chosen only after detecting AVX2, FMA and F16C
             // (`Kernel::best`); the lengths are checked inside.
-            Kernel::Avx2 => unsafe { avx2::block(xs, panel) },
+            Kernel::Avx2 => per_panel(xs, panels, |xs, panel| unsafe { avx2::block(xs, panel) }),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::Avx512` is chosen only after detecting AVX-512F too.
-            Kernel::Avx512 => unsafe { avx512::block(xs, panel) },
-            _ => portable_block(xs, panel, |w| w),
+            Kernel::Avx512 => unsafe { avx512::block(xs, panels) },
+            _ => per_panel(xs, panels, |xs, panel| portable_block(xs, panel, |w| w)),
         }
     }
 }
 
 impl Weight for f16 {
-    fn block<const R: usize>(kernel: Kernel, xs: [&[f32]; R], panel: &[f16]) -> [[f32; LANES]; R] {
+    fn block<const R: usize, const P: usize>(kernel: Kernel, xs: [&[f32]; R], panels: &[f16]) -> Sums<R, P> {
         match kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as for f32.
-            Kernel::Avx2 => unsafe { avx2::block_f16(xs, panel) },
+            Kernel::Avx2 => per_panel(xs, panels, |xs, panel| unsafe { avx2::block_f16(xs, panel) }),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as for f32.
-            Kernel::Avx512 => unsafe { avx512::block_f16(xs, panel) },
-            _ => portable_block(xs, panel, f16::to_f32),
+            Kernel::Avx512 => unsafe { avx512::block_f16(xs, panels) },
+            _ => per_panel(xs, panels, |xs, panel| portable_block(xs, panel, f16::to_f32)),
         }
     }
+}
+
+/// `P` panels one after the other with a one-panel kernel.
+fn per_panel<T, const R: usize, const P: usize>(
+    xs: [&[f32]; R],
+    panels: &[T],
+    one: impl Fn([&[f32]; R], &[T]) -> [[f32; LANES]; R],
+) -> Sums<R, P> {
+    let mut sums = [[[0f32; LANES]; P]; R];
+    for (p, panel) in panels.chunks_exact(panels.len() / P).enumerate() {
+        for (row, s) in sums.iter_mut().zip(one(xs, panel)) {
+            row[p] = s;
+        }
+    }
+    sums
 }
 
 /// `out[r][c - first] = bias[c] + x[r] · weight[c]` for every row `r` of `x` (`rows × inputs`)
 /// and every output `c` of `panels` (`first` its first); `out` is `rows × columns(panels).len()`.
 pub fn linear(kernel: Kernel, x: &[f32], rows: usize, w: &Panels, panels: Range<usize>, out: &mut [f32]) {
+    let columns = w.columns(&panels);
+    assert_eq!(x.len(), rows * w.inputs);
+    assert_eq!(out.len(), rows * columns.len());
     match &w.values {
-        Values::F32(values) => linear_of(kernel, x, rows, w, values, panels, out),
-        Values::F16(values) => linear_of(kernel, x, rows, w, values, panels, out),
+        Values::F32(values) => Product { kernel, x, rows, w, values, columns }.run(panels, out),
+        Values::F16(values) => Product { kernel, x, rows, w, values, columns }.run(panels, out),
     }
 }
 
-/// [`linear`] with the panels' values of type `T`.
-fn linear_of<T: Weight>(
+/// One call of [`linear`] with the panels' values of type `T`.
+struct Product<'a, T> {
     kernel: Kernel,
-    x: &[f32],
+    x: &'a [f32],
     rows: usize,
-    w: &Panels,
-    values: &[T],
-    panels: Range<usize>,
-    out: &mut [f32],
-) {
-    let columns = w.columns(&panels);
-    let width = columns.len();
-    assert_eq!(x.len(), rows * w.inputs);
-    assert_eq!(out.len(), rows * width);
-    let size = w.inputs * LANES;
-    for p in panels {
-        let panel = &values[p * size..(p + 1) * size];
-        let first = p * LANES;
-        let lanes = (w.outputs - first).min(LANES);
+    w: &'a Panels,
+    values: &'a [T],
+    /// The outputs computed.
+    columns: Range<usize>,
+}
+
+impl<T: Weight> Product<'_, T> {
+    fn run(&self, panels: Range<usize>, out: &mut [f32]) {
+        let mut p = panels.start;
+        while p < panels.end {
+            if group(self.kernel) == 2 && p + 2 <= panels.end {
+                self.panels::<2>(p, out);
+                p += 2;
+            } else {
+                self.panels::<1>(p, out);
+                p += 1;
+            }
+        }
+    }
+
+    /// Every row times panels `p..p + P`, in blocks of [`ROWS`] rows.
+    fn panels<const P: usize>(&self, p: usize, out: &mut [f32]) {
+        let (inputs, rows, kernel) = (self.w.inputs, self.rows, self.kernel);
+        let size = inputs * LANES;
+        let panels = &self.values[p * size..(p + P) * size];
         for r0 in (0..rows).step_by(ROWS) {
             let xs: [&[f32]; ROWS] = std::array::from_fn(|i| {
                 // Rows past the last are never computed (a narrower block is); any row will do.
                 let r = (r0 + i).min(rows - 1);
-                &x[r * w.inputs..(r + 1) * w.inputs]
+                &self.x[r * inputs..(r + 1) * inputs]
             });
             // The last rows in a block of their own height: a question of 15 tokens computes
             // 6 + 6 + 3 rows, not 18 (the rows are independent, so the sums are the same).
             let sums = match rows - r0 {
-                1 => narrow::<T, 1>(kernel, &xs, panel),
-                2 => narrow::<T, 2>(kernel, &xs, panel),
-                3 => narrow::<T, 3>(kernel, &xs, panel),
-                4 => narrow::<T, 4>(kernel, &xs, panel),
-                5 => narrow::<T, 5>(kernel, &xs, panel),
-                _ => T::block::<ROWS>(kernel, xs, panel),
+                1 => narrow::<T, 1, P>(kernel, &xs, panels),
+                2 => narrow::<T, 2, P>(kernel, &xs, panels),
+                3 => narrow::<T, 3, P>(kernel, &xs, panels),
+                4 => narrow::<T, 4, P>(kernel, &xs, panels),
+                5 => narrow::<T, 5, P>(kernel, &xs, panels),
+                _ => T::block::<ROWS, P>(kernel, xs, panels),
             };
             for (i, sum) in sums.iter().enumerate().take(rows - r0) {
-                let row = &mut out[(r0 + i) * width + first - columns.start..][..lanes];
-                for ((o, s), b) in row.iter_mut().zip(sum).zip(&w.bias[first..first + lanes]) {
-                    *o = s + b;
-                }
+                self.store(r0 + i, p, sum, out);
+            }
+        }
+    }
+
+    /// Row `r`'s sums for panels `p…` plus the bias, into `out`.
+    fn store(&self, r: usize, p: usize, sums: &[[f32; LANES]], out: &mut [f32]) {
+        let width = self.columns.len();
+        for (q, sum) in sums.iter().enumerate() {
+            let first = (p + q) * LANES;
+            let lanes = (self.w.outputs - first).min(LANES);
+            let row = &mut out[r * width + first - self.columns.start..][..lanes];
+            for ((o, s), b) in row.iter_mut().zip(sum).zip(&self.w.bias[first..first + lanes]) {
+                *o = s + b;
             }
         }
     }
 }
 
-/// The first `R` rows of `xs` times one panel, in the first `R` rows of the result (the others zero).
-fn narrow<T: Weight, const R: usize>(kernel: Kernel, xs: &[&[f32]; ROWS], panel: &[T]) -> [[f32; LANES]; ROWS] {
-    let mut sums = [[0f32; LANES]; ROWS];
-    sums[..R].copy_from_slice(&T::block::<R>(kernel, std::array::from_fn(|i| xs[i]), panel));
+/// The first `R` rows of `xs` times `P` panels, in the first `R` rows of the result (the others
+/// zero).
+fn narrow<T: Weight, const R: usize, const P: usize>(
+    kernel: Kernel,
+    xs: &[&[f32]; ROWS],
+    panels: &[T],
+) -> Sums<ROWS, P> {
+    let mut sums = [[[0f32; LANES]; P]; ROWS];
+    sums[..R].copy_from_slice(&T::block::<R, P>(kernel, std::array::from_fn(|i| xs[i]), panels));
     sums
 }
 
@@ -334,28 +392,37 @@ mod avx2 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::LANES;
+    use super::{Sums, LANES};
     use half::f16;
     use std::arch::x86_64::*;
 
-    /// The body of a block of `R` rows: one accumulator of 16 lanes per row, each lane summed in
-    /// the same order as by the AVX2 kernel (same results); `$load` is the panel row `$k`.
+    /// The body of a block of `R` rows by `P` panels: one accumulator of 16 lanes per row and
+    /// panel, each lane summed in the same order as by the AVX2 kernel (same results); `$load`
+    /// is row `$k` of panel `$q`.
     macro_rules! block_body {
-        ($xs:ident, $panel:ident, $k:ident => $load:expr) => {{
+        ($xs:ident, $panels:ident, $k:ident, $q:ident => $load:expr) => {{
             let n = $xs[0].len();
-            assert!($xs.iter().all(|x| x.len() == n) && $panel.len() == n * LANES);
-            let mut acc = [_mm512_setzero_ps(); R];
+            assert!($xs.iter().all(|x| x.len() == n) && $panels.len() == P * n * LANES);
+            let mut acc = [[_mm512_setzero_ps(); P]; R];
             for $k in 0..n {
-                let w = $load;
+                let mut w = [_mm512_setzero_ps(); P];
+                for $q in 0..P {
+                    w[$q] = $load;
+                }
                 for i in 0..R {
                     // SAFETY: k < n, the length of every row.
-                    acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *$xs[i].get_unchecked($k) }), w, acc[i]);
+                    let v = _mm512_set1_ps(unsafe { *$xs[i].get_unchecked($k) });
+                    for q in 0..P {
+                        acc[i][q] = _mm512_fmadd_ps(v, w[q], acc[i][q]);
+                    }
                 }
             }
-            let mut sums = [[0f32; LANES]; R];
+            let mut sums = [[[0f32; LANES]; P]; R];
             for i in 0..R {
-                // SAFETY: each row of `sums` holds 16 floats.
-                unsafe { _mm512_storeu_ps(sums[i].as_mut_ptr(), acc[i]) };
+                for q in 0..P {
+                    // SAFETY: each panel row of `sums` holds 16 floats.
+                    unsafe { _mm512_storeu_ps(sums[i][q].as_mut_ptr(), acc[i][q]) };
+                }
             }
             sums
         }};
@@ -366,10 +433,10 @@ mod avx512 {
     /// # Safety
     /// The processor must support AVX-512F.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn block<const R: usize>(xs: [&[f32]; R], panel: &[f32]) -> [[f32; LANES]; R] {
-        let w = panel.as_ptr();
-        // SAFETY (in the load): k < n, so the panel row k (16 floats) is in bounds.
-        block_body!(xs, panel, k => unsafe { _mm512_loadu_ps(w.add(k * LANES)) })
+    pub unsafe fn block<const R: usize, const P: usize>(xs: [&[f32]; R], panels: &[f32]) -> Sums<R, P> {
+        let (w, n) = (panels.as_ptr(), xs[0].len());
+        // SAFETY (in the load): k < n and q < P, so row k of panel q (16 floats) is in bounds.
+        block_body!(xs, panels, k, q => unsafe { _mm512_loadu_ps(w.add((q * n + k) * LANES)) })
     }
 
     /// A block of fp16 panels with AVX-512F: each row of 16 weights is loaded as 32 bytes and
@@ -378,10 +445,11 @@ mod avx512 {
     /// # Safety
     /// The processor must support AVX-512F.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn block_f16<const R: usize>(xs: [&[f32]; R], panel: &[f16]) -> [[f32; LANES]; R] {
-        let w = panel.as_ptr().cast::<__m256i>();
-        // SAFETY (in the load): k < n, so the panel row k (16 halves, 32 bytes) is in bounds.
-        block_body!(xs, panel, k => unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(w.add(k))) })
+    pub unsafe fn block_f16<const R: usize, const P: usize>(xs: [&[f32]; R], panels: &[f16]) -> Sums<R, P> {
+        let (w, n) = (panels.as_ptr().cast::<__m256i>(), xs[0].len());
+        // SAFETY (in the load): k < n and q < P, so row k of panel q (16 halves, 32 bytes) is in
+        // bounds.
+        block_body!(xs, panels, k, q => unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(w.add(q * n + k))) })
     }
 }
 
