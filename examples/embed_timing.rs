@@ -1,8 +1,8 @@
 //! What embedding one question costs: the encoder alone (tokenizing excluded), CPU time of the
 //! whole process (every thread, rayon's spinning workers included) and wall time per question,
 //! for the weights held as the file stores them (fp16 for the shipped model) with the two fastest
-//! kernels the processor runs and converted to f32 at load, each with the products on one thread
-//! or split over rayon's pool.
+//! kernels the processor runs, and converted to f32 at load with AVX2 (the arithmetic before fp16
+//! weights and AVX-512), each with the products on one thread or split over rayon's pool.
 //!
 //! ```sh
 //! cargo run --profile quick --example embed_timing -- MODEL_DIR QUESTIONS.jsonl [REPEATS]
@@ -39,7 +39,10 @@ fn main() -> Result<()> {
             Encoder::new(weights::load_arrays(&file)?, &config)?.with_kernel(kernel),
         ));
     }
-    encoders.push((format!("f32, {:?}", Kernel::best()), Encoder::new(weights::load_f32_arrays(&file)?, &config)?));
+    // The arithmetic before fp16 weights and AVX-512: f32 panels, AVX2 when the processor has it.
+    let before = *Kernel::available().iter().rev().find(|&&k| k != Kernel::Avx512).unwrap_or(&Kernel::Portable);
+    let f32_weights = Encoder::new(weights::load_f32_arrays(&file)?, &config)?.with_kernel(before);
+    encoders.push((format!("f32, {before:?}"), f32_weights));
     let variants: Vec<(String, &Encoder, Threads)> = encoders
         .iter()
         .flat_map(|(name, e)| {
