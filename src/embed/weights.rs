@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
@@ -131,18 +132,73 @@ pub fn load_f32_arrays(path: &Path) -> Result<HashMap<String, Array>> {
 /// f32. Errors name the file and, when it is one tensor's fault, the tensor: malformed header, an
 /// element type other than F32, F16 or BF16, offsets that disagree with the shape, a truncated file.
 pub fn load_arrays(path: &Path) -> Result<HashMap<String, Array>> {
+    Ok(load_arrays_leaving(path, |_| false)?.0)
+}
+
+/// [`load_arrays`], except that the 2-D tensors named by `leave` stay in the file, to be read a
+/// row at a time ([`Rows`]).
+pub fn load_arrays_leaving(
+    path: &Path,
+    leave: impl Fn(&str) -> bool,
+) -> Result<(HashMap<String, Array>, HashMap<String, Rows>)> {
     let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().with_context(|| format!("cannot read {}", path.display()))?.len();
     let (data_start, mut entries) =
         read_header(&mut file, len).with_context(|| format!("{}: not a valid safetensors file", path.display()))?;
     entries.sort_by_key(|e| std::cmp::Reverse(e.end - e.start));
-    let mut out = HashMap::with_capacity(entries.len());
+    let (mut out, mut left) = (HashMap::with_capacity(entries.len()), HashMap::new());
     for entry in entries {
+        if let (true, &[rows, width]) = (leave(&entry.name), entry.shape.as_slice()) {
+            let file = Mutex::new(file.try_clone().with_context(|| format!("cannot reopen {}", path.display()))?);
+            let rows = Rows { file, start: data_start + entry.start, dtype: entry.dtype, rows, width };
+            left.insert(entry.name, rows);
+            continue;
+        }
         let values = read_values(&mut file, data_start, &entry)
             .with_context(|| format!("{}: cannot read tensor `{}`", path.display(), entry.name))?;
         out.insert(entry.name, Array { shape: entry.shape, values });
     }
-    Ok(out)
+    Ok((out, left))
+}
+
+/// A 2-D tensor left in the model file and read a row at a time: the word embeddings (100k to
+/// 250k rows, 77 to 384 MB) of which a question reads a few dozen rows, so the table need not be
+/// in memory. Reading a row converts it exactly as loading would.
+pub struct Rows {
+    file: Mutex<File>,
+    /// Where the tensor's data starts in the file.
+    start: u64,
+    dtype: FileDType,
+    rows: usize,
+    width: usize,
+}
+
+impl Rows {
+    /// `[rows, width]`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.rows, self.width]
+    }
+
+    /// Append row `row` to `out`, in f32.
+    pub fn read_into(&self, row: usize, out: &mut Vec<f32>) -> Result<()> {
+        if row >= self.rows {
+            bail!("row {row} of a tensor of {} rows", self.rows);
+        }
+        let size = self.dtype.size() as usize;
+        let mut bytes = vec![0u8; self.width * size];
+        {
+            let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            file.seek(SeekFrom::Start(self.start + (row * self.width * size) as u64))?;
+            file.read_exact(&mut bytes).context("cannot read the model file (changed since it was loaded?)")?;
+        }
+        let values = bytes.chunks_exact(size).map(|b| match self.dtype {
+            FileDType::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            FileDType::F16 => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
+            FileDType::BF16 => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
+        });
+        out.extend(values);
+        Ok(())
+    }
 }
 
 /// Read and check the header of a file of `len` bytes: where the data starts, and the tensors.
