@@ -14,7 +14,10 @@ use anyhow::{bail, Context, Result};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
 use super::kernels::{self, Kernel, Panels};
-use super::weights::Array;
+use super::weights::{Array, Rows, Values};
+
+/// The word embeddings' tensor name (after the model's prefix).
+pub const WORD_EMBEDDINGS: &str = "embeddings.word_embeddings.weight";
 
 /// Products with fewer multiply-adds than this run on one thread: below it, handing half to
 /// another thread costs more than it saves.
@@ -45,8 +48,8 @@ pub struct Encoder {
     activation: HiddenAct,
     max_positions: usize,
     vocab: usize,
-    /// `[vocab][hidden]`.
-    word: Vec<f32>,
+    /// `[vocab][hidden]`: only the question's rows are read.
+    word: WordTable,
     /// `[max_positions][hidden]`.
     position: Vec<f32>,
     /// Token type 0's embedding (every input is a single segment).
@@ -56,6 +59,14 @@ pub struct Encoder {
     kernel: Kernel,
     /// [`SPLIT_MIN_WORK`], lowered by tests to split the tiny model's products too.
     split_min_work: usize,
+}
+
+/// Where the word embeddings are.
+enum WordTable {
+    /// In memory, in the file's precision.
+    Memory(Values),
+    /// Left in the model file, read row by row.
+    File(Rows),
 }
 
 /// Whether one sequence's matrix products are split across threads (rayon's global pool).
@@ -68,17 +79,31 @@ pub enum Threads {
 }
 
 impl Encoder {
-    /// Take the weights of a BERT model out of `arrays` (as read by
-    /// [`super::weights::load_f32_arrays`]; names with or without a `bert.` prefix). Each array
-    /// moves into the encoder without a copy.
-    pub fn new(mut arrays: HashMap<String, Array>, config: &Config) -> Result<Encoder> {
-        let prefix = model_prefix(&arrays, config);
+    /// Take the weights of a BERT model out of `arrays` (as read by [`super::weights::load_arrays`]
+    /// or [`super::weights::load_f32_arrays`]; names with or without a `bert.` prefix). The word
+    /// embeddings and the Linear layers keep their precision (fp16 or f32); the rest is converted
+    /// to f32.
+    pub fn new(arrays: HashMap<String, Array>, config: &Config) -> Result<Encoder> {
+        Encoder::with_rows(arrays, HashMap::new(), config)
+    }
+
+    /// [`Encoder::new`] with tensors left in the file ([`super::weights::load_arrays_leaving`]):
+    /// the word embeddings are read row by row from there when `rows` has them.
+    pub fn with_rows(
+        mut arrays: HashMap<String, Array>,
+        mut rows: HashMap<String, Rows>,
+        config: &Config,
+    ) -> Result<Encoder> {
+        let prefix = model_prefix(|name| arrays.contains_key(name) || rows.contains_key(name), config);
+        let word_name = format!("{prefix}{WORD_EMBEDDINGS}");
+        let word_shape = [config.vocab_size, config.hidden_size];
+        let file_word = rows.remove(&word_name);
         let mut get = |name: &str, shape: &[usize]| take(&mut arrays, &format!("{prefix}{name}"), shape);
         let h = config.hidden_size;
         if h == 0 || config.num_attention_heads == 0 || !h.is_multiple_of(config.num_attention_heads) {
             bail!("hidden_size {h} is not a multiple of num_attention_heads {}", config.num_attention_heads);
         }
-        let mut token_type = get("embeddings.token_type_embeddings.weight", &[config.type_vocab_size, h])?;
+        let mut token_type = get("embeddings.token_type_embeddings.weight", &[config.type_vocab_size, h])?.into_f32();
         token_type.truncate(h);
         let mut encoder = Encoder {
             hidden: h,
@@ -87,8 +112,14 @@ impl Encoder {
             activation: config.hidden_act,
             max_positions: config.max_position_embeddings,
             vocab: config.vocab_size,
-            word: get("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
-            position: get("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h])?,
+            word: match file_word {
+                Some(rows) if rows.shape() != word_shape => {
+                    bail!("tensor `{word_name}` has shape {:?}, config.json says {word_shape:?}", rows.shape())
+                }
+                Some(rows) => WordTable::File(rows),
+                None => WordTable::Memory(get(WORD_EMBEDDINGS, &word_shape)?),
+            },
+            position: get("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h])?.into_f32(),
             token_type,
             embedding_norm: norm(&mut get, "embeddings.LayerNorm", h)?,
             layers: Vec::with_capacity(config.num_hidden_layers),
@@ -111,6 +142,18 @@ impl Encoder {
     pub fn with_split_min_work(mut self, work: usize) -> Encoder {
         self.split_min_work = work;
         self
+    }
+
+    /// Whether the word embeddings and every Linear layer are held in fp16 (as an fp16 file stores
+    /// them) rather than f32.
+    pub fn holds_f16(&self) -> bool {
+        let linears = self.layers.iter().flat_map(|l| [&l.qkv, &l.attention_out, &l.up, &l.down]);
+        !matches!(self.word, WordTable::Memory(Values::F32(_))) && linears.into_iter().all(Panels::is_f16)
+    }
+
+    /// Whether the word embeddings are read from the model file rather than held in memory.
+    pub fn reads_words_from_file(&self) -> bool {
+        matches!(self.word, WordTable::File(_))
     }
 
     /// The longest sequence accepted, in tokens.
@@ -139,9 +182,21 @@ impl Encoder {
             if id >= self.vocab {
                 bail!("token id {id} is outside the vocabulary ({} tokens)", self.vocab);
             }
-            let word = &self.word[id * h..(id + 1) * h];
             let at = &self.position[position * h..(position + 1) * h];
-            x.extend(word.iter().zip(at).zip(&self.token_type).map(|((w, p), t)| w + t + p));
+            let sum = at.iter().zip(&self.token_type);
+            match &self.word {
+                WordTable::Memory(Values::F32(word)) => {
+                    x.extend(word[id * h..][..h].iter().zip(sum).map(|(w, (p, t))| w + t + p))
+                }
+                WordTable::Memory(Values::F16(word)) => {
+                    x.extend(word[id * h..][..h].iter().zip(sum).map(|(w, (p, t))| w.to_f32() + t + p))
+                }
+                WordTable::File(rows) => {
+                    let start = x.len();
+                    rows.read_into(id, &mut x)?;
+                    x[start..].iter_mut().zip(sum).for_each(|(w, (p, t))| *w = *w + t + p);
+                }
+            }
         }
         layer_norm(&mut x, &self.embedding_norm, self.eps);
         Ok(x)
@@ -192,17 +247,17 @@ impl Encoder {
 
 /// Where the model's tensors are named from: candle's `BertModel` accepts `embeddings.…`,
 /// `bert.embeddings.…` and `{model_type}.embeddings.…`.
-fn model_prefix(arrays: &HashMap<String, Array>, config: &Config) -> String {
+fn model_prefix(has: impl Fn(&str) -> bool, config: &Config) -> String {
     let mut candidates = vec![String::new(), "bert.".to_owned()];
     if let Some(model_type) = &config.model_type {
         candidates.push(format!("{model_type}."));
     }
-    let found = candidates.into_iter().find(|p| arrays.contains_key(&format!("{p}embeddings.word_embeddings.weight")));
+    let found = candidates.into_iter().find(|p| has(&format!("{p}{WORD_EMBEDDINGS}")));
     found.unwrap_or_default()
 }
 
 /// Remove the array `name` from `arrays`, checking its shape.
-fn take(arrays: &mut HashMap<String, Array>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+fn take(arrays: &mut HashMap<String, Array>, name: &str, shape: &[usize]) -> Result<Values> {
     let array = arrays.remove(name).with_context(|| format!("no tensor `{name}`"))?;
     if array.shape != shape {
         bail!("tensor `{name}` has shape {:?}, config.json says {shape:?}", array.shape);
@@ -210,29 +265,42 @@ fn take(arrays: &mut HashMap<String, Array>, name: &str, shape: &[usize]) -> Res
     Ok(array.values)
 }
 
-type Take<'a> = dyn FnMut(&str, &[usize]) -> Result<Vec<f32>> + 'a;
+type Take<'a> = dyn FnMut(&str, &[usize]) -> Result<Values> + 'a;
 
 fn norm(take: &mut Take, name: &str, size: usize) -> Result<Norm> {
-    Ok(Norm { gamma: take(&format!("{name}.weight"), &[size])?, beta: take(&format!("{name}.bias"), &[size])? })
+    Ok(Norm {
+        gamma: take(&format!("{name}.weight"), &[size])?.into_f32(),
+        beta: take(&format!("{name}.bias"), &[size])?.into_f32(),
+    })
 }
 
 fn linear(take: &mut Take, name: &str, inputs: usize, outputs: usize) -> Result<Panels> {
     let weight = take(&format!("{name}.weight"), &[outputs, inputs])?;
-    let bias = take(&format!("{name}.bias"), &[outputs])?;
+    let bias = take(&format!("{name}.bias"), &[outputs])?.into_f32();
     Ok(Panels::new(&weight, bias, inputs, outputs))
+}
+
+/// Weights stacked one after the other (outputs of the first, then of the second…): fp16 if all
+/// are, otherwise f32.
+fn concatenate(parts: Vec<Values>) -> Values {
+    if parts.iter().all(|p| matches!(p, Values::F16(_))) {
+        Values::F16(parts.into_iter().flat_map(|p| if let Values::F16(v) = p { v } else { Vec::new() }).collect())
+    } else {
+        Values::F32(parts.into_iter().flat_map(Values::into_f32).collect())
+    }
 }
 
 /// One layer's weights (`prefix` is `encoder.layer.N.`), query, key and value fused.
 fn layer(take: &mut Take, prefix: &str, config: &Config) -> Result<Layer> {
     let (h, i) = (config.hidden_size, config.intermediate_size);
-    let (mut weight, mut bias) = (Vec::with_capacity(3 * h * h), Vec::with_capacity(3 * h));
+    let (mut weights, mut bias) = (Vec::with_capacity(3), Vec::with_capacity(3 * h));
     for part in ["query", "key", "value"] {
         let name = format!("{prefix}attention.self.{part}");
-        weight.extend(take(&format!("{name}.weight"), &[h, h])?);
-        bias.extend(take(&format!("{name}.bias"), &[h])?);
+        weights.push(take(&format!("{name}.weight"), &[h, h])?);
+        bias.extend(take(&format!("{name}.bias"), &[h])?.into_f32());
     }
     Ok(Layer {
-        qkv: Panels::new(&weight, bias, h, 3 * h),
+        qkv: Panels::new(&concatenate(weights), bias, h, 3 * h),
         attention_out: linear(take, &format!("{prefix}attention.output.dense"), h, h)?,
         attention_norm: norm(take, &format!("{prefix}attention.output.LayerNorm"), h)?,
         up: linear(take, &format!("{prefix}intermediate.dense"), h, i)?,
@@ -335,9 +403,12 @@ mod tests {
         crate::embed::mean_pool_normalize(&hidden, &mask).unwrap().to_vec2::<f32>().unwrap().remove(0)
     }
 
+    /// Our encoder as [`crate::embed::Embedder`] loads it (fp16 kept, word embeddings read from
+    /// the file) and candle's model.
     fn load_both(dir: &Path, config: &Config) -> (Encoder, BertModel) {
         let file = dir.join("model.safetensors");
-        let encoder = Encoder::new(weights::load_f32_arrays(&file).unwrap(), config).unwrap();
+        let (arrays, rows) = weights::load_arrays_leaving(&file, |n| n.ends_with(WORD_EMBEDDINGS)).unwrap();
+        let encoder = Encoder::with_rows(arrays, rows, config).unwrap();
         let tensors = weights::load_f32(&file, &Device::Cpu).unwrap();
         let model = BertModel::load(VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu), config).unwrap();
         (encoder, model)
@@ -361,11 +432,9 @@ mod tests {
             tiny::write(dir.path(), 3, layout).unwrap();
             let config = tiny::config(3);
             let (encoder, model) = load_both(dir.path(), &config);
-            let variants = [
-                (Kernel::best(), Threads::One, SPLIT_MIN_WORK),
-                (Kernel::Portable, Threads::One, SPLIT_MIN_WORK),
-                (Kernel::best(), Threads::Split, 0),
-            ];
+            assert_eq!(encoder.holds_f16(), layout == tiny::Layout::F16, "{layout:?}");
+            let one = Kernel::available().into_iter().map(|k| (k, Threads::One, SPLIT_MIN_WORK));
+            let variants = one.chain([(Kernel::best(), Threads::Split, 0)]);
             let mut encoder = Some(encoder);
             for (kernel, threads, work) in variants {
                 let e = encoder.take().unwrap().with_kernel(kernel).with_split_min_work(work);
@@ -377,6 +446,49 @@ mod tests {
                 }
                 encoder = Some(e);
             }
+        }
+    }
+
+    /// Holding an fp16 file's weights in fp16 changes nothing: the vectors are those of the same
+    /// values converted to f32 at load, bit for bit (same products, summed in the same order).
+    #[test]
+    fn fp16_weights_give_the_vectors_of_their_f32_values() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny::write(dir.path(), 2, tiny::Layout::F16).unwrap();
+        let config = tiny::config(2);
+        let file = dir.path().join("model.safetensors");
+        let mut f16 = Some(Encoder::new(weights::load_arrays(&file).unwrap(), &config).unwrap());
+        let mut f32 = Some(Encoder::new(weights::load_f32_arrays(&file).unwrap(), &config).unwrap());
+        assert!(f16.as_ref().unwrap().holds_f16() && !f32.as_ref().unwrap().holds_f16());
+        for kernel in Kernel::available() {
+            let (a, b) = (f16.take().unwrap().with_kernel(kernel), f32.take().unwrap().with_kernel(kernel));
+            for ids in sequences(config.max_position_embeddings, config.vocab_size as u32) {
+                assert_eq!(a.embed(&ids, Threads::One).unwrap(), b.embed(&ids, Threads::One).unwrap(), "{kernel:?}");
+            }
+            (f16, f32) = (Some(a), Some(b));
+        }
+    }
+
+    /// Word embeddings left in the file and read row by row give the same vectors, bit for bit,
+    /// as the table in memory, for fp16 and f32 files.
+    #[test]
+    fn word_embeddings_read_from_the_file_give_the_same_vectors() {
+        for layout in [tiny::Layout::F16, tiny::Layout::F32Prefixed] {
+            let dir = tempfile::tempdir().unwrap();
+            tiny::write(dir.path(), 1, layout).unwrap();
+            let config = tiny::config(1);
+            let file = dir.path().join("model.safetensors");
+            let memory = Encoder::new(weights::load_arrays(&file).unwrap(), &config).unwrap();
+            let (arrays, rows) = weights::load_arrays_leaving(&file, |n| n.ends_with(WORD_EMBEDDINGS)).unwrap();
+            assert_eq!(rows.len(), 1, "{layout:?}");
+            let from_file = Encoder::with_rows(arrays, rows, &config).unwrap();
+            assert!(from_file.reads_words_from_file() && !memory.reads_words_from_file());
+            for ids in sequences(config.max_position_embeddings, config.vocab_size as u32) {
+                let (a, b) = (memory.embed(&ids, Threads::One).unwrap(), from_file.embed(&ids, Threads::One).unwrap());
+                assert_eq!(a, b, "{layout:?}");
+            }
+            let err = from_file.embed(&[0, config.vocab_size as u32], Threads::One).unwrap_err();
+            assert!(err.to_string().contains("outside the vocabulary"), "{err}");
         }
     }
 

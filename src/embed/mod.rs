@@ -59,9 +59,11 @@ impl Embedder {
         let identity = ModelIdentity::of(dir, &files.config, &files.tokenizer, &files.weights)?;
         let max_tokens = config.max_position_embeddings.min(MAX_TOKENS);
         let tokenizer = load_tokenizer(&files.tokenizer, max_tokens)?;
-        // Read tensor by tensor into f32 (fp16/bf16 converted): see `weights` for why not mmap.
-        let arrays = weights::load_f32_arrays(&files.weights)?;
-        let encoder = Encoder::new(arrays, &config).with_context(|| {
+        // Read tensor by tensor, fp16 kept as fp16 (see `weights` for why not mmap); the word
+        // embeddings stay in the file (a question reads a few dozen of their rows).
+        let (arrays, rows) =
+            weights::load_arrays_leaving(&files.weights, |name| name.ends_with(encoder::WORD_EMBEDDINGS))?;
+        let encoder = Encoder::with_rows(arrays, rows, &config).with_context(|| {
             format!("{}: not the weights of a BERT model matching config.json", files.weights.display())
         })?;
         Ok(Embedder { encoder, tokenizer, identity, dim: config.hidden_size, max_tokens })
