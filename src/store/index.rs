@@ -280,31 +280,14 @@ pub fn rewrite_without(conn: &Connection, removed: &Removed) -> Result<()> {
     let mut start: i64 = conn.query_row("SELECT coalesce(min(term_id), 0) FROM postings", [], |r| r.get(0))?;
     while start <= last {
         let end = start + REWRITE_TERMS;
-        let mut rows = read.query(params![start, end])?;
-        let mut term: Option<(i64, Vec<(u32, u8)>)> = None;
-        while let Some(row) = rows.next()? {
-            let term_id: i64 = row.get(0)?;
-            if term.as_ref().is_some_and(|(id, _)| *id != term_id) {
-                rewrite.term(term.take().expect("a term"))?;
-            }
-            let (_, entries) = term.get_or_insert_with(|| (term_id, Vec::new()));
-            decode(row.get_ref(1)?.as_blob()?, |id, impact| {
-                if !removed.contains(id) {
-                    entries.push((id, impact));
-                }
-            });
-        }
-        if let Some(last) = term {
-            rewrite.term(last)?;
-        }
-        drop(rows);
+        rewrite.copy(read.query(params![start, end])?, removed)?;
         delete.execute(params![start, end])?;
         start = end;
     }
     drop((read, delete));
     conn.execute("UPDATE segments SET entries = ?2 WHERE id = ?1", params![segment, rewrite.entries as i64])?;
     drop(rewrite);
-    // The old table's pages go to the free list, for the next load to reuse.
+    // The old table is empty by now.
     conn.execute_batch(
         "DROP TABLE postings;
          ALTER TABLE postings_next RENAME TO postings;
@@ -334,6 +317,28 @@ struct Rewrite<'c> {
 }
 
 impl Rewrite<'_> {
+    /// Copy the terms of some posting rows `(term id, data)`, in key order, without the removed
+    /// pairs.
+    fn copy(&mut self, mut rows: rusqlite::Rows, removed: &Removed) -> Result<()> {
+        let mut term: Option<(i64, Vec<(u32, u8)>)> = None;
+        while let Some(row) = rows.next()? {
+            let term_id: i64 = row.get(0)?;
+            if term.as_ref().is_some_and(|(id, _)| *id != term_id) {
+                self.term(term.take().expect("a term"))?;
+            }
+            let (_, entries) = term.get_or_insert_with(|| (term_id, Vec::new()));
+            decode(row.get_ref(1)?.as_blob()?, |id, impact| {
+                if !removed.contains(id) {
+                    entries.push((id, impact));
+                }
+            });
+        }
+        match term {
+            Some(last) => self.term(last),
+            None => Ok(()),
+        }
+    }
+
     /// Write one term's remaining entries (from all its rows), or drop the term if none is left.
     fn term(&mut self, (term_id, mut entries): (i64, Vec<(u32, u8)>)) -> Result<()> {
         if entries.is_empty() {
