@@ -242,18 +242,22 @@ pub fn remove_bulk(conn: &Connection, removed: &Removed) -> Result<()> {
 }
 
 /// Whether removing these pairs is better done by writing the index anew ([`rewrite_without`])
-/// than by editing it ([`remove_bulk`]): when at least a third of the pairs the index holds are
-/// removed (a replace of most of a database). Editing rewrites or deletes most posting rows in
-/// place, scattered over a B-tree larger than the page cache; writing anew reads each row once
-/// and appends what is left.
+/// than by editing it ([`remove_bulk`]): when one pass over the whole index is due anyway and
+/// the removed pairs are at least a tenth of the live ones. Editing rewrites or deletes posting
+/// rows in place, scattered over a B-tree larger than the page cache; writing anew reads each
+/// row once and appends what is left. Measured at 100k pairs: the two cost the same with 10 %
+/// of the interviews replaced, writing anew a third less at 20 %, 40 % less at 40 %.
 pub fn mostly_removed(conn: &Connection, removed: &Removed) -> Result<bool> {
     if !removed.is_large() {
         return Ok(false);
     }
     // The pairs table holds the live pairs; the removed ones are gone from it already.
     let live: i64 = conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?;
-    Ok(removed.count as i64 * 2 >= live)
+    Ok(removed.count as i64 * REWRITE_SHARE >= live)
 }
+
+/// [`mostly_removed`]: the index is written anew when removed pairs × this ≥ live pairs.
+const REWRITE_SHARE: i64 = 10;
 
 /// Write the whole index again without the removed pairs, as one segment: every term's rows
 /// (all segments) are read in key order, merged and filtered, and appended to a new postings

@@ -1106,11 +1106,11 @@ mod tests {
         (count, indexed == 1)
     }
 
-    /// A replace of most of the database (many segments written meanwhile, merges held back)
-    /// writes the index anew, as one segment, and it equals a fresh load's; the next load
+    /// A replace of a large part of the database (many segments written meanwhile, merges held
+    /// back) writes the index anew, as one segment, and it equals a fresh load's; the next load
     /// (a replace of a few) edits it as usual.
     #[test]
-    fn replacing_most_of_the_database_writes_a_new_index() {
+    fn replacing_a_large_part_writes_a_new_index() {
         let (_d, mut store) = open();
         load_with(&mut store, 5_000, true, &[("big", interviews(500, 10, 0))]);
         let (before, _) = segments(&store);
@@ -1129,25 +1129,24 @@ mod tests {
         assert_eq!(index_contents(&store), index_contents(&fresh));
     }
 
-    /// A replace of many pairs but not most of the database edits the index in one pass, with
-    /// the merges held back during the load done at the commit.
+    /// A replace of more pairs than the targeted path takes but under a tenth of the database
+    /// edits the index in one pass, with the merges held back during the load done at the commit.
     #[test]
-    fn replacing_a_large_part_edits_the_index_and_merges_at_the_end() {
+    fn replacing_a_small_part_edits_the_index_and_merges_at_the_end() {
         let (_d, mut store) = open();
-        load_with(&mut store, 5_000, true, &[("big", interviews(1200, 5, 0))]);
-        let changed = |mut file: Vec<Interview>| {
-            for (k, iv) in file.iter_mut().enumerate() {
-                if k % 3 == 0 || k == 1 {
-                    iv.pairs[0].turns[0].text.push_str("后来又补充了一句。");
-                }
+        let file = |changed: bool| {
+            let mut file = interviews(2100, 10, 0);
+            for iv in file.iter_mut().take(if changed { 201 } else { 0 }) {
+                iv.pairs[0].turns[0].text.push_str("后来又补充了一句。");
             }
             file
         };
-        load_with(&mut store, 5_000, true, &[("big", changed(interviews(1200, 5, 0)))]);
+        load_with(&mut store, 20_000, true, &[("big", file(false))]);
+        load_with(&mut store, 20_000, true, &[("big", file(true))]);
         let (count, indexed) = segments(&store);
         assert!(count > 1 && count <= index::MAX_SEGMENTS as i64 && indexed, "{count} segments");
         let (_f, mut fresh) = open();
-        load_with(&mut fresh, usize::MAX, false, &[("big", changed(interviews(1200, 5, 0)))]);
+        load_with(&mut fresh, usize::MAX, false, &[("big", file(true))]);
         assert_eq!(index_contents(&store), index_contents(&fresh));
     }
 
