@@ -189,6 +189,12 @@ impl Removed {
         };
     }
 
+    /// Whether so many pairs were recorded that their postings go in one pass over the whole
+    /// index (or a new index) rather than term by term.
+    pub fn is_large(&self) -> bool {
+        self.count > TARGETED_REMOVALS
+    }
+
     fn contains(&self, id: u32) -> bool {
         self.bits.get(id as usize / 64).is_some_and(|word| word & (1 << (id % 64)) != 0)
     }
@@ -233,6 +239,123 @@ pub fn remove_bulk(conn: &Connection, removed: &Removed) -> Result<()> {
         }
     }
     pass.finish(conn)
+}
+
+/// Whether removing these pairs is better done by writing the index anew ([`rewrite_without`])
+/// than by editing it ([`remove_bulk`]): when one pass over the whole index is due anyway and
+/// the removed pairs are at least a tenth of the live ones. Editing rewrites or deletes posting
+/// rows in place, scattered over a B-tree larger than the page cache; writing anew reads each
+/// row once and appends what is left. Measured at 100k pairs: the two cost the same with 10 %
+/// of the interviews replaced, writing anew a third less at 20 %, 40 % less at 40 %.
+pub fn mostly_removed(conn: &Connection, removed: &Removed) -> Result<bool> {
+    if !removed.is_large() {
+        return Ok(false);
+    }
+    // The pairs table holds the live pairs; the removed ones are gone from it already.
+    let live: i64 = conn.query_row("SELECT count(*) FROM pairs", [], |r| r.get(0))?;
+    Ok(removed.count as i64 * REWRITE_SHARE >= live)
+}
+
+/// [`mostly_removed`]: the index is written anew when removed pairs × this ≥ live pairs.
+const REWRITE_SHARE: i64 = 10;
+
+/// Write the whole index again without the removed pairs, as one segment: every term's rows
+/// (all segments) are read in key order, merged and filtered, and appended to a new postings
+/// table that then takes the old one's place; document frequencies are set from what is left,
+/// and terms left without postings are dropped. Memory: one term's entries at a time.
+pub fn rewrite_without(conn: &Connection, removed: &Removed) -> Result<()> {
+    conn.execute_batch(&format!("{POSTINGS_NEXT}; DELETE FROM segments;"))?;
+    conn.execute("INSERT INTO segments(entries) VALUES (0)", [])?;
+    let segment = conn.last_insert_rowid();
+    let mut rewrite = Rewrite {
+        insert: conn.prepare("INSERT INTO postings_next(term_id, segment, data) VALUES (?1, ?2, ?3)")?,
+        set_df: conn.prepare("UPDATE terms SET df = ?2 WHERE id = ?1 AND df <> ?2")?,
+        drop_term: conn.prepare("DELETE FROM terms WHERE id = ?1")?,
+        segment,
+        entries: 0,
+    };
+    // Old rows are deleted as they are copied, range by range, so that the new table grows into
+    // the pages the old one frees instead of growing the file by the index's size.
+    conn.execute_batch("DROP INDEX postings_segment")?;
+    let last: i64 = conn.query_row("SELECT coalesce(max(term_id), -1) FROM postings", [], |r| r.get(0))?;
+    let mut read = conn
+        .prepare("SELECT term_id, data FROM postings WHERE term_id >= ?1 AND term_id < ?2 ORDER BY term_id, segment")?;
+    let mut delete = conn.prepare("DELETE FROM postings WHERE term_id >= ?1 AND term_id < ?2")?;
+    let mut start: i64 = conn.query_row("SELECT coalesce(min(term_id), 0) FROM postings", [], |r| r.get(0))?;
+    while start <= last {
+        let end = start + REWRITE_TERMS;
+        rewrite.copy(read.query(params![start, end])?, removed)?;
+        delete.execute(params![start, end])?;
+        start = end;
+    }
+    drop((read, delete));
+    conn.execute("UPDATE segments SET entries = ?2 WHERE id = ?1", params![segment, rewrite.entries as i64])?;
+    drop(rewrite);
+    // The old table is empty by now.
+    conn.execute_batch(
+        "DROP TABLE postings;
+         ALTER TABLE postings_next RENAME TO postings;
+         CREATE INDEX postings_segment ON postings(segment);",
+    )?;
+    Ok(())
+}
+
+/// Term ids copied per step of [`rewrite_without`].
+const REWRITE_TERMS: i64 = 4096;
+
+/// The postings table as schema.sql creates it, under the name its replacement is built under.
+const POSTINGS_NEXT: &str = "CREATE TABLE postings_next (
+    term_id INTEGER NOT NULL,
+    segment INTEGER NOT NULL,
+    data    BLOB    NOT NULL,
+    PRIMARY KEY (term_id, segment)
+) WITHOUT ROWID";
+
+/// The statements of [`rewrite_without`] and what it has written.
+struct Rewrite<'c> {
+    insert: rusqlite::Statement<'c>,
+    set_df: rusqlite::Statement<'c>,
+    drop_term: rusqlite::Statement<'c>,
+    segment: i64,
+    entries: usize,
+}
+
+impl Rewrite<'_> {
+    /// Copy the terms of some posting rows `(term id, data)`, in key order, without the removed
+    /// pairs.
+    fn copy(&mut self, mut rows: rusqlite::Rows, removed: &Removed) -> Result<()> {
+        let mut term: Option<(i64, Vec<(u32, u8)>)> = None;
+        while let Some(row) = rows.next()? {
+            let term_id: i64 = row.get(0)?;
+            if term.as_ref().is_some_and(|(id, _)| *id != term_id) {
+                self.term(term.take().expect("a term"))?;
+            }
+            let (_, entries) = term.get_or_insert_with(|| (term_id, Vec::new()));
+            decode(row.get_ref(1)?.as_blob()?, |id, impact| {
+                if !removed.contains(id) {
+                    entries.push((id, impact));
+                }
+            });
+        }
+        match term {
+            Some(last) => self.term(last),
+            None => Ok(()),
+        }
+    }
+
+    /// Write one term's remaining entries (from all its rows), or drop the term if none is left.
+    fn term(&mut self, (term_id, mut entries): (i64, Vec<(u32, u8)>)) -> Result<()> {
+        if entries.is_empty() {
+            self.drop_term.execute([term_id])?;
+            return Ok(());
+        }
+        // Segments' id ranges may interleave (merges pick segments by size).
+        entries.sort_unstable_by_key(|e| e.0);
+        self.insert.execute(params![term_id, self.segment, encode(&entries)])?;
+        self.set_df.execute(params![term_id, entries.len() as i64])?;
+        self.entries += entries.len();
+        Ok(())
+    }
 }
 
 /// What a removal took out of each term and segment, applied to their counts at the end.

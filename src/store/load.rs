@@ -209,7 +209,12 @@ impl Loader<'_> {
     {
         let conn = &self.store.conn;
         conn.execute_batch("SAVEPOINT load_file")?;
-        let mut file = FileWork { builder: SegmentBuilder::default(), removed: Removed::default(), pairs: 0 };
+        let mut file = FileWork {
+            builder: SegmentBuilder::default(),
+            removed: Removed::default(),
+            pairs: 0,
+            removing: self.removed.is_large(),
+        };
         let interviews = interviews.into_iter().map(|r| r.map_err(Into::into));
         let flush = self.flush_bytes;
         let outcome = store_file(conn, origin, interviews, claimed, &mut self.speakers, &mut file, flush, each);
@@ -225,7 +230,7 @@ impl Loader<'_> {
         // A large file's postings make a segment of their own; small files' gather.
         if file.builder.memory() > self.flush_bytes / 4 {
             index::write_segment(conn, std::mem::take(&mut file.builder))?;
-            index::maybe_merge(conn)?;
+            file.merge(conn)?;
         }
         conn.execute_batch("RELEASE load_file")?;
         self.pending.absorb(file.builder);
@@ -233,7 +238,9 @@ impl Loader<'_> {
         self.uncommitted_pairs += file.pairs;
         if self.pending.memory() > self.flush_bytes {
             index::write_segment(conn, std::mem::take(&mut self.pending))?;
-            index::maybe_merge(conn)?;
+            if !self.removed.is_large() {
+                index::maybe_merge(conn)?;
+            }
         }
         if self.mode.group_commit && !self.mode.dry_run && self.uncommitted_pairs >= GROUP_PAIRS {
             self.commit()?;
@@ -266,8 +273,12 @@ impl Loader<'_> {
         index::write_segment(conn, std::mem::take(&mut self.pending))?;
         let removed = std::mem::take(&mut self.removed);
         forget_in_query_log(conn, &removed)?;
-        index::remove_bulk(conn, &removed)?;
-        index::maybe_merge(conn)?;
+        if index::mostly_removed(conn, &removed)? {
+            index::rewrite_without(conn, &removed)?;
+        } else {
+            index::remove_bulk(conn, &removed)?;
+            index::maybe_merge(conn)?;
+        }
         conn.execute("DELETE FROM meta WHERE key = 'indexing_in_progress'", [])?;
         self.open = false;
         conn.execute_batch("COMMIT")?;
@@ -334,6 +345,20 @@ struct FileWork {
     builder: SegmentBuilder,
     removed: Removed,
     pairs: usize,
+    /// Whether the files before it in the transaction removed many pairs (see [`FileWork::merge`]).
+    removing: bool,
+}
+
+impl FileWork {
+    /// Merge segments as they pile up, except while many removed pairs' postings wait for the
+    /// commit: a merge would copy them only for the commit to take them out again (or to write
+    /// the whole index anew, see [`index::mostly_removed`]). The commit merges instead.
+    fn merge(&self, conn: &Connection) -> Result<()> {
+        if self.removing || self.removed.is_large() {
+            return Ok(());
+        }
+        index::maybe_merge(conn)
+    }
 }
 
 /// Store the interviews of one file inside the caller's savepoint, batch by batch, handing each
@@ -372,7 +397,7 @@ fn store_file(
         load_batch(tx, &batch, &slugs, &file, speakers, work, each)?;
         if work.builder.memory() > flush_bytes {
             index::write_segment(tx, std::mem::take(&mut work.builder))?;
-            index::maybe_merge(tx)?;
+            work.merge(tx)?;
         }
     }
     Ok(())
@@ -1105,6 +1130,64 @@ mod tests {
         assert_eq!((replaced, unchanged), (150, 150));
         let (_f, mut fresh) = open();
         load_with(&mut fresh, usize::MAX, false, &[("big", interviews(300, 10, 1))]);
+        assert_eq!(index_contents(&store), index_contents(&fresh));
+    }
+
+    /// The number of segments, and whether the postings table has its segment index.
+    fn segments(store: &Store) -> (i64, bool) {
+        let conn = store.connection();
+        let count = conn.query_row("SELECT count(*) FROM segments", [], |r| r.get(0)).unwrap();
+        let indexed = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'postings_segment' AND tbl_name = 'postings'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap();
+        (count, indexed == 1)
+    }
+
+    /// A replace of a large part of the database (many segments written meanwhile, merges held
+    /// back) writes the index anew, as one segment, and it equals a fresh load's; the next load
+    /// (a replace of a few) edits it as usual.
+    #[test]
+    fn replacing_a_large_part_writes_a_new_index() {
+        let (_d, mut store) = open();
+        load_with(&mut store, 5_000, true, &[("big", interviews(500, 10, 0))]);
+        let (before, _) = segments(&store);
+        assert!(before > 1, "{before} segments");
+        load_with(&mut store, 5_000, true, &[("big", interviews(500, 10, 1))]);
+        assert_eq!(segments(&store), (1, true), "one new segment, indexed");
+        let (_f, mut fresh) = open();
+        load_with(&mut fresh, usize::MAX, false, &[("big", interviews(500, 10, 1))]);
+        assert_eq!(index_contents(&store), index_contents(&fresh));
+        assert_eq!(table_counts(&store), table_counts(&fresh));
+        let mut file = interviews(500, 10, 1);
+        file[3].pairs[1].question = "全新的问题是什么?".into();
+        load_with(&mut store, 5_000, true, &[("big", file.clone())]);
+        let (_g, mut fresh) = open();
+        load_with(&mut fresh, usize::MAX, false, &[("big", file)]);
+        assert_eq!(index_contents(&store), index_contents(&fresh));
+    }
+
+    /// A replace of more pairs than the targeted path takes but under a tenth of the database
+    /// edits the index in one pass, with the merges held back during the load done at the commit.
+    #[test]
+    fn replacing_a_small_part_edits_the_index_and_merges_at_the_end() {
+        let (_d, mut store) = open();
+        let file = |changed: bool| {
+            let mut file = interviews(2100, 10, 0);
+            for iv in file.iter_mut().take(if changed { 201 } else { 0 }) {
+                iv.pairs[0].turns[0].text.push_str("后来又补充了一句。");
+            }
+            file
+        };
+        load_with(&mut store, 20_000, true, &[("big", file(false))]);
+        load_with(&mut store, 20_000, true, &[("big", file(true))]);
+        let (count, indexed) = segments(&store);
+        assert!(count > 1 && count <= index::MAX_SEGMENTS as i64 && indexed, "{count} segments");
+        let (_f, mut fresh) = open();
+        load_with(&mut fresh, usize::MAX, false, &[("big", file(true))]);
         assert_eq!(index_contents(&store), index_contents(&fresh));
     }
 
