@@ -64,7 +64,7 @@ fn a_version_2_database_is_migrated_to_the_same_schema_as_a_new_one() {
     assert_eq!(count_conn(&conn, "SELECT count(*) FROM sqlite_schema WHERE name = 'pairs_ad'"), 1);
     drop(conn);
     let store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 4);
+    assert_eq!(count(&store, "PRAGMA user_version"), 5);
     assert_eq!(names(&store), expected);
     // The names sqlite-utils gives its FTS triggers are free now.
     store
@@ -483,7 +483,7 @@ fn a_version_3_database_gets_question_vectors_at_the_next_embed() {
     common::downgrade_to_v3(&conn);
     drop(conn);
     let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 4);
+    assert_eq!(count(&store, "PRAGMA user_version"), 5);
     assert_eq!(names(&store), expected);
     // The passage vectors stay; the question vectors are missing until the next embed.
     let pairs = count(&store, "SELECT count(*) FROM pairs");

@@ -259,6 +259,12 @@ pub fn mostly_removed(conn: &Connection, removed: &Removed) -> Result<bool> {
 /// [`mostly_removed`]: the index is written anew when removed pairs × this ≥ live pairs.
 const REWRITE_SHARE: i64 = 10;
 
+/// Forget segments left without entries. Their rows are gone already (a list left empty is
+/// deleted, not kept empty); the check against the postings is a safety net that reads the whole
+/// table once, and only when some segment did empty: the postings have no index by segment.
+const EMPTIED_SEGMENTS: &str =
+    "DELETE FROM segments WHERE entries = 0 AND id NOT IN (SELECT DISTINCT segment FROM postings)";
+
 /// Write the whole index again without the removed pairs, as one segment: every term's rows
 /// (all segments) are read in key order, merged and filtered, and appended to a new postings
 /// table that then takes the old one's place; document frequencies are set from what is left,
@@ -276,7 +282,6 @@ pub fn rewrite_without(conn: &Connection, removed: &Removed) -> Result<()> {
     };
     // Old rows are deleted as they are copied, range by range, so that the new table grows into
     // the pages the old one frees instead of growing the file by the index's size.
-    conn.execute_batch("DROP INDEX postings_segment")?;
     let last: i64 = conn.query_row("SELECT coalesce(max(term_id), -1) FROM postings", [], |r| r.get(0))?;
     let mut read = conn
         .prepare("SELECT term_id, data FROM postings WHERE term_id >= ?1 AND term_id < ?2 ORDER BY term_id, segment")?;
@@ -294,8 +299,7 @@ pub fn rewrite_without(conn: &Connection, removed: &Removed) -> Result<()> {
     // The old table is empty by now.
     conn.execute_batch(
         "DROP TABLE postings;
-         ALTER TABLE postings_next RENAME TO postings;
-         CREATE INDEX postings_segment ON postings(segment);",
+         ALTER TABLE postings_next RENAME TO postings;",
     )?;
     Ok(())
 }
@@ -408,10 +412,7 @@ impl RemovalPass {
         for (segment, gone) in self.per_segment {
             lower_entries.execute(params![segment, gone])?;
         }
-        conn.execute(
-            "DELETE FROM segments WHERE entries = 0 AND NOT EXISTS (SELECT 1 FROM postings WHERE segment = segments.id)",
-            [],
-        )?;
+        conn.execute(EMPTIED_SEGMENTS, [])?;
         Ok(())
     }
 }
@@ -503,10 +504,7 @@ pub fn remove_from_terms(conn: &Connection, removals: HashMap<String, HashSet<u3
             }
         }
     }
-    conn.execute(
-        "DELETE FROM segments WHERE entries = 0 AND NOT EXISTS (SELECT 1 FROM postings WHERE segment = segments.id)",
-        [],
-    )?;
+    conn.execute(EMPTIED_SEGMENTS, [])?;
     Ok(())
 }
 

@@ -1133,18 +1133,19 @@ mod tests {
         assert_eq!(index_contents(&store), index_contents(&fresh));
     }
 
-    /// The number of segments, and whether the postings table has its segment index.
-    fn segments(store: &Store) -> (i64, bool) {
+    /// The number of segments, and the postings table's definition and indexes as SQLite holds
+    /// them (without the quotes SQLite puts around a renamed table's name).
+    fn segments(store: &Store) -> (i64, Vec<String>) {
         let conn = store.connection();
         let count = conn.query_row("SELECT count(*) FROM segments", [], |r| r.get(0)).unwrap();
-        let indexed = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE name = 'postings_segment' AND tbl_name = 'postings'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
+        let shape = conn
+            .prepare("SELECT type || ' ' || name || ': ' || replace(coalesce(sql, ''), '\"', '') FROM sqlite_schema WHERE tbl_name = 'postings' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
             .unwrap();
-        (count, indexed == 1)
+        (count, shape)
     }
 
     /// A replace of a large part of the database (many segments written meanwhile, merges held
@@ -1154,10 +1155,10 @@ mod tests {
     fn replacing_a_large_part_writes_a_new_index() {
         let (_d, mut store) = open();
         load_with(&mut store, 5_000, true, &[("big", interviews(500, 10, 0))]);
-        let (before, _) = segments(&store);
+        let (before, shape) = segments(&store);
         assert!(before > 1, "{before} segments");
         load_with(&mut store, 5_000, true, &[("big", interviews(500, 10, 1))]);
-        assert_eq!(segments(&store), (1, true), "one new segment, indexed");
+        assert_eq!(segments(&store), (1, shape), "one new segment, the table as the schema makes it");
         let (_f, mut fresh) = open();
         load_with(&mut fresh, usize::MAX, false, &[("big", interviews(500, 10, 1))]);
         assert_eq!(index_contents(&store), index_contents(&fresh));
@@ -1184,11 +1185,31 @@ mod tests {
         };
         load_with(&mut store, 20_000, true, &[("big", file(false))]);
         load_with(&mut store, 20_000, true, &[("big", file(true))]);
-        let (count, indexed) = segments(&store);
-        assert!(count > 1 && count <= index::MAX_SEGMENTS as i64 && indexed, "{count} segments");
+        let (count, _) = segments(&store);
+        assert!(count > 1 && count <= index::MAX_SEGMENTS as i64, "{count} segments");
         let (_f, mut fresh) = open();
         load_with(&mut fresh, usize::MAX, false, &[("big", file(true))]);
         assert_eq!(index_contents(&store), index_contents(&fresh));
+    }
+
+    /// Removing everything a segment holds forgets the segment; the others stay (the clean-up
+    /// reads the postings once, having no index by segment).
+    #[test]
+    fn a_segment_left_empty_is_forgotten() {
+        let (_d, mut store) = open();
+        load_with(&mut store, usize::MAX, false, &[("a", interviews(2, 3, 0))]);
+        let mut later = interviews(4, 3, 0);
+        later.drain(..2);
+        load_with(&mut store, usize::MAX, false, &[("b", later)]);
+        let (two, _) = segments(&store);
+        assert_eq!(two, 2);
+        assert!(store.remove("iv-0").unwrap() && store.remove("iv-1").unwrap());
+        assert_eq!(segments(&store).0, 1, "the first file's segment is gone");
+        let orphans: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM postings WHERE segment NOT IN (SELECT id FROM segments)", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(orphans, 0);
     }
 
     /// A few replaced interviews take the targeted path; the index is still exact.
