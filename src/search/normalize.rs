@@ -17,7 +17,7 @@ pub use crate::text::is_han;
 pub fn normalize(text: &str) -> String {
     let simplified = fold_script(text);
     let folded = fold_punctuation(&lowercase(&simplified));
-    let numbers = convert_numerals(&folded);
+    let numbers = convert_numerals(folded);
     if numbers.bytes().any(|b| b == b's') {
         numbers.split(' ').map(singular).collect::<Vec<_>>().join(" ")
     } else {
@@ -28,17 +28,14 @@ pub fn normalize(text: &str) -> String {
 /// Steps 1 and 2 alone (NFKC, traditional → simplified): script variants of a text become one,
 /// while case and punctuation stay. This is also what the embedding model is given.
 pub fn fold_script(text: &str) -> String {
-    // Most stored text is already in NFKC form (the quick check says so without composing it)
-    // but for its full-width punctuation (`，`), which fails the quick check: then only the runs
-    // between ideographs are composed.
-    let nfkc: String = match unicode_normalization::is_nfkc_quick(text.chars()) {
-        unicode_normalization::IsNormalized::Yes => text.to_owned(),
-        // ASCII is its own NFKC form, and nothing in another run composes with it.
-        _ => map_between_han(text, |run| match run.is_ascii() || is_nfkc(run) {
-            true => None,
-            false => Some(run.nfkc().collect()),
-        }),
-    };
+    // Most stored text is already in NFKC form but for its full-width punctuation (`，`). Only
+    // the runs between ideographs are checked (the ideographs are their own form, and looking
+    // each up cost a tenth of a load), and only those that fail the quick check are composed.
+    // ASCII is its own NFKC form, and nothing in another run composes with it.
+    let nfkc = map_between_han(text, |run| match run.is_ascii() || is_nfkc(run) {
+        true => None,
+        false => Some(run.nfkc().collect()),
+    });
     if nfkc.chars().any(is_han) {
         zhconv(&nfkc, Variant::ZhHans)
     } else {
@@ -184,41 +181,43 @@ fn singular(word: &str) -> std::borrow::Cow<'_, str> {
 
 /// Punctuation to spaces (with the exceptions in the module docs), whitespace collapsed.
 fn fold_punctuation(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     let mut skip_s = false;
-    for (i, &c) in chars.iter().enumerate() {
-        let prev = if i > 0 { chars[i - 1] } else { ' ' };
-        let next = chars.get(i + 1).copied().unwrap_or(' ');
-        if (c == '\'' || c == '\u{2019}') && next == 's' && !chars.get(i + 2).is_some_and(|c| c.is_alphanumeric()) {
+    // A window over the characters: the one before, this one, the two after (a space beyond
+    // either end, as the rules below read it).
+    let mut ahead = text.chars();
+    let (mut prev, mut this, mut next, mut after) = (' ', ahead.next(), ahead.next(), ahead.next());
+    while let Some(c) = this {
+        let next_c = next.unwrap_or(' ');
+        let keep = if (c == '\'' || c == '\u{2019}') && next_c == 's' && !after.is_some_and(char::is_alphanumeric) {
             skip_s = true; // possessive: microsoft's → microsoft
-            continue;
-        }
-        if skip_s {
-            skip_s = false;
-            continue;
-        }
-        let keep = if is_stable_han(c) || c.is_alphanumeric() {
-            true
+            None
+        } else if std::mem::take(&mut skip_s) {
+            None
+        } else if is_stable_han(c) || c.is_alphanumeric() {
+            Some(true)
         } else if c == '.' {
-            prev.is_ascii_digit() && next.is_ascii_digit()
+            Some(prev.is_ascii_digit() && next_c.is_ascii_digit())
         } else if c == '-' {
-            is_word_char(prev) && is_word_char(next)
+            Some(is_word_char(prev) && is_word_char(next_c))
         } else if is_name_dot(c) {
-            continue; // 山姆·奥特曼 → 山姆奥特曼
+            None // 山姆·奥特曼 → 山姆奥特曼
         } else {
-            false
+            Some(false)
         };
-        if !keep {
-            pending_space = true;
-            continue;
+        match keep {
+            Some(true) => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+            Some(false) => pending_space = true,
+            None => {}
         }
-        if pending_space && !out.is_empty() {
-            out.push(' ');
-        }
-        pending_space = false;
-        out.push(c);
+        (prev, this, next, after) = (c, next, after, ahead.next());
     }
     out
 }
@@ -255,35 +254,45 @@ fn unit_value(c: char) -> Option<u64> {
 /// A run converts when it spells digits one by one and is long enough not to be a word
 /// (`二〇二六`, `一九九五`), or uses 十/百/千 with digits (`三十`, `十五`, `一百二十`). Single
 /// characters (`一定`, `十分`) and 万/亿 (which Arabic numbers keep: `130亿`) are left alone.
-fn convert_numerals(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let is_num = |c: char| digit_value(c).is_some() || unit_value(c).is_some();
-        if !is_num(chars[i]) {
-            out.push(chars[i]);
-            i += 1;
+fn convert_numerals(text: String) -> String {
+    // Most texts convert nothing (a lone 一 in 一个 is no number): they are returned as they
+    // came, and a copy is only made at the first run that converts.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if !is_numeral(c) {
             continue;
         }
-        let start = i;
-        while i < chars.len() && is_num(chars[i]) {
-            i += 1;
+        let mut end = start + c.len_utf8();
+        while let Some(&(at, c)) = chars.peek().filter(|(_, c)| is_numeral(*c)) {
+            end = at + c.len_utf8();
+            chars.next();
         }
-        let run: String = chars[start..i].iter().collect();
-        match numeral_value(&run) {
-            Some(value) => out.push_str(&value),
-            None => out.push_str(&run),
+        if let Some(value) = numeral_value(&text[start..end]) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..start]);
+            out.push_str(&value);
+            copied = end;
         }
     }
-    out
+    match out {
+        None => text,
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            out
+        }
+    }
+}
+
+/// A Chinese digit or one of the units 十, 百, 千.
+fn is_numeral(c: char) -> bool {
+    matches!(c, '〇' | '零' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '两' | '十' | '百' | '千')
 }
 
 fn numeral_value(run: &str) -> Option<String> {
+    run.chars().nth(1)?; // a single character is a word (一定, 十分), not a number
     let chars: Vec<char> = run.chars().collect();
-    if chars.len() < 2 {
-        return None;
-    }
     let has_unit = chars.iter().any(|&c| unit_value(c).is_some());
     if !has_unit {
         let has_zero = chars.iter().any(|&c| c == '〇' || c == '零');
@@ -401,5 +410,15 @@ mod tests {
         // Words that merely contain numerals stay words.
         assert_eq!(normalize("一定 十分 之一 两三年 五六年"), "一定 十分 之一 两三年 五六年");
         assert_eq!(normalize("130亿"), "130亿");
+        // Several runs in one text, text around and between them kept.
+        assert_eq!(normalize("一九九五到二〇二六,一个三十年"), "1995到2026 一个30年");
+    }
+
+    /// The quick test for numerals names exactly the characters that have a value.
+    #[test]
+    fn numerals_are_the_characters_with_a_value() {
+        for c in ('\u{3000}'..='\u{9FFF}').chain('0'..='9') {
+            assert_eq!(is_numeral(c), digit_value(c).is_some() || unit_value(c).is_some(), "{c}");
+        }
     }
 }
