@@ -29,13 +29,16 @@ pub fn term_keys(normalized: &str, interner: &mut impl Interner) -> FxHashSet<Te
     set
 }
 
-/// For each note (as its distinct term ids), the indexes of the pairs (as theirs) it summarises:
+/// For each note (as its distinct term ids), the indexes of the pairs (by their terms) it summarises:
 /// one pair that clearly stands out, two that stand out together (a note often sums up two
 /// related exchanges), or none.
-pub fn link_terms(notes: &[FxHashSet<TermKey>], pairs: &[FxHashSet<TermKey>]) -> Vec<Vec<usize>> {
+pub fn link_terms(notes: &[FxHashSet<TermKey>], pairs: &[TermCounts]) -> Vec<Vec<usize>> {
+    if notes.is_empty() {
+        return Vec::new();
+    }
     let mut df: FxHashMap<TermKey, usize> = FxHashMap::default();
     for set in pairs {
-        for &t in set {
+        for t in set.keys() {
             *df.entry(t).or_default() += 1;
         }
     }
@@ -47,7 +50,7 @@ pub fn link_terms(notes: &[FxHashSet<TermKey>], pairs: &[FxHashSet<TermKey>]) ->
                 .iter()
                 .enumerate()
                 .map(|(i, set)| {
-                    let score = note.iter().filter(|t| set.contains(t)).map(|t| (1.0 + n / df[t] as f64).ln()).sum();
+                    let score = note.iter().filter(|t| set.contains(**t)).map(|t| (1.0 + n / df[t] as f64).ln()).sum();
                     (i, score)
                 })
                 .collect();
@@ -70,10 +73,9 @@ pub fn link_terms(notes: &[FxHashSet<TermKey>], pairs: &[FxHashSet<TermKey>]) ->
 /// [`link_terms`] for texts: notes as written, pairs as stored.
 pub fn link(notes: &[String], pairs: &[PairText]) -> Vec<Vec<usize>> {
     let mut local = LocalTerms::default();
-    let pair_sets: Vec<FxHashSet<TermKey>> =
-        pairs.iter().map(|p| TermCounts::of(p, &mut local).keys().collect()).collect();
+    let pair_terms: Vec<TermCounts> = pairs.iter().map(|p| TermCounts::of(p, &mut local)).collect();
     let note_sets: Vec<FxHashSet<TermKey>> = notes.iter().map(|n| term_keys(&normalize(n), &mut local)).collect();
-    link_terms(&note_sets, &pair_sets)
+    link_terms(&note_sets, &pair_terms)
 }
 
 #[cfg(test)]

@@ -127,15 +127,31 @@ impl TermCounts {
     /// Count the terms of a pair's question, alternates and answer turns (and any notes it
     /// already carries), and note its speakers.
     pub fn of(pair: &PairText, interner: &mut impl Interner) -> TermCounts {
+        let questions = std::iter::once(pair.question.as_str()).chain(pair.alternates.iter().map(String::as_str));
+        let turns = pair.turns.iter().map(|(speaker, text)| (*speaker, text.as_str()));
+        let mut counts = TermCounts::of_parts(questions, turns, interner);
+        for note in &pair.notes {
+            counts.add(&normalize(note), false, interner);
+        }
+        counts
+    }
+
+    /// [`TermCounts::of`] a pair given in parts (the question and its alternates; the answer's
+    /// turns), without notes: for text that is not held in a [`PairText`].
+    pub fn of_parts<'t>(
+        questions: impl Iterator<Item = &'t str>,
+        turns: impl Iterator<Item = (i64, &'t str)> + Clone,
+        interner: &mut impl Interner,
+    ) -> TermCounts {
         let mut counts = TermCounts::default();
-        for text in std::iter::once(&pair.question).chain(&pair.alternates) {
+        for text in questions {
             counts.add(&normalize(text), true, interner);
         }
-        for text in pair.turns.iter().map(|(_, t)| t).chain(&pair.notes) {
+        for (_, text) in turns.clone() {
             counts.add(&normalize(text), false, interner);
         }
-        for (speaker, _) in &pair.turns {
-            let key = interner.key(&speaker_term(*speaker));
+        for (speaker, _) in turns {
+            let key = interner.key(&speaker_term(speaker));
             if !counts.speakers.contains(&key) {
                 counts.speakers.push(key);
             }
@@ -145,6 +161,8 @@ impl TermCounts {
 
     /// Count the terms of already-normalised text into the question or the answer field.
     pub fn add(&mut self, normalized: &str, question: bool, interner: &mut impl Interner) {
+        // Room for about a term per character of Chinese, so the table does not grow in steps.
+        self.counts.reserve(normalized.len() / 3);
         terms(normalized, |t| {
             let entry = self.counts.entry(interner.key(t)).or_default();
             if question {
@@ -162,17 +180,21 @@ impl TermCounts {
         self.counts.keys().copied()
     }
 
+    /// Whether the pair has the term (speakers aside).
+    pub fn contains(&self, key: TermKey) -> bool {
+        self.counts.contains_key(&key)
+    }
+
     /// Each distinct term with its impact byte (see the module docs), speakers included.
     pub fn impacts(&self) -> Vec<(TermKey, u8)> {
-        let mut out: Vec<(TermKey, u8)> = self
-            .counts
-            .iter()
-            .map(|(&key, &(q, a))| {
-                let q = level(q, self.question_len, QUESTION_REF_LEN);
-                let a = level(a, self.answer_len, ANSWER_REF_LEN);
-                (key, (q << 4) | a)
-            })
-            .collect();
+        // Sized exactly: a batch's lists are the largest part of a load's memory but for the
+        // postings themselves.
+        let mut out: Vec<(TermKey, u8)> = Vec::with_capacity(self.counts.len() + self.speakers.len());
+        out.extend(self.counts.iter().map(|(&key, &(q, a))| {
+            let q = level(q, self.question_len, QUESTION_REF_LEN);
+            let a = level(a, self.answer_len, ANSWER_REF_LEN);
+            (key, (q << 4) | a)
+        }));
         out.extend(self.speakers.iter().map(|&key| (key, 0x0F)));
         out
     }
@@ -206,18 +228,28 @@ pub fn impact_weights(impact: u8) -> (f64, f64) {
 
 /// Append an entry to an encoded list whose last id is `last` (0 for an empty list).
 pub fn push_entry(list: &mut Vec<u8>, last: u32, id: u32, impact: u8) {
+    let (bytes, len) = entry_bytes(last, id, impact);
+    list.extend_from_slice(&bytes[..len]);
+}
+
+/// The bytes [`push_entry`] appends, and how many there are (at most six).
+pub fn entry_bytes(last: u32, id: u32, impact: u8) -> ([u8; 6], usize) {
     debug_assert!(id > last || (last == 0 && id == 0), "ids must ascend");
+    let (mut bytes, mut len) = ([0u8; 6], 0);
     let mut delta = id - last;
     loop {
         let byte = (delta & 0x7F) as u8;
         delta >>= 7;
         if delta == 0 {
-            list.push(byte);
+            bytes[len] = byte;
+            len += 1;
             break;
         }
-        list.push(byte | 0x80);
+        bytes[len] = byte | 0x80;
+        len += 1;
     }
-    list.push(impact);
+    bytes[len] = impact;
+    (bytes, len + 1)
 }
 
 /// Encode `(pair id, impact)` entries given in ascending id order.

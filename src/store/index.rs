@@ -13,10 +13,11 @@ use crate::search::normalize;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::search::postings::{
-    decode, decode_all, encode, key_chars, key_term, pair_terms, push_entry, speaker_term, word_id, Interner,
-    LocalTerms, PairText, TermCounts, TermKey, INDEX_VERSION,
+    decode, decode_all, encode, key_term, pair_terms, speaker_term, PairText, INDEX_VERSION,
 };
 use crate::search::tokenize::terms;
+
+use super::segment::SegmentBuilder;
 
 /// Segments beyond this many trigger a merge of the smallest ones.
 pub(crate) const MAX_SEGMENTS: usize = 8;
@@ -31,87 +32,6 @@ pub fn set_version(conn: &Connection) -> Result<()> {
 /// Whether the stored index was built by this version's rules.
 pub fn version_is_current(conn: &Connection) -> Result<bool> {
     Ok(super::get_meta(conn, "index_version")?.as_deref() == Some(INDEX_VERSION))
-}
-
-/// Postings for a batch of pairs, encoded as they are added (pair ids must ascend). It is also the
-/// batch's interner for non-Chinese terms (see [`TermKey`]).
-#[derive(Default)]
-pub struct SegmentBuilder {
-    words: LocalTerms,
-    lists: FxHashMap<TermKey, List>,
-    entries: usize,
-    /// Capacity of the lists' buffers.
-    bytes: usize,
-}
-
-#[derive(Default)]
-struct List {
-    data: Vec<u8>,
-    last: u32,
-    count: u64,
-}
-
-impl Interner for SegmentBuilder {
-    fn id(&mut self, term: &str) -> u32 {
-        self.words.id(term)
-    }
-}
-
-impl SegmentBuilder {
-    /// Add a pair's terms (keys from this builder, with impact bytes). Ids must be added in
-    /// ascending order.
-    pub fn add(&mut self, pair_id: i64, terms: &[(TermKey, u8)]) -> Result<()> {
-        let Ok(id) = u32::try_from(pair_id) else {
-            anyhow::bail!("pair id {pair_id} is outside what the index can hold (1 to {}); renumber it", u32::MAX);
-        };
-        for &(term, impact) in terms {
-            let list = self.lists.entry(term).or_default();
-            let before = list.data.capacity();
-            push_entry(&mut list.data, list.last, id, impact);
-            self.bytes += list.data.capacity() - before;
-            list.last = id;
-            list.count += 1;
-            self.entries += 1;
-        }
-        Ok(())
-    }
-
-    /// Analyse a pair (with the notes it carries) and add it.
-    pub fn add_text(&mut self, pair_id: i64, text: &PairText) -> Result<()> {
-        let impacts = TermCounts::of(text, self).impacts();
-        self.add(pair_id, &impacts)
-    }
-
-    /// Whether nothing was added.
-    pub fn is_empty(&self) -> bool {
-        self.entries == 0
-    }
-
-    /// Roughly the memory it holds: its lists' buffers and, per term, the table slot and the
-    /// allocation's own overhead. Distinct terms, not entries, dominate for text with a large
-    /// vocabulary.
-    pub fn memory(&self) -> usize {
-        self.bytes + self.lists.len() * 96
-    }
-
-    /// Append the postings of another builder, whose pair ids all come after this one's.
-    pub fn absorb(&mut self, other: SegmentBuilder) {
-        for (key, list) in other.lists {
-            let key = match word_id(key) {
-                Some(id) => self.key(&other.words.terms[id as usize]),
-                None => key,
-            };
-            let mine = self.lists.entry(key).or_default();
-            let before = mine.data.capacity();
-            decode(&list.data, |id, impact| {
-                push_entry(&mut mine.data, mine.last, id, impact);
-                mine.last = id;
-            });
-            self.bytes += mine.data.capacity() - before;
-            mine.count += list.count;
-        }
-        self.entries += other.entries;
-    }
 }
 
 /// Pairs deleted in a transaction whose postings are still to be removed. Collected while a load
@@ -422,16 +342,11 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     if builder.is_empty() {
         return Ok(());
     }
-    conn.execute("INSERT INTO segments(entries) VALUES (?1)", [builder.entries as i64])?;
+    conn.execute("INSERT INTO segments(entries) VALUES (?1)", [builder.entries() as i64])?;
     let segment = conn.last_insert_rowid();
-    // In term order, so the inserts into both B-trees mostly append. Sorted by key, each term
-    // spelt out only when written: a segment has hundreds of thousands of terms, and a string
-    // each (with the table still allocated while they are collected) nearly doubled the memory
-    // the builder holds.
-    let words = builder.words.terms;
-    let mut lists: Vec<(TermKey, List)> = Vec::with_capacity(builder.lists.len());
-    lists.extend(builder.lists.into_iter().filter(|(_, list)| list.count > 0));
-    lists.sort_unstable_by(|a, b| key_order(a.0, b.0, &words));
+    // In term order, so the inserts into both B-trees mostly append; each term spelt out only
+    // when written (a segment has hundreds of thousands of terms).
+    let keys = builder.sorted_keys();
     // A first load into an empty index need not look terms up one by one.
     let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))?;
     let mut next_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM terms", [], |r| r.get(0))?;
@@ -439,33 +354,25 @@ pub fn write_segment(conn: &Connection, builder: SegmentBuilder) -> Result<()> {
     let mut insert_term = conn.prepare_cached("INSERT INTO terms(id, term, df) VALUES (?1, ?2, ?3)")?;
     let mut bump = conn.prepare_cached("UPDATE terms SET df = df + ?2 WHERE id = ?1")?;
     let mut insert = conn.prepare_cached("INSERT INTO postings(term_id, segment, data) VALUES (?1, ?2, ?3)")?;
-    for (key, list) in lists {
-        let term = key_term(key, &words);
+    let mut data = Vec::new();
+    for key in keys {
+        let count = builder.list(key, &mut data);
+        let term = key_term(key, builder.words());
         let known: Option<i64> = if empty { None } else { find.query_row([term.as_str()], |r| r.get(0)).optional()? };
         let term_id = match known {
             Some(id) => {
-                bump.execute(params![id, list.count as i64])?;
+                bump.execute(params![id, count])?;
                 id
             }
             None => {
-                insert_term.execute(params![next_id, term, list.count as i64])?;
+                insert_term.execute(params![next_id, term, count])?;
                 next_id += 1;
                 next_id - 1
             }
         };
-        insert.execute(params![term_id, segment, list.data])?;
+        insert.execute(params![term_id, segment, data])?;
     }
     Ok(())
-}
-
-/// The order of two keys' terms. Two packed Chinese keys compare as numbers: the first
-/// character sits above the second, an absent second character is 0, and character order is the
-/// terms' string order; only keys of interned words need spelling out.
-fn key_order(a: TermKey, b: TermKey, words: &[Box<str>]) -> std::cmp::Ordering {
-    if word_id(a).is_none() && word_id(b).is_none() {
-        return a.cmp(&b);
-    }
-    key_chars(a, words).cmp(key_chars(b, words))
 }
 
 /// Remove pair ids from the lists of the given terms and lower document frequencies to match.
@@ -675,23 +582,4 @@ pub fn process_queue(conn: &mut Connection) -> Result<()> {
     tx.execute("DELETE FROM index_queue", [])?;
     tx.commit()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod order_tests {
-    use super::*;
-
-    /// Sorting by [`key_order`] puts terms in string order, Chinese and other terms mixed.
-    #[test]
-    fn key_order_is_term_order() {
-        use crate::search::postings::{key_term, Interner};
-        let mut local = LocalTerms::default();
-        let terms = ["算力", "算", "钱", "gpt6", "@12", "a", "\u{4e00}", "\u{4e00}\u{4e01}", "\u{4e00}\u{9fa5}", "z算"];
-        let mut keys: Vec<TermKey> = terms.iter().map(|t| local.key(t)).collect();
-        keys.sort_unstable_by(|a, b| key_order(*a, *b, &local.terms));
-        let by_key: Vec<String> = keys.iter().map(|&k| key_term(k, &local.terms)).collect();
-        let mut by_string: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
-        by_string.sort_unstable();
-        assert_eq!(by_key, by_string);
-    }
 }

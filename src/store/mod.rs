@@ -14,6 +14,7 @@ mod query;
 mod query_log;
 mod question_vectors;
 mod read;
+mod segment;
 mod speakers;
 mod vector_set;
 mod vectors;
