@@ -224,3 +224,34 @@ fn words_found_together_in_an_answer_outrank_one_word_in_a_question() {
         assert_eq!(position(&mut store, q), Some(9), "{q}");
     }
 }
+
+/// A bookshop's founder, interviewed: every pair is about the shop, and most never name it.
+const BOOKSHOP: &str = "---
+title: 青禾书店创始人访谈
+speakers: 林木
+---
+问：第一批读者是怎么来的？
+答：靠朋友转发，还有每个周末的读书会。
+
+问：青禾书店的门面当时是什么样子？
+答：很小，只有两排书架和一张长桌。
+
+问：现在最难的是什么？
+答：房租一年比一年高。
+";
+
+#[test]
+fn the_interviews_title_names_what_its_pairs_leave_unsaid() {
+    let db = TempDb::new();
+    let mut store = db.empty_store();
+    let file = db.file("bookshop.txt", BOOKSHOP);
+    qabot::commands::load::run(&mut store, &[file], &qabot::commands::load::LoadOptions::default()).unwrap();
+    // The shop's name is in the title and in one stored question; the pair about the first
+    // readers takes it for granted, as the asker need not. (Without the title, the name alone
+    // ranks the pair about the shop front first.)
+    assert_eq!(position(&mut store, "青禾书店的第一批读者从哪里来？"), Some(1));
+    assert_eq!(position(&mut store, "青禾书店的门面以前什么样？"), Some(2));
+    // The title is read when ranking, not indexed: no pair is retrieved by a word only it has.
+    let founder = ask(&mut store, "创始人是谁", DEFAULT_THRESHOLD).unwrap();
+    assert!(!founder.answered, "{:?}", founder.matched.map(|m| m.question));
+}

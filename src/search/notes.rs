@@ -83,7 +83,7 @@ mod tests {
     use super::*;
 
     fn pair(q: &str, a: &str) -> PairText {
-        PairText { question: q.into(), alternates: vec![], turns: vec![(1, a.into())], notes: vec![] }
+        PairText { question: q.into(), alternates: vec![], turns: vec![(1, a.into())], ..PairText::default() }
     }
 
     #[test]

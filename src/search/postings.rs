@@ -41,6 +41,9 @@ pub struct PairText {
     pub turns: Vec<(i64, String)>,
     /// Intro notes linked to the pair; indexed like answer text.
     pub notes: Vec<String>,
+    /// The title of the pair's interview (empty when unknown): what all of its pairs are about.
+    /// Read when ranking, never indexed (see `rank::Fields`).
+    pub title: String,
 }
 
 /// A term as a number. Chinese terms of one or two characters, nine in ten of all terms, are
@@ -319,7 +322,7 @@ mod tests {
             question: "算力够吗".into(),
             alternates: vec![],
             turns: vec![(3, "算力不够,电力也不够。".into())],
-            notes: vec![],
+            ..PairText::default()
         };
         let terms: std::collections::HashMap<String, u8> = pair_terms(&pair).into_iter().collect();
         assert!(terms["算力"] >> 4 > 0 && terms["算力"] & 0x0F > 0);

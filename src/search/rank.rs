@@ -531,6 +531,7 @@ const NOTE_CREDIT: f64 = 0.6;
 struct Fields {
     questions: Vec<String>,
     answer: String,
+    /// Linked intro notes and the interview's title.
     notes: String,
 }
 
@@ -541,7 +542,11 @@ impl Fields {
         Fields {
             questions: std::iter::once(&text.question).chain(&text.alternates).map(|t| normalize(t)).collect(),
             answer: join(&mut text.turns.iter().map(|(_, t)| t)),
-            notes: join(&mut text.notes.iter()),
+            // The interview's title says what each of its pairs is about: a question naming the
+            // subject (`大众点评最早的用户…`) is not missing a word when the pair, like most of
+            // that interview, takes the subject for granted (`第一批用户是怎么来的？`). Read as a
+            // note: second-hand evidence, and shared by every pair of the interview alike.
+            notes: join(&mut text.notes.iter().chain(Some(&text.title).filter(|t| !t.is_empty()))),
         }
     }
 
@@ -885,7 +890,12 @@ mod tests {
     }
 
     fn pair(question: &str, speaker: i64, answer: &str) -> PairText {
-        PairText { question: question.into(), alternates: vec![], turns: vec![(speaker, answer.into())], notes: vec![] }
+        PairText {
+            question: question.into(),
+            alternates: vec![],
+            turns: vec![(speaker, answer.into())],
+            ..PairText::default()
+        }
     }
 
     fn corpus() -> Memory {
@@ -1073,7 +1083,7 @@ mod tests {
                     question: "AGI 是否已经实现?".into(),
                     alternates: vec![],
                     turns: vec![(1, "AGI 会到来。".into()), (2, "没人接近 AGI。".into())],
-                    notes: vec![],
+                    ..PairText::default()
                 },
             ],
             &[],

@@ -425,11 +425,13 @@ pub fn pair_text(conn: &Connection, pair_id: i64) -> Result<Option<PairText>> {
 pub fn pair_texts(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, PairText)>> {
     let list = serde_json::to_string(ids).expect("ids serialise");
     let mut texts: FxHashMap<i64, PairText> = FxHashMap::default();
-    let mut stmt =
-        conn.prepare_cached("SELECT id, question FROM pairs WHERE id IN (SELECT value FROM json_each(?1))")?;
-    for row in stmt.query_map([&list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, question) = row?;
-        texts.insert(id, PairText { question, ..PairText::default() });
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.question, i.title FROM pairs AS p JOIN interviews AS i ON i.id = p.interview_id
+          WHERE p.id IN (SELECT value FROM json_each(?1))",
+    )?;
+    for row in stmt.query_map([&list], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+        let (id, question, title) = row?;
+        texts.insert(id, PairText { question, title, ..PairText::default() });
     }
     let found: Vec<i64> = ids.iter().copied().filter(|id| texts.contains_key(id)).collect();
     let mut stmt = conn.prepare_cached(
