@@ -99,6 +99,87 @@ pub fn split(lines: &[&str], warnings: &mut Vec<Warning>) -> Result<(FrontMatter
     Ok((fm, end + 1))
 }
 
+/// Header keys that name who asks, who answers, and when; other known keys (where, which
+/// episode, who edited) are furniture. Compared after ASCII folding and lower-casing.
+const HEADER_ASKERS: &[&str] =
+    &["host", "hosts", "interviewer", "moderator", "主持人", "主持", "采访", "采访者", "记者"];
+const HEADER_ANSWERERS: &[&str] = &["guest", "guests", "interviewee", "嘉宾", "受访者", "受访人", "对话嘉宾"];
+const HEADER_DATES: &[&str] = &["date", "recorded", "日期", "时间", "采访时间"];
+const HEADER_OTHER: &[&str] =
+    &["location", "place", "episode", "duration", "length", "editor", "地点", "地址", "时长", "整理", "编辑", "期数"];
+
+/// A header block: lines such as `Host: Tom Fischer`, `嘉宾：安娜`, `Date: 2024-05-01` at the top
+/// of a transcript (after front matter, if any), before the first exchange (after at most one headline
+/// line), one per line and ended by a blank line. They say what front matter would, so they fill
+/// in what front matter left unset, and the lines are blanked (left out of the text, line
+/// numbers kept). Without this, `Host: Tom Fischer` reads as the host's first question.
+///
+/// To be a header line, a line needs a known key, a short value that does not end a sentence,
+/// and a key used once in the block; a role key (`Host`, `主持人`) must not open any later line,
+/// since then it is the label of the turns (`主持人：你好` starts an exchange). Returns the
+/// 0-based indexes of the lines used.
+pub fn header_block(lines: &[&str], start: usize, fm: &mut FrontMatter) -> Vec<usize> {
+    let Some(first) = (start..lines.len()).find(|&i| !lines[i].trim().is_empty()) else { return Vec::new() };
+    let begin = if header_line(lines, first).is_some() { first } else { first + 1 };
+    let mut used: Vec<(usize, String, String)> = Vec::new();
+    for i in (begin..lines.len()).take_while(|&i| !lines[i].trim().is_empty()) {
+        match header_line(lines, i) {
+            Some((key, value)) if !used.iter().any(|(_, k, _)| *k == key) => used.push((i, key, value)),
+            _ => return Vec::new(),
+        }
+    }
+    for (_, key, value) in &used {
+        apply_header(fm, key, value);
+    }
+    used.into_iter().map(|(i, _, _)| i).collect()
+}
+
+/// `(key, value)` when line `i` is a header line (see [`header_block`]).
+fn header_line(lines: &[&str], i: usize) -> Option<(String, String)> {
+    let line = lines[i].trim().trim_start_matches("**");
+    let pos = line.find([':', '\u{FF1A}'])?;
+    let key: String =
+        line[..pos].trim().trim_end_matches("**").trim().chars().map(ascii_fold).collect::<String>().to_lowercase();
+    let colon = line[pos..].chars().next()?.len_utf8();
+    let value = line[pos + colon..].trim().trim_start_matches("**").trim();
+    let known =
+        [HEADER_ASKERS, HEADER_ANSWERERS, HEADER_DATES, HEADER_OTHER].iter().any(|keys| keys.contains(&key.as_str()));
+    let words = value.split_whitespace().count();
+    let han = value.chars().filter(|c| crate::text::is_han(*c)).count();
+    let ends_sentence = value.ends_with(['?', '？', '!', '！', '。']);
+    if !known || value.is_empty() || ends_sentence || words > 8 || han > 20 {
+        return None;
+    }
+    let role = HEADER_ASKERS.contains(&key.as_str()) || HEADER_ANSWERERS.contains(&key.as_str());
+    let opens_later = |l: &&str| {
+        let l = l.trim().trim_start_matches("**");
+        l.find([':', '\u{FF1A}']).is_some_and(|p| {
+            l[..p].trim().trim_end_matches("**").chars().map(ascii_fold).collect::<String>().to_lowercase() == key
+        })
+    };
+    if role && lines[i + 1..].iter().any(opens_later) {
+        return None;
+    }
+    Some((key, value.to_owned()))
+}
+
+/// Fill in what `key: value` of a header block says, where front matter left it unset.
+fn apply_header(fm: &mut FrontMatter, key: &str, value: &str) {
+    if HEADER_ASKERS.contains(&key) {
+        if fm.interviewer.is_none() {
+            fm.interviewer = parse_speaker(value, 0).ok();
+        }
+    } else if HEADER_ANSWERERS.contains(&key) {
+        if fm.speakers.is_empty() {
+            let items = split_top_level(value);
+            let items = items.iter().flat_map(|i| i.split(" & ")).flat_map(|i| i.split(" and "));
+            fm.speakers = items.filter_map(|i| parse_speaker(i, 0).ok()).collect();
+        }
+    } else if HEADER_DATES.contains(&key) && fm.date.is_none() {
+        fm.date = non_empty(value);
+    }
+}
+
 fn split_key(line: &str) -> Option<(&str, &str)> {
     let pos = line.find([':', '\u{FF1A}'])?;
     let key = line[..pos].trim();

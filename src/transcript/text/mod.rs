@@ -90,14 +90,17 @@ pub fn parse(content: &str) -> Result<ParsedText, ParseError> {
 /// Parse decoded transcript text; `options` name the answerer and interviewer for files that
 /// name no one.
 pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, ParseError> {
-    let lines: Vec<&str> = content.split('\n').collect();
+    let mut lines: Vec<&str> = content.split('\n').collect();
     let mut warnings = Vec::new();
     if content.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}').is_empty() {
         return Err(ParseError::whole(
             "the file is empty: expected a transcript (a headline, then questions and `Name:` answers)",
         ));
     }
-    let (fm, body_start) = frontmatter::split(&lines, &mut warnings)?;
+    let (mut fm, body_start) = frontmatter::split(&lines, &mut warnings)?;
+    for i in frontmatter::header_block(&lines, body_start, &mut fm) {
+        lines[i] = "";
+    }
     let body = read_paragraphs(&lines, body_start);
     if body.paras.is_empty() {
         let line = (body_start + 1).min(lines.len());
@@ -346,5 +349,40 @@ mod tests {
         assert_eq!(iv.pairs.len(), 3);
         assert_eq!(iv.interviewer.as_deref(), Some("Alice"), "capitals are displayed in title case");
         assert_eq!(iv.pairs[2].turns[0].speaker, "Bob");
+    }
+
+    #[test]
+    fn a_header_block_says_what_front_matter_would() {
+        let text = "Episode 7 – After the flood\nDate: 2024-05-01\nGuest: Anna Weber\nHost: Tom Fischer\n\n\
+                    TOM: What did the flood destroy?\n\nANNA: The ground floor.\n\n\
+                    TOM: How long until you reopened?\n\nANNA: Eleven weeks.\n";
+        let iv = parse_ok(text);
+        assert_eq!(iv.title, "Episode 7 – After the flood");
+        assert_eq!(iv.date.as_deref(), Some("2024-05-01"));
+        assert_eq!(iv.interviewer.as_deref(), Some("Tom Fischer"));
+        assert_eq!(iv.pairs.len(), 2);
+        assert_eq!(iv.pairs[0].question, "What did the flood destroy?");
+        assert_eq!(speakers(&iv.pairs[1]), ["Anna Weber"], "a label using part of a declared name is that person");
+
+        let iv = parse_ok("第七期：洪水之后\n时间：2024年5月1日\n地点：德累斯顿\n嘉宾：安娜\n主持人：汤姆\n\n\
+                           汤姆：洪水毁掉了什么？\n\n安娜：整个一楼。\n\n汤姆：多久之后重新开业的？\n\n安娜：十一周。\n");
+        assert_eq!((iv.title.as_str(), iv.date.as_deref()), ("第七期：洪水之后", Some("2024年5月1日")));
+        assert_eq!(iv.pairs.len(), 2);
+        assert_eq!(iv.pairs[1].question, "多久之后重新开业的？");
+        assert_eq!(speakers(&iv.pairs[0]), ["安娜"]);
+    }
+
+    #[test]
+    fn turns_that_look_like_a_header_are_turns() {
+        // `主持人：` labels the host's turns further down: the first line is the first turn.
+        let iv = parse_ok("访谈\n\n主持人：你好\n\n张伟：你好，谢谢邀请。\n\n主持人：最近在忙什么？\n\n张伟：写书。\n");
+        assert_eq!(iv.pairs.len(), 2);
+        assert_eq!(iv.pairs[0].question, "你好");
+        // A sentence is not a header value, nor is a block that runs into the first exchange.
+        let iv = parse_ok("Host: Welcome back to the show!\n\nHost: What are you working on?\n\nJANE: A book.\n");
+        assert_eq!(iv.pairs[0].question, "Welcome back to the show!\nWhat are you working on?");
+        let iv = parse_ok("Title\nGuest: Jane Roe\nHOST: What are you working on?\n\nJANE: A book.\n");
+        assert_eq!(iv.pairs.len(), 1);
+        assert!(iv.date.is_none());
     }
 }

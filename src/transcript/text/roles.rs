@@ -30,9 +30,41 @@ impl Names {
             add(s);
             interviewer.extend(std::iter::once(&s.name).chain(&s.aliases).map(|n| label_key(n)));
         }
+        // `ANNA:` in a transcript whose front matter (or header) names Anna Weber is her.
+        let declared: Vec<&Speaker> = fm.speakers.iter().chain(&fm.interviewer).collect();
+        for (part, name) in name_parts(&declared) {
+            if fm.interviewer.as_ref().is_some_and(|s| s.name == name) {
+                interviewer.insert(part.clone());
+            }
+            canonical.entry(part).or_insert(name);
+        }
         let answerers = fm.speakers.iter().map(|s| s.name.clone()).collect();
         Names { canonical, interviewer, answerers, answerer_fallback: options.answerer.clone() }
     }
+}
+
+/// The parts of declared names that a label may use alone (`anna` and `weber` of `Anna Weber`,
+/// `杰克` of `杰克·李`), as label keys with the name they stand for. A part shared by two declared
+/// people, or shorter than two characters, stands for nobody.
+fn name_parts(declared: &[&Speaker]) -> Vec<(String, String)> {
+    let mut parts: Vec<(String, String)> = Vec::new();
+    let mut shared: HashSet<String> = HashSet::new();
+    for speaker in declared {
+        let key = label_key(&speaker.name);
+        let pieces: Vec<&str> =
+            key.split(|c: char| c.is_whitespace() || matches!(c, '\u{B7}' | '\u{2022}' | '\u{30FB}' | '.')).collect();
+        if pieces.len() < 2 {
+            continue;
+        }
+        for piece in pieces.into_iter().filter(|p| p.chars().count() >= 2) {
+            if parts.iter().any(|(p, n)| p == piece && *n != speaker.name) {
+                shared.insert(piece.to_owned());
+            }
+            parts.push((piece.to_owned(), speaker.name.clone()));
+        }
+    }
+    parts.retain(|(p, _)| !shared.contains(p));
+    parts
 }
 
 /// Which labels are speakers, who asks, and who `答:` is.
