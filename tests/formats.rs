@@ -388,6 +388,21 @@ fn layout5_english_caps_labels_hard_wrapped() {
 }
 
 #[test]
+fn layout5_header_block_names_host_guest_and_date() {
+    let iv = load("layout5_header_block.en.txt");
+    assert_eq!(iv.title, "Episode 7 - Rebuilding after the flood");
+    assert!(iv.notes.is_empty(), "the header is not an intro note: {:?}", iv.notes);
+    assert_eq!(iv.date.as_deref(), Some("2024-05-01"));
+    assert_eq!(iv.interviewer.as_deref(), Some("Tom Fischer"));
+    let anna: &[&str] = &["Anna Weber"];
+    expect_shape(&iv, &[("What did the flood destroy?", anna), ("How long until you reopened?", anna)]);
+    assert_eq!(
+        turn_text(&iv, 2, 0),
+        "Eleven weeks. The neighbours lent us their kitchen, and we baked there every night."
+    );
+}
+
+#[test]
 fn layout5_podcast_with_timestamps_and_a_surname_label() {
     let iv = load("layout5_podcast_timestamps.en.txt");
     assert_eq!(iv.title, "Tides of Data, Episode 41: Elena Rossi on Ocean Sensors");
