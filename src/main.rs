@@ -246,6 +246,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let open = || open_store(&db, seed, false);
     // Commands that only read also work on a database that cannot be written (see open_for_reading).
     let read = || open_store(&db, seed, true);
+    // Commands that report on a database: a new one would hold only the bundled sample, and a
+    // mistyped --db would quietly list or export it (`export` to a backup file, exit 0).
+    let existing = |what: &str| {
+        if !db.exists() {
+            anyhow::bail!(
+                "no database at {}: nothing to {what}; give an existing database with --db or $QABOT_DB \
+                 (`qabot load FILE` creates one)",
+                db.display()
+            );
+        }
+        read()
+    };
     match cli.command {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
@@ -274,14 +286,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Embed { limit } => commands::embed::run(&mut open()?, model, limit, out)?,
         Command::Model { dir, clear } => commands::embed::model(&mut open()?, dir.as_deref(), clear, model, out)?,
-        Command::Interviews => commands::info::interviews(&read()?, out)?,
-        Command::Speakers => commands::info::speakers(&read()?, out)?,
-        Command::Misses { below, limit, json } => commands::info::misses(&read()?, below, limit, json, out)?,
-        Command::Export { out: to } => commands::info::export(&read()?, to.as_deref(), out)?,
+        Command::Interviews => commands::info::interviews(&existing("list")?, out)?,
+        Command::Speakers => commands::info::speakers(&existing("list")?, out)?,
+        Command::Misses { below, limit, json } => {
+            commands::info::misses(&existing("report")?, below, limit, json, out)?
+        }
+        Command::Export { out: to } => commands::info::export(&existing("export")?, to.as_deref(), out)?,
         Command::Remove { slug } => {
-            if !db.exists() {
-                anyhow::bail!("no database at {}: nothing to remove", db.display());
-            }
+            drop(existing("remove")?);
             commands::info::remove(&mut open()?, &slug, out)?
         }
         Command::Serve { api_url, no_log, threshold } => {

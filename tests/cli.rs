@@ -111,9 +111,22 @@ fn the_first_command_creates_the_database_with_the_bundled_interview() {
 #[test]
 fn no_bundled_starts_empty() {
     let db = TempDb::new();
-    assert!(db.qabot(&["--no-bundled", "interviews"]).status.success());
+    assert!(db.qabot(&["--no-bundled", "ask", "hello"]).status.success());
     let out = db.qabot(&["sql", "SELECT count(*) FROM pairs"]);
     assert!(stdout(&out).lines().nth(2).unwrap().trim() == "0", "{}", stdout(&out));
+}
+
+#[test]
+fn reports_refuse_a_missing_database_and_create_nothing() {
+    let db = TempDb::new();
+    let backup = db.dir.path().join("backup.jsonl");
+    for args in [&["export", "--out", backup.to_str().unwrap()][..], &["interviews"], &["speakers"], &["misses"]] {
+        let out = db.qabot(args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains("no database at"), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("--db"), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(std::fs::read_dir(db.dir.path()).unwrap().count(), 0, "no database and no export are created");
 }
 
 #[test]
@@ -425,7 +438,7 @@ fn an_empty_qabot_db_counts_as_unset() {
     let db = TempDb::new();
     let data = db.dir.path().join("data");
     let out = common::qabot_command()
-        .arg("interviews")
+        .args(["ask", "OpenAI 员工的平均年龄是多少?"])
         .env("QABOT_DB", "")
         .env("XDG_DATA_HOME", &data)
         .env("HOME", db.dir.path())

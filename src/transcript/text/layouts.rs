@@ -222,6 +222,9 @@ pub(super) fn bare_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec<War
     {
         return Err(no_pairs_error(paras));
     }
+    if let Some(error) = only_questions(paras, kinds) {
+        return Err(error);
+    }
     let mut current: Option<Pair> = None;
     let mut run: Vec<&Para> = Vec::new();
     for (p, kind) in paras.iter().zip(kinds) {
@@ -314,6 +317,59 @@ pub(super) fn continue_turn(pair: &mut Pair, text: &str) {
     if let Some(turn) = pair.turns.last_mut() {
         push_paragraph(&mut turn.text, text);
     }
+}
+
+/// Every labelled turn is a question (`Kate: How long…?` `Kate: What is…?`): the labels are the
+/// interviewer's, and nothing answers. Storing the headline as the question and the questions as
+/// its answer would cite the interviewer for words they asked.
+fn only_questions(paras: &[Para], kinds: &[Kind]) -> Option<ParseError> {
+    let turns: Vec<(&Para, &str, &str)> = paras
+        .iter()
+        .zip(kinds)
+        .filter_map(|(p, k)| match k {
+            Kind::Answer(speaker, rest) => Some((p, speaker.as_str(), rest.as_str())),
+            _ => None,
+        })
+        .collect();
+    if turns.iter().any(|(_, _, text)| !ends_with_question(text)) {
+        return None;
+    }
+    let mut who: Vec<&str> = Vec::new();
+    for (_, speaker, _) in &turns {
+        if !who.contains(speaker) {
+            who.push(speaker);
+        }
+    }
+    let lines: Vec<String> = turns.iter().take(5).map(|t| t.0.line.to_string()).collect();
+    Some(ParseError::at(
+        turns[0].0.line,
+        format!(
+            "no question/answer pairs found: every labelled turn is a question ({} by `{}`, lines {}{}) and \
+             nothing answers them; expected answer turns (`Name: …`) after the questions",
+            turns.len(),
+            who.join("`, `"),
+            lines.join(", "),
+            if turns.len() > 5 { ", …" } else { "" }
+        ),
+    ))
+}
+
+/// The labelled layout found questions but no answer to any of them (`问:` lines only).
+pub(super) fn unanswered_error(paras: &[Para], kinds: &[Kind]) -> ParseError {
+    let asks: Vec<usize> =
+        paras.iter().zip(kinds).filter(|(_, k)| matches!(k, Kind::Ask(_))).map(|(p, _)| p.line).collect();
+    let Some(&first) = asks.first() else { return no_pairs_error(paras) };
+    let lines: Vec<String> = asks.iter().take(5).map(usize::to_string).collect();
+    ParseError::at(
+        first,
+        format!(
+            "no question/answer pairs found: {} question(s) (lines {}{}) and no answer after any of them; \
+             expected an answer turn (`答:`, `A:` or `Name: …`) after each question",
+            asks.len(),
+            lines.join(", "),
+            if asks.len() > 5 { ", …" } else { "" }
+        ),
+    )
 }
 
 pub(super) fn no_pairs_error(paras: &[Para]) -> ParseError {

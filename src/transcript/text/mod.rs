@@ -122,6 +122,9 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
     let (paras, kinds) = drop_empty_labels(paras, kinds, &mut warnings);
     let (paras, kinds, asides) = split_trailing_asides(paras, kinds);
     let (mut layout, answerer) = choose_layout(&paras, &kinds, &names, &mut warnings)?;
+    if layout.pairs.is_empty() {
+        return Err(unanswered_error(&paras, &kinds));
+    }
     layout.notes.extend(asides);
     let mut speakers = fm.speakers.clone();
     speakers.extend(roles.answer_role.clone().into_iter().chain(answerer).filter(|s| !s.aliases.is_empty()));
@@ -384,5 +387,19 @@ mod tests {
         let iv = parse_ok("Title\nGuest: Jane Roe\nHOST: What are you working on?\n\nJANE: A book.\n");
         assert_eq!(iv.pairs.len(), 1);
         assert!(iv.date.is_none());
+    }
+
+    #[test]
+    fn a_file_of_questions_only_is_an_error_that_says_so() {
+        let err = parse(
+            "Interview questions for Bob\n\nKate: How long have you kept this light?\n\n\
+                         Kate: What is a normal day like?\n\nKate: Do you get lonely?\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("every labelled turn is a question (3 by `Kate`, lines 3, 5, 7)"), "{err}");
+        let err = parse("采访提纲\n\n问：你为什么创业？\n\n问：最大的挑战是什么？\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("2 question(s) (lines 3, 5) and no answer"), "{err}");
     }
 }
