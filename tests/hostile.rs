@@ -102,6 +102,22 @@ fn a_damaged_database_is_refused_before_loading_into_it() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("is damaged") && err.contains("restore a backup"), "{err}");
+    assert!(err.contains("qabot export"), "readers still read it: {err}");
+}
+
+#[test]
+fn a_database_too_damaged_to_open_does_not_send_the_user_to_export() {
+    let db = TempDb::new();
+    drop(db.store());
+    let bytes = std::fs::read(&db.path).unwrap();
+    std::fs::write(&db.path, &bytes[..bytes.len().min(20_000)]).unwrap();
+    for args in [&["ask", "微软为什么投资 OpenAI?"][..], &["export"]] {
+        let out = db.qabot(args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("is damaged") && err.contains("restore a backup"), "{args:?}: {err}");
+        assert!(!err.contains("`qabot export`"), "export cannot read it either: {err}");
+    }
 }
 
 #[test]

@@ -212,7 +212,7 @@ fn strict_runs_name_the_failing_file_and_strict_dry_runs_list_every_problem() {
 #[test]
 fn a_new_database_is_announced_and_remove_needs_an_existing_one() {
     let db = TempDb::new();
-    let out = db.qabot(&["interviews"]);
+    let out = db.qabot(&["ask", "OpenAI 员工的平均年龄是多少?"]);
     assert!(stderr(&out).contains("note: created a new database"), "{}", stderr(&out));
     let out = db.qabot(&["interviews"]);
     assert!(!stderr(&out).contains("created"), "{}", stderr(&out));

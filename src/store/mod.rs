@@ -252,12 +252,7 @@ impl Store {
         if problems.len() == 1 && problems[0] == "ok" {
             return Ok(());
         }
-        bail!(
-            "the database file {} is damaged ({}); restore a backup, or `qabot export` what is still \
-             readable and load it into a new database",
-            self.path.display(),
-            problems.join("; ")
-        )
+        bail!("the database file {} is damaged ({}); {}", self.path.display(), problems.join("; "), recovery(true))
     }
 
     /// Whether [`Store::open`] created the database (it did not exist or was empty).
@@ -299,6 +294,18 @@ impl Store {
     }
 }
 
+/// What to do about a damaged database file. When it does not even open, no qabot command can
+/// read it (`qabot export` included), so only a backup helps; when it opens but fails the check
+/// run before writing, readers still work and `qabot export` copies out what they can read.
+fn recovery(opens: bool) -> &'static str {
+    if opens {
+        "restore a backup, or `qabot export` what is still readable and load it into a new database"
+    } else {
+        "no qabot command can read it (exporting neither): restore a backup, or load the interviews \
+         into a new database"
+    }
+}
+
 /// An error SQLite reports for a damaged file (or one that is not a database) said plainly, with
 /// what to do; other errors unchanged.
 fn damaged(path: &Path, e: anyhow::Error) -> anyhow::Error {
@@ -306,10 +313,10 @@ fn damaged(path: &Path, e: anyhow::Error) -> anyhow::Error {
     let code = e.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code);
     match code {
         Some(DatabaseCorrupt) => anyhow::anyhow!(
-            "the database file {} is damaged ({}); restore a backup, or `qabot export` what is still \
-             readable and load it into a new database",
+            "the database file {} is damaged ({}); {}",
             path.display(),
-            e.downcast_ref::<rusqlite::Error>().map_or_else(|| e.to_string(), |s| s.to_string())
+            e.downcast_ref::<rusqlite::Error>().map_or_else(|| e.to_string(), |s| s.to_string()),
+            recovery(false)
         ),
         Some(NotADatabase) => anyhow::anyhow!("{} is not an SQLite database: give another --db", path.display()),
         _ => e,
