@@ -238,6 +238,33 @@ fn env_value(name: &str) -> Option<std::ffi::OsString> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = cli.db.clone().or_else(|| env_value("QABOT_DB").map(PathBuf::from)).unwrap_or_else(store::default_path);
+    run_command(cli, &db).map_err(|e| explain_sqlite(e, &db))
+}
+
+/// SQLite's own words for a locked or read-only database name neither the file nor a way out:
+/// say which database, why, and what to do, before them.
+fn explain_sqlite(e: anyhow::Error, db: &Path) -> anyhow::Error {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, ReadOnly};
+    let code = e.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>()).and_then(rusqlite::Error::sqlite_error_code);
+    let hint = match code {
+        Some(DatabaseBusy | DatabaseLocked) => format!(
+            "the database {} is locked by another process (a load, or a transaction left open in another \
+             program such as the sqlite3 shell) and stayed locked for {} s; try again when it is done",
+            db.display(),
+            store::BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ReadOnly) => format!(
+            "the database {} cannot be written (the file or its folder is read-only for this user); \
+             commands that only read still work",
+            db.display()
+        ),
+        _ => return e,
+    };
+    e.context(hint)
+}
+
+fn run_command(cli: Cli, db: &Path) -> anyhow::Result<ExitCode> {
+    let db = db.to_path_buf();
     // Not locked here: `serve` runs threads that may log to it.
     let mut stdout = std::io::stdout();
     let out = &mut stdout;

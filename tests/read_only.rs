@@ -127,6 +127,9 @@ fn a_read_only_database_file_is_read_and_loads_are_refused() {
         assert!(!out.status.success(), "{}", stdout(&out));
         assert!(stderr(&out).contains("readonly") || stderr(&out).contains("read-only"), "{}", stderr(&out));
         assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+        // Which database, and why, before SQLite's own words.
+        let expected = format!("the database {} cannot be written", db.path.display());
+        assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
     }
     assert_eq!(logged_questions(&db), 0);
     assert_eq!(db.store().interviews().unwrap().len(), 1, "nothing was loaded");

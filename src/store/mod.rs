@@ -49,7 +49,7 @@ pub const BUILTIN_SYNONYMS: &str = include_str!("../../data/synonyms.txt");
 pub const BUILTIN_SPEAKERS: &str = include_str!("../../data/speakers.txt");
 
 /// How long a connection waits for another one's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An open qabot database.
 pub struct Store {
