@@ -29,6 +29,7 @@ const CUES: &[&str] = &[
     "spoke to",
     "spoke with",
     "sat down with",
+    "interview:",
 ];
 
 /// Words after the interviewee's name (`产品负责人李明接受了群访`, `王强回答了…`,
@@ -164,10 +165,30 @@ pub(crate) fn interviewee_in(texts: &[&str]) -> Option<String> {
             }
         }
     }
+    if let Some(name) = texts.first().and_then(|headline| name_on_topic(headline)) {
+        if !candidates.contains(&name) {
+            candidates.push(name);
+        }
+    }
     let mentions = |name: &String| texts.iter().map(|t| t.matches(name.as_str()).count()).sum::<usize>();
     // `max_by_key` keeps the last of equals; iterate reversed so the first found wins ties.
     candidates.iter().rev().max_by_key(|n| mentions(n)).cloned()
 }
+
+/// A headline that starts with a name and says what the person talks about: `Sarah Kim on
+/// writing her first novel`. Only a name that is the whole of what comes before ` on `.
+fn name_on_topic(headline: &str) -> Option<String> {
+    let (before, _) = headline.split_once(" on ")?;
+    let words = before.split_whitespace().count();
+    let name = latin_name(before)?;
+    ((2..=4).contains(&words) && name == before.trim()).then_some(name)
+}
+
+/// Lower-case words that may stand between a cue and a name, describing the person
+/// (`with novelist Sarah Kim`, `with urban farmer Carlos Mendez`); these end the search instead,
+/// since what follows them is not the person (`with the founder of Acme`).
+const NOT_DESCRIPTIONS: &[&str] =
+    &["the", "a", "an", "of", "from", "at", "for", "about", "and", "my", "our", "his", "her"];
 
 /// The name at the start of `text` (what follows a cue), if it looks like one.
 fn name_after_cue(text: &str) -> Option<String> {
@@ -176,12 +197,51 @@ fn name_after_cue(text: &str) -> Option<String> {
     });
     let first = text.chars().next()?;
     if is_han(first) {
-        han_name(text)
+        han_name(&latin_titles_as_han(text))
     } else if first.is_ascii_uppercase() {
         latin_name(text)
+    } else if first.is_ascii_lowercase() {
+        // Up to three describing words before the name.
+        let mut rest = text;
+        for _ in 0..3 {
+            let (word, after) = rest.split_once(' ')?;
+            if NOT_DESCRIPTIONS.contains(&word) || !word.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                return None;
+            }
+            rest = after.trim_start();
+            if rest.starts_with(|c: char| c.is_ascii_uppercase()) {
+                return latin_name(rest);
+            }
+        }
+        None
     } else {
         None
     }
+}
+
+/// `星河公司CEO王强`: a Latin job title (`CEO`, `CTO`) inside Han text is a title like
+/// `首席执行官`, so the name after it is found as after a Han one.
+fn latin_titles_as_han(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if TITLES_EN.contains(&word.to_ascii_lowercase().as_str()) {
+            out.push_str("负责人");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// The name that ends `text` (what precedes a cue such as `接受`), if it looks like one.
@@ -565,6 +625,25 @@ mod tests {
         );
         assert_eq!(interviewee_in(&["Our interview with OpenAI CEO Sam Altman."]).as_deref(), Some("Sam Altman"));
         assert_eq!(interviewee_in(&["We spoke about soil."]), None);
+    }
+
+    #[test]
+    fn titles_descriptions_and_topics_around_a_name() {
+        // A Latin job title inside Chinese text.
+        assert_eq!(interviewee_in(&["对话星河公司CEO王强"]).as_deref(), Some("王强"));
+        assert_eq!(interviewee_in(&["星河公司CEO王强接受了采访"]).as_deref(), Some("王强"));
+        // Describing words between the cue and the name; not a phrase about someone else.
+        assert_eq!(interviewee_in(&["In conversation with novelist Sarah Kim"]).as_deref(), Some("Sarah Kim"));
+        assert_eq!(
+            interviewee_in(&["Host Jane Doe talks with urban farmer Carlos Mendez"]).as_deref(),
+            Some("Carlos Mendez")
+        );
+        assert_eq!(interviewee_in(&["An interview with the founder of Acme"]), None);
+        // `Interview:` and `NAME on TOPIC` headlines.
+        assert_eq!(interviewee_in(&["CEO Interview: John Smith of Acme Corp"]).as_deref(), Some("John Smith"));
+        assert_eq!(interviewee_in(&["Sarah Kim on writing her first novel"]).as_deref(), Some("Sarah Kim"));
+        assert_eq!(interviewee_in(&["Notes on the Future"]), None);
+        assert_eq!(interviewee_in(&["A story about Bob", "Sarah Kim on writing"]), None, "the headline only");
     }
 
     #[test]
