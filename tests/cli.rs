@@ -544,10 +544,22 @@ fn eval_errors_name_the_line_and_column_and_expected_is_required() {
     assert!(err.contains("q.jsonl:3:14: invalid type"), "{err}");
     assert!(!err.contains("line 1"), "one line number: {err}");
 
+    // A misspelt key is named, as `load` names one; a missing `expected` is not read as null.
     let file = db.file("q.jsonl", format!("{good}\n{{\"question\": \"天气\", \"expect\": null}}\n"));
     let out = db.qabot(&["eval", file.to_str().unwrap()]);
     assert!(!out.status.success());
+    assert!(stderr(&out).contains("q.jsonl:2:") && stderr(&out).contains("unknown field `expect`"), "{}", stderr(&out));
+    let file = db.file("q.jsonl", format!("{good}\n{{\"question\": \"天气\", \"kind\": \"off-topic\"}}\n"));
+    let out = db.qabot(&["eval", file.to_str().unwrap()]);
     assert!(stderr(&out).contains("q.jsonl:2: no `expected`"), "{}", stderr(&out));
+
+    // An `expected` no stored question contains is said, and counted as a miss.
+    let typo = r#"{"question": "奥特曼怎么看算力", "expected": "算力限止", "kind": "speaker"}"#;
+    let file = db.file("q.jsonl", format!("{good}\n{typo}\n"));
+    let out = db.qabot(&["eval", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("no stored question contains the expected `算力限止`"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("top-1 0.500 (1/2)"), "{}", stdout(&out));
 
     let file = db.file("q.jsonl", format!("{good}\n"));
     let text = stdout(&db.qabot(&["eval", file.to_str().unwrap()]));

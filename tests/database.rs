@@ -336,6 +336,34 @@ fn a_files_own_speakers_win_over_aliases_from_elsewhere() {
 }
 
 #[test]
+fn a_short_label_nobody_has_is_named_in_full_by_the_title() {
+    let db = TempDb::new();
+    let mut store = db.empty_store();
+    for (title, label, full) in [
+        ("A morning with yoga teacher Priya Rao", "Priya", "Priya Rao"),
+        ("Robert Smith on the future of defense", "Smith", "Robert Smith"),
+        ("面包师杰克·李：凌晨三点的烤箱", "杰克", "杰克·李"),
+    ] {
+        let json = format!(
+            r#"{{"title":"{title}","pairs":[{{"question":"How did it start?","turns":[{{"speaker":"{label}","text":"Slowly."}}]}}]}}"#
+        );
+        let iv: qabot::transcript::Interview = serde_json::from_str(&json).unwrap();
+        let origin = Origin { path: format!("{label}.json").into(), stem: label.into() };
+        let reports = store.load(&[iv], &origin, false).unwrap();
+        assert_eq!(reports[0].new_speakers, [full], "{title}");
+        let alias: String = store
+            .connection()
+            .query_row(
+                "SELECT alias FROM speaker_aliases JOIN speakers ON speakers.id = speaker_id WHERE name = ?1",
+                [full],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(alias, label, "asking by the label still finds them");
+    }
+}
+
+#[test]
 fn deletes_in_a_shell_with_foreign_keys_off_leave_no_ghosts() {
     let db = TempDb::new();
     drop(db.store());

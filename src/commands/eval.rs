@@ -218,6 +218,7 @@ pub fn run_with_samples(
     out: &mut impl Write,
 ) -> Result<()> {
     let items = read_items(file)?;
+    warn_unmatched(store, file, &items, &mut std::io::stderr())?;
     let mut semantic = load_model(store, model)?.map(Semantic::new);
     if let Some(path) = samples {
         write_samples(store, semantic.as_mut(), &items, threshold, path)?;
@@ -227,6 +228,28 @@ pub fn run_with_samples(
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         write!(out, "{}", text(&report))?;
+    }
+    Ok(())
+}
+
+/// Say which `expected` texts no stored question contains: a misspelt key, or an interview that
+/// is not loaded. They still count (as misses), so that a file that failed to load lowers the
+/// figures instead of stopping the run.
+pub fn warn_unmatched(store: &Store, file: &Path, items: &[Item], err: &mut impl Write) -> Result<()> {
+    let mut unmatched = Vec::new();
+    for expected in items.iter().filter_map(|i| i.expected.as_deref()) {
+        if !store.some_question_contains(expected)? && !unmatched.contains(&expected) {
+            unmatched.push(expected);
+        }
+    }
+    if let Some(first) = unmatched.first() {
+        let more = if unmatched.len() > 1 { format!(" and {} more", unmatched.len() - 1) } else { String::new() };
+        writeln!(
+            err,
+            "warning: {}: no stored question contains the expected `{first}`{more}: those questions count as \
+             misses (a misspelt `expected`, or an interview that is not loaded)",
+            file.display()
+        )?;
     }
     Ok(())
 }
@@ -257,6 +280,7 @@ fn write_samples(
 /// A line as written: `expected` must be there, even when it is `null`, so that a misspelt key
 /// (`"expect"`) is not read as "should be declined".
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Line {
     question: String,
     #[serde(default, deserialize_with = "present")]
@@ -272,8 +296,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 }
 
 /// What every line of a question file looks like, for error messages.
-const LINE_FORMAT: &str =
-    r#"each line is {"question": "…", "expected": "part of the stored question" or null, "kind": "…"}"#;
+const LINE_FORMAT: &str = r#"each line is {"question": "…", "expected": "part of the stored question" or null, "kind": "…"} (optionally "interview": "…")"#;
 
 /// Read a question file. Errors name the file, line and column.
 pub fn read_items(path: &Path) -> Result<Vec<Item>> {

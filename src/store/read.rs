@@ -102,6 +102,12 @@ impl Store {
         run().with_context(|| format!("cannot read the question of pair {id}"))
     }
 
+    /// Whether any stored question contains `text` (as `qabot eval` matches `expected`).
+    pub fn some_question_contains(&self, text: &str) -> Result<bool> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM pairs WHERE instr(question, ?1) > 0)";
+        Ok(self.conn.prepare_cached(sql)?.query_row([text], |r| r.get(0))?)
+    }
+
     /// Loaded interviews, oldest first.
     pub fn interviews(&self) -> Result<Vec<InterviewInfo>> {
         let run = || -> Result<Vec<InterviewInfo>> {

@@ -1,5 +1,8 @@
 //! Who is who: resolving names and aliases to speakers while writing.
 //!
+//! A label nobody has is named by the fuller name the title or intro gives it (`PRIYA:` under
+//! "yoga teacher Priya Rao"), the label kept as an alias.
+//!
 //! The merge rule across interviews: a turn's label joins a stored speaker when it is that
 //! speaker's full name, or when it is one of their aliases and the interview's title or intro
 //! confirms it (names them by their full name or a longer alias). Otherwise a new speaker is
@@ -130,7 +133,7 @@ impl SpeakerResolver {
     }
 
     fn decide(&mut self, conn: &Connection, interview: &Interview, label: &str) -> Result<i64> {
-        let Some(known) = self.find(label) else { return self.create(conn, label) };
+        let Some(known) = self.find(label) else { return self.create_fuller(conn, interview, label) };
         let existing = self.name(known).unwrap_or_default().to_owned();
         if normalize(&existing) == normalize(label) || self.confirmed(known, interview, label) {
             return Ok(known);
@@ -144,6 +147,21 @@ impl SpeakerResolver {
         let resemblance = Resemblance { label: label.to_owned(), new: name, new_id, existing, existing_id: known };
         self.resembling.push(resemblance);
         Ok(new_id)
+    }
+
+    /// A label nobody has: the person the title or intro names in full (`PRIYA:` under "yoga
+    /// teacher Priya Rao" is Priya Rao, `杰克:` under "面包师杰克·李" is 杰克·李), the label kept
+    /// as their alias; else the label itself.
+    fn create_fuller(&mut self, conn: &Connection, interview: &Interview, label: &str) -> Result<i64> {
+        let Some(full) = fuller_name(interview, label).filter(|f| normalize(f) != normalize(label)) else {
+            return self.create(conn, label);
+        };
+        let id = match self.find(&full) {
+            Some(id) => id,
+            None => self.create(conn, &full)?,
+        };
+        self.add_alias(conn, id, label)?;
+        Ok(id)
     }
 
     /// Whether the interview's title or intro names speaker `id` by something longer than the
