@@ -348,7 +348,7 @@ fn a_short_label_nobody_has_is_named_in_full_by_the_title() {
             r#"{{"title":"{title}","pairs":[{{"question":"How did it start?","turns":[{{"speaker":"{label}","text":"Slowly."}}]}}]}}"#
         );
         let iv: qabot::transcript::Interview = serde_json::from_str(&json).unwrap();
-        let origin = Origin { path: format!("{label}.json").into(), stem: label.into() };
+        let origin = Origin { path: format!("{label}.json"), stem: label.into() };
         let reports = store.load(&[iv], &origin, false).unwrap();
         assert_eq!(reports[0].new_speakers, [full], "{title}");
         let alias: String = store
