@@ -102,7 +102,7 @@ enum Command {
         /// Cut table cells to this many columns (0: never)
         #[arg(long, default_value_t = 60, value_name = "N")]
         width: usize,
-        /// Print at most this many rows (and say when more were left out)
+        /// Print at most this many rows (and say when more were left out; 0: no limit, as --all)
         #[arg(long, default_value_t = commands::sql::DEFAULT_MAX_ROWS, value_name = "N", conflicts_with = "all")]
         max_rows: usize,
         /// Print every row, however many
@@ -303,7 +303,8 @@ fn run_command(cli: Cli, db: &Path) -> anyhow::Result<ExitCode> {
             let options = SqlOptions {
                 json,
                 max_width: width,
-                max_rows: (!all).then_some(max_rows),
+                // 0 means "no limit", as it does for --width and --timeout.
+                max_rows: (!all && max_rows > 0).then_some(max_rows),
                 timeout: (timeout > 0.0).then(|| std::time::Duration::from_secs_f64(timeout)),
             };
             commands::sql::run(&db, &query, options, &mut std::io::stdout().lock())?

@@ -168,6 +168,9 @@ fn sql_prints_a_table_and_refuses_writes() {
     assert!(text.contains("position | speakers"), "{text}");
     assert!(text.contains("山姆·奥特曼, 萨提亚·纳德拉"), "{text}");
     assert!(text.contains("(2 rows)"), "{text}");
+    // 0 rows at most means no limit, as 0 does for --width and --timeout.
+    let text = stdout(&db.qabot(&["sql", "--max-rows", "0", "SELECT position FROM qa"]));
+    assert!(text.contains("(14 rows)") && !text.contains("left out"), "{text}");
     let out = db.qabot(&["sql", "DELETE FROM pairs"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
