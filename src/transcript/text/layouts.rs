@@ -74,6 +74,8 @@ pub(super) fn labelled_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec
     let mut current: Option<Pair> = None;
     for (i, (p, kind)) in paras.iter().zip(kinds).enumerate().skip(first_ask) {
         match kind {
+            // `Right.` from the host between two parts of one answer: not a new question.
+            Kind::Ask(rest) if is_acknowledgement(rest) && continues_answer(current.as_ref(), kinds.get(i + 1)) => {}
             Kind::Ask(rest) => ask(&mut layout, &mut current, p, rest, warnings),
             Kind::Answer(speaker, rest) => {
                 push_turn(current.as_mut().expect("layout starts at an interviewer turn"), speaker, rest)
@@ -88,6 +90,80 @@ pub(super) fn labelled_layout(paras: &[Para], kinds: &[Kind], warnings: &mut Vec
         finish_labelled(&mut layout, pair, warnings);
     }
     layout
+}
+
+/// Words an interviewer says to show they listen (`Right.`, `Mm-hmm.`, `对。`, `嗯嗯，是的`),
+/// compared lower-cased, one by one.
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    "right",
+    "yes",
+    "yeah",
+    "yep",
+    "ok",
+    "okay",
+    "sure",
+    "mm",
+    "mmm",
+    "hmm",
+    "mm-hmm",
+    "mhm",
+    "uh-huh",
+    "wow",
+    "i see",
+    "got it",
+    "exactly",
+    "indeed",
+    "great",
+    "interesting",
+    "absolutely",
+    "of course",
+    "true",
+    "totally",
+    "oh",
+    "ah",
+    "对",
+    "嗯",
+    "是",
+    "是的",
+    "好",
+    "好的",
+    "哦",
+    "噢",
+    "啊",
+    "哇",
+    "没错",
+    "明白",
+    "确实",
+    "有意思",
+    "真的",
+    "对的",
+];
+
+/// Whether `text` is nothing but acknowledgements (`Right, right.`, `嗯嗯，对对对。`).
+pub(super) fn is_acknowledgement(text: &str) -> bool {
+    if ends_with_question(text) {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    let parts: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == ' '))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let known = |part: &str| {
+        ACKNOWLEDGEMENTS.contains(&part)
+            // `对对对`, `嗯嗯`: one Chinese acknowledgement repeated.
+            || part.chars().next().is_some_and(|c| {
+                ACKNOWLEDGEMENTS.contains(&c.to_string().as_str()) && part.chars().all(|d| d == c)
+            })
+    };
+    !parts.is_empty() && parts.iter().all(|p| known(p))
+}
+
+/// Whether the next paragraph is another turn of whoever answers last in `current`.
+fn continues_answer(current: Option<&Pair>, next: Option<&Kind>) -> bool {
+    let last = current.and_then(|pair| pair.turns.last());
+    matches!((last, next), (Some(turn), Some(Kind::Answer(speaker, _))) if &turn.speaker == speaker)
 }
 
 /// An interviewer turn: a new question, or the next paragraph of one still unanswered.

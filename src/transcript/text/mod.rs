@@ -402,4 +402,22 @@ mod tests {
         assert_eq!(err.line, Some(3));
         assert!(err.message.contains("2 question(s) (lines 3, 5) and no answer"), "{err}");
     }
+
+    #[test]
+    fn a_host_acknowledging_mid_answer_does_not_start_a_question() {
+        let iv = parse_ok(
+            "Dinner at Marco's\n\nANNA: What did you cook first?\n\nMARCO: Risotto, badly.\n\n\
+                           ANNA: Right.\n\nMARCO: It took a year to get it right.\n\n\
+                           ANNA: Mm-hmm. And dessert?\n\nMARCO: Tiramisu.\n\nANNA: 对对对。\n\nMARCO: Always.\n\n\
+                           ANNA: Who taught you?\n\nMARCO: My aunt.\n\nANNA: Where?\n\nMARCO: In Bari.\n",
+        );
+        assert_eq!(iv.interviewer.as_deref(), Some("Anna"));
+        assert_eq!(iv.pairs.len(), 4);
+        assert_eq!(iv.pairs[0].turns[0].text, "Risotto, badly.\nIt took a year to get it right.");
+        assert_eq!(iv.pairs[1].question, "Mm-hmm. And dessert?");
+        assert_eq!(iv.pairs[1].turns[0].text, "Tiramisu.\nAlways.");
+        // A short remark that is not an acknowledgement, or one before someone else speaks, is a turn.
+        assert!(!is_acknowledgement("Your childhood."));
+        assert!(!is_acknowledgement("Right?"));
+    }
 }
