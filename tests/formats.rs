@@ -403,6 +403,25 @@ fn layout5_header_block_names_host_guest_and_date() {
 }
 
 #[test]
+fn layout5_speech_to_text_export_with_speaker_and_time_lines() {
+    let iv = load("layout5_speech_to_text.en.txt");
+    assert_eq!(iv.title, "Interview with Priya Natarajan about bees");
+    let priya: &[&str] = &["Priya Natarajan"];
+    expect_shape(
+        &iv,
+        &[
+            ("Why did you become a beekeeper?", priya),
+            ("How many hives do you have now?", priya),
+            ("What do the bees do in winter?", priya),
+        ],
+    );
+    assert_eq!(
+        turn_text(&iv, 1, 0),
+        "My grandfather kept bees in Kerala. I inherited his smoker and his stubbornness."
+    );
+}
+
+#[test]
 fn layout5_podcast_with_timestamps_and_a_surname_label() {
     let iv = load("layout5_podcast_timestamps.en.txt");
     assert_eq!(iv.title, "Tides of Data, Episode 41: Elena Rossi on Ocean Sensors");

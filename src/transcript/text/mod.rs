@@ -101,6 +101,8 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
     for i in frontmatter::header_block(&lines, body_start, &mut fm) {
         lines[i] = "";
     }
+    let relabelled = timestamp_labels(&lines);
+    let lines: Vec<&str> = lines.iter().zip(&relabelled).map(|(l, r)| r.as_deref().unwrap_or(l)).collect();
     let body = read_paragraphs(&lines, body_start);
     if body.paras.is_empty() {
         let line = (body_start + 1).min(lines.len());
@@ -149,6 +151,34 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
         pairs: layout.pairs,
     };
     Ok(ParsedText { interview, warnings })
+}
+
+/// Speech-to-text exports (Otter.ai, Zoom, Descript) put each turn's speaker and time on a line of
+/// their own, the words below (`Priya Natarajan  0:05`). Such lines become `Priya Natarajan:`
+/// labels when at least two of them occur; everything else is left as it is (`None`).
+fn timestamp_labels(lines: &[&str]) -> Vec<Option<String>> {
+    let labels: Vec<Option<String>> = lines.iter().map(|l| timestamp_label(l)).collect();
+    if labels.iter().flatten().count() < 2 {
+        return vec![None; lines.len()];
+    }
+    labels
+}
+
+/// `Name  0:05` or `Speaker 1  01:02:03` → `Name:`: a short name (capitalised, or in Chinese
+/// characters) then a time, nothing else on the line.
+fn timestamp_label(line: &str) -> Option<String> {
+    let line = line.trim();
+    let (name, time) = line.rsplit_once(char::is_whitespace)?;
+    let name = name.trim();
+    let parts: Vec<&str> = time.split(':').collect();
+    let digits = |p: &&str| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit());
+    let is_time = (2..=3).contains(&parts.len()) && parts.iter().all(digits) && parts[1..].iter().all(|p| p.len() == 2);
+    let first = name.chars().next()?;
+    let short = name.split_whitespace().count() <= 4 && name.chars().count() <= 40;
+    let name_like = (first.is_uppercase() || names::is_han(first))
+        && !name.contains([':', '\u{FF1A}'])
+        && !name.ends_with(|c: char| c.is_ascii_punctuation() || "。？！，、".contains(c));
+    (is_time && short && name_like).then(|| format!("{name}:"))
 }
 
 /// `陈静怡（Grace）` in the headline or intro and `Grace:` labels: the name in the other script is
@@ -419,5 +449,20 @@ mod tests {
         // A short remark that is not an acknowledgement, or one before someone else speaks, is a turn.
         assert!(!is_acknowledgement("Your childhood."));
         assert!(!is_acknowledgement("Right?"));
+    }
+
+    #[test]
+    fn speech_to_text_exports_put_the_speaker_and_time_on_their_own_line() {
+        let iv = parse_ok("Interview with Priya Natarajan about bees\n\nInterviewer  0:00\nWhy did you become a beekeeper?\n\n\
+                           Priya Natarajan  0:05\nMy grandfather kept bees.\n\nInterviewer  1:12\nHow many hives now?\n\n\
+                           Priya Natarajan  1:15\nForty-two.\n");
+        assert_eq!(iv.pairs.len(), 2);
+        assert_eq!(iv.pairs[1].question, "How many hives now?");
+        assert_eq!(speakers(&iv.pairs[0]), ["Priya Natarajan"]);
+        assert_eq!(iv.pairs[0].turns[0].text, "My grandfather kept bees.");
+        // One such line is not a layout: `Meeting at 10:30` stays text.
+        assert_eq!(timestamp_labels(&["Meeting  10:30", "text"]), vec![None, None]);
+        assert_eq!(timestamp_label("Speaker 2  01:02:03").as_deref(), Some("Speaker 2:"));
+        assert_eq!(timestamp_label("it ends at 10:30"), None);
     }
 }
