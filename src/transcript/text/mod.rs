@@ -101,7 +101,7 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
     for i in frontmatter::header_block(&lines, body_start, &mut fm) {
         lines[i] = "";
     }
-    let relabelled = timestamp_labels(&lines);
+    let relabelled = relabel(&lines);
     let lines: Vec<&str> = lines.iter().zip(&relabelled).map(|(l, r)| r.as_deref().unwrap_or(l)).collect();
     let body = read_paragraphs(&lines, body_start);
     if body.paras.is_empty() {
@@ -151,6 +151,36 @@ pub fn parse_with(content: &str, options: &ParseOptions) -> Result<ParsedText, P
         pairs: layout.pairs,
     };
     Ok(ParsedText { interview, warnings })
+}
+
+/// Lines that label a turn in a way the label reader does not know, rewritten as `Name:` labels
+/// (`None`: as written): speaker-and-time lines of speech-to-text exports, and `Q.` / `A.`.
+fn relabel(lines: &[&str]) -> Vec<Option<String>> {
+    let mut out = timestamp_labels(lines);
+    for (slot, dotted) in out.iter_mut().zip(dotted_qa_labels(lines)) {
+        if slot.is_none() {
+            *slot = dotted;
+        }
+    }
+    out
+}
+
+/// `Q. How long…?` / `A. About two days.`: question and answer markers written with a full stop,
+/// read as `Q:` / `A:` when the file has at least two of each (a lone `A. Smith said` is a name).
+fn dotted_qa_labels(lines: &[&str]) -> Vec<Option<String>> {
+    let marker = |line: &str, m: &str| line.trim_start().strip_prefix(m).map(str::to_owned);
+    let count = |m: &str| lines.iter().filter(|l| marker(l, m).is_some()).count();
+    if count("Q. ") < 2 || count("A. ") < 2 {
+        return vec![None; lines.len()];
+    }
+    lines
+        .iter()
+        .map(|l| {
+            marker(l, "Q. ")
+                .map(|rest| format!("Q: {rest}"))
+                .or_else(|| marker(l, "A. ").map(|rest| format!("A: {rest}")))
+        })
+        .collect()
 }
 
 /// Speech-to-text exports (Otter.ai, Zoom, Descript) put each turn's speaker and time on a line of
@@ -464,5 +494,19 @@ mod tests {
         assert_eq!(timestamp_labels(&["Meeting  10:30", "text"]), vec![None, None]);
         assert_eq!(timestamp_label("Speaker 2  01:02:03").as_deref(), Some("Speaker 2:"));
         assert_eq!(timestamp_label("it ends at 10:30"), None);
+    }
+
+    #[test]
+    fn question_and_answer_markers_with_a_full_stop() {
+        let iv = parse_ok(
+            "Interview with Tom Reyes, blacksmith\n\nQ. How long does a knife take?\nA. About two days.\n\n\
+                           Q. What steel do you use?\nA. Mostly 1084. It forgives mistakes.\n",
+        );
+        assert_eq!(iv.pairs.len(), 2);
+        assert_eq!(iv.pairs[1].question, "What steel do you use?");
+        assert_eq!(iv.pairs[1].turns[0].text, "Mostly 1084. It forgives mistakes.");
+        assert_eq!(speakers(&iv.pairs[0]), ["Tom Reyes"]);
+        // An initial at the start of a line is not a marker.
+        assert_eq!(dotted_qa_labels(&["A. Smith said so.", "Q. Why?"]), vec![None, None]);
     }
 }
