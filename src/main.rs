@@ -71,7 +71,12 @@ enum Command {
     #[command(after_help = "Each file is loaded in one transaction: a broken file is reported with \
         its line and leaves the database as it was; the other files still load. Loading the same \
         content again changes nothing; a changed version of an interview (same `slug`, `source` \
-        or file name) replaces it. The exit status is non-zero when any file failed.")]
+        or file name) replaces it. The exit status is non-zero when any file failed.\n\n\
+        Examples:\n  \
+        qabot load interview.txt\n  \
+        qabot load --dry-run transcripts/          # what would be loaded, replaced, unchanged\n  \
+        qabot load --answerer 林晓 qa.txt           # `答:` turns are 林晓's\n  \
+        qabot load --strict archive.jsonl          # all or nothing")]
     Load {
         /// Files and folders to load
         #[arg(required = true, value_name = "PATH")]
@@ -93,6 +98,15 @@ enum Command {
         max_file_size: Option<u64>,
     },
     /// Run a read-only SQL query and print the rows (tables and views are in README.md)
+    #[command(after_help = "Views: qa (a pair with its interview, question, answer and speakers), \
+        turns_by_speaker, interview_summary, speaker_names. Tables: interviews, pairs, turns, \
+        speakers, speaker_aliases, alternates, pair_notes, synonyms, query_log, meta, pair_vectors, \
+        question_vectors, and the index (terms, postings, segments, index_queue). Shell commands \
+        such as `.schema` are the sqlite3 shell's, not SQL: use `SELECT sql FROM sqlite_schema`.\n\n\
+        Examples:\n  \
+        qabot sql \"SELECT position, speakers, question FROM qa\"\n  \
+        qabot sql --json \"SELECT * FROM qa WHERE speakers LIKE '%纳德拉%'\"\n  \
+        qabot sql --all --width 0 \"SELECT question, answer FROM qa\"")]
     Sql {
         /// The query, e.g. "SELECT * FROM qa"
         query: String,
@@ -113,6 +127,11 @@ enum Command {
         timeout: f64,
     },
     /// Measure answer quality on a JSONL question file ({"question", "expected", "kind"} per line)
+    #[command(after_help = "Each line: {\"question\": \"…\", \"expected\": \"part of the stored question \
+        that should come first\" or null (should be declined), \"kind\": \"paraphrase\"}. Prints every \
+        miss, then top-1, top-3, declined and false declines per kind, and a calibration table.\n\n\
+        Example:\n  \
+        qabot --db /tmp/eval.db eval eval/example.jsonl")]
     Eval {
         /// The question file
         file: PathBuf,
@@ -154,6 +173,10 @@ enum Command {
     /// List speakers who answer, with their aliases
     Speakers,
     /// Most frequent questions from the query log that went unanswered or were answered weakly
+    #[command(after_help = "What people asked that the interviews did not answer well: add an \
+        alternate phrasing to the pair that should answer it, e.g.\n  \
+        qabot misses --limit 10\n  \
+        sqlite3 qabot.db \"INSERT INTO alternates(pair_id, text) VALUES (7, '钱花得这么快能撑几年')\"")]
     Misses {
         /// Also list answered questions below this confidence
         #[arg(long, default_value_t = 0.65, value_name = "X", value_parser = parse_share)]
@@ -166,12 +189,16 @@ enum Command {
         json: bool,
     },
     /// Write every interview as JSONL (the format `load` reads)
+    #[command(after_help = "A backup, or a move to another database:\n  \
+        qabot export -o backup.jsonl\n  \
+        qabot --db new.db --no-bundled load backup.jsonl")]
     Export {
         /// Output file [default: standard output]
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
     },
     /// Delete an interview by its slug (see `qabot interviews`)
+    #[command(after_help = "Example:\n  qabot interviews\n  qabot remove openai-microsoft-interview")]
     Remove {
         /// The interview's slug
         slug: String,
