@@ -402,6 +402,13 @@ mod tests {
         let iv = parse_ok("标题\n\n问题一?\n\n甲:10:30 我们到了现场。\n\n问题二?\n\n甲:好。\n\n10:45 大家都到了。\n");
         assert_eq!(iv.pairs[0].turns[0].text, "10:30 我们到了现场。");
         assert_eq!(iv.pairs[1].turns[0].text, "好。\n10:45 大家都到了。");
+        // A recording timestamp in square brackets inside a line is dropped, one in words stays.
+        let iv = parse_ok(
+            "Title\n\nHow many?\n\nPRIYA: Forty-two. [00:01:20] Most are in the hills [01:02].\n\n\
+                           When?\n\nPRIYA: At 10:30 sharp [00:02:05], not (10:45).\n",
+        );
+        assert_eq!(iv.pairs[0].turns[0].text, "Forty-two. Most are in the hills.");
+        assert_eq!(iv.pairs[1].turns[0].text, "At 10:30 sharp, not (10:45).");
     }
 
     #[test]

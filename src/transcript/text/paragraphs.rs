@@ -130,10 +130,32 @@ pub(super) fn without_timestamps(text: &str) -> String {
             let len = bracketed_timestamp_len(&text[i..])?;
             text[i + len..].trim_start().starts_with([':', '\u{FF1A}']).then_some((i, len))
         });
-    match in_label {
+    let text = match in_label {
         Some((i, len)) => format!("{}{}", text[..i].trim_end(), text[i + len..].trim_start()),
         None => text.to_owned(),
+    };
+    without_inline_timestamps(text)
+}
+
+/// `…in the hills. [00:01:20] Most are…`: a timestamp in square brackets after a space, inside a
+/// line, marks where the recording was, not what was said. (Round brackets may hold a time that
+/// was said: `会议定在(10:30)`.)
+fn without_inline_timestamps(text: String) -> String {
+    let found = |t: &str| {
+        t.match_indices('[').find_map(|(i, _)| {
+            let spaced = t[..i].ends_with(char::is_whitespace);
+            bracketed_timestamp_len(&t[i..]).filter(|_| spaced).map(|len| (i, len))
+        })
+    };
+    let mut text = text;
+    while let Some((i, len)) = found(&text) {
+        let after = text[i + len..].trim_start();
+        // `hills [01:02].`: no space is left before the punctuation that followed.
+        let joined =
+            after.is_empty() || after.starts_with(|c: char| c.is_ascii_punctuation() || "。，、；：？！".contains(c));
+        text = if joined { format!("{}{after}", text[..i].trim_end()) } else { format!("{}{after}", &text[..i]) };
     }
+    text
 }
 
 /// Byte length of a timestamp at the start of `text`, brackets included: `0:05`, `00:01:10`,
