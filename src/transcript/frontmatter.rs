@@ -134,14 +134,18 @@ pub fn header_block(lines: &[&str], start: usize, fm: &mut FrontMatter) -> Vec<u
     used.into_iter().map(|(i, _, _)| i).collect()
 }
 
+/// A line's `Key:` (folded to ASCII and lower case, bold marks dropped) and what follows it.
+fn line_key(line: &str) -> Option<(String, &str)> {
+    let line = line.trim().trim_start_matches("**");
+    let pos = line.find([':', '\u{FF1A}'])?;
+    let key = line[..pos].trim().trim_end_matches("**").trim().chars().map(ascii_fold).collect::<String>();
+    let colon = line[pos..].chars().next()?.len_utf8();
+    Some((key.to_lowercase(), line[pos + colon..].trim().trim_start_matches("**").trim()))
+}
+
 /// `(key, value)` when line `i` is a header line (see [`header_block`]).
 fn header_line(lines: &[&str], i: usize) -> Option<(String, String)> {
-    let line = lines[i].trim().trim_start_matches("**");
-    let pos = line.find([':', '\u{FF1A}'])?;
-    let key: String =
-        line[..pos].trim().trim_end_matches("**").trim().chars().map(ascii_fold).collect::<String>().to_lowercase();
-    let colon = line[pos..].chars().next()?.len_utf8();
-    let value = line[pos + colon..].trim().trim_start_matches("**").trim();
+    let (key, value) = line_key(lines[i])?;
     let known =
         [HEADER_ASKERS, HEADER_ANSWERERS, HEADER_DATES, HEADER_OTHER].iter().any(|keys| keys.contains(&key.as_str()));
     let words = value.split_whitespace().count();
@@ -151,13 +155,7 @@ fn header_line(lines: &[&str], i: usize) -> Option<(String, String)> {
         return None;
     }
     let role = HEADER_ASKERS.contains(&key.as_str()) || HEADER_ANSWERERS.contains(&key.as_str());
-    let opens_later = |l: &&str| {
-        let l = l.trim().trim_start_matches("**");
-        l.find([':', '\u{FF1A}']).is_some_and(|p| {
-            l[..p].trim().trim_end_matches("**").chars().map(ascii_fold).collect::<String>().to_lowercase() == key
-        })
-    };
-    if role && lines[i + 1..].iter().any(opens_later) {
+    if role && lines[i + 1..].iter().any(|l| line_key(l).is_some_and(|(k, _)| k == key)) {
         return None;
     }
     Some((key, value.to_owned()))
