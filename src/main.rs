@@ -302,7 +302,7 @@ fn run_command(cli: Cli, db: &Path) -> anyhow::Result<ExitCode> {
     let read = || open_store(&db, seed, true);
     // Commands that report on a database: a new one would hold only the bundled sample, and a
     // mistyped --db would quietly list or export it (`export` to a backup file, exit 0).
-    let existing = |what: &str| {
+    let must_exist = |what: &str| {
         if !db.exists() {
             anyhow::bail!(
                 "no database at {}: nothing to {what}; give an existing database with --db or $QABOT_DB \
@@ -310,8 +310,9 @@ fn run_command(cli: Cli, db: &Path) -> anyhow::Result<ExitCode> {
                 db.display()
             );
         }
-        read()
+        Ok(())
     };
+    let existing = |what: &str| must_exist(what).and_then(|()| read());
     match cli.command {
         Command::Ask { question, json, threshold, no_log, explain } => {
             let question = (!question.is_empty()).then(|| question.join(" "));
@@ -348,7 +349,7 @@ fn run_command(cli: Cli, db: &Path) -> anyhow::Result<ExitCode> {
         }
         Command::Export { out: to } => commands::info::export(&existing("export")?, to.as_deref(), out)?,
         Command::Remove { slug } => {
-            drop(existing("remove")?);
+            must_exist("remove")?;
             commands::info::remove(&mut open()?, &slug, out)?
         }
         Command::Serve { api_url, no_log, threshold } => {
