@@ -114,7 +114,7 @@ pub fn parse_one(content: &str) -> Result<Interview, ParseError> {
             pair.line = Some(line);
         }
     }
-    interview.validate()?;
+    interview.validate_json()?;
     Ok(interview)
 }
 
@@ -139,7 +139,7 @@ pub fn parse_line(line: &str, line_no: usize) -> Result<Interview, ParseError> {
     let raw = from_json(line, Some(line_no))?;
     raw.check_identity().map_err(|key| blank_identity(line_no, key))?;
     let interview = raw.into_interview();
-    interview.validate().map_err(|e| ParseError::at(line_no, e.message))?;
+    interview.validate_json().map_err(|e| ParseError::at(line_no, e.message))?;
     Ok(interview)
 }
 
@@ -384,6 +384,17 @@ mod tests {
         assert_eq!(question_lines(text), [3, 5]);
         let err = parse_one(text).unwrap_err();
         assert_eq!(err.line, Some(5), "{err}");
+    }
+
+    #[test]
+    fn a_broken_field_is_named_by_its_path() {
+        let text = "{\"title\": \"T\",\n \"pairs\": [\n  {\"question\": \"Q1\",\n   \"turns\": [{\"speaker\": \"甲\", \"text\": \"a\"}]},\n  \
+                    {\"question\": \"Q2\",\n   \"turns\": [{\"speaker\": \"甲\", \"text\": \"b\"},\n {\"speaker\": \"\", \"text\": \"c\"}]}]}";
+        let err = parse_one(text).unwrap_err();
+        assert_eq!(err.line, Some(5), "{err}");
+        assert!(err.message.ends_with("(at `pairs[1].turns[1].speaker`)"), "{err}");
+        let err = parse_lines(r#"{"title":"T","pairs":[{"question":" ","turns":[]}]}"#).unwrap_err();
+        assert!(err.message.contains("the question is empty (at `pairs[0].question`)"), "{err}");
     }
 
     #[test]

@@ -145,6 +145,14 @@ impl fmt::Display for ParseError {
     }
 }
 
+/// A broken invariant of an [`Interview`]: the pair (0-based) it is in, what is wrong, and the
+/// field's path in the JSON form (`pairs[2].turns[0].speaker`).
+struct Problem {
+    pair: Option<usize>,
+    what: String,
+    path: String,
+}
+
 /// A [`ParseError`] together with the file it came from; displays as `path:line: message`.
 #[derive(Debug, thiserror::Error)]
 pub struct FileError {
@@ -275,32 +283,54 @@ impl Interview {
 
     /// Check the invariants every interview must satisfy before it is stored.
     pub fn validate(&self) -> Result<(), ParseError> {
+        self.problem().map_or(Ok(()), |problem| Err(self.error_of(&problem)))
+    }
+
+    /// [`Interview::validate`] for an interview read from JSON: the message also names the field
+    /// (`pairs[2].turns[0].speaker`), since a pair's line in a pretty-printed file is not the
+    /// line of the field at fault.
+    pub fn validate_json(&self) -> Result<(), ParseError> {
+        let Some(problem) = self.problem() else { return Ok(()) };
+        let error = self.error_of(&problem);
+        Err(ParseError { message: format!("{} (at `{}`)", error.message, problem.path), ..error })
+    }
+
+    /// A problem said at its pair's line, or by the pair's number when it has none.
+    fn error_of(&self, problem: &Problem) -> ParseError {
+        let Some(i) = problem.pair else { return ParseError::whole(problem.what.clone()) };
+        match self.pairs[i].line {
+            Some(line) => ParseError::at(line, problem.what.clone()),
+            None => ParseError::whole(format!("pair {}: {}", i + 1, problem.what)),
+        }
+    }
+
+    /// The first invariant this interview breaks.
+    fn problem(&self) -> Option<Problem> {
+        let whole = |what: &str, path: &str| Some(Problem { pair: None, what: what.to_owned(), path: path.to_owned() });
         if self.title.trim().is_empty() {
-            return Err(ParseError::whole("the interview has no title"));
+            return whole("the interview has no title", "title");
         }
         if self.pairs.is_empty() {
-            return Err(ParseError::whole("no question/answer pairs found"));
+            return whole("no question/answer pairs found", "pairs");
         }
         for (i, pair) in self.pairs.iter().enumerate() {
-            let place = |what: &str| match pair.line {
-                Some(line) => ParseError::at(line, what),
-                None => ParseError::whole(format!("pair {}: {what}", i + 1)),
-            };
+            let at =
+                |what: String, path: String| Some(Problem { pair: Some(i), what, path: format!("pairs[{i}]{path}") });
             if pair.question.trim().is_empty() {
-                return Err(place("the question is empty"));
+                return at("the question is empty".into(), ".question".into());
             }
             if pair.turns.is_empty() {
-                return Err(place("the question has no answer"));
+                return at("the question has no answer".into(), ".turns".into());
             }
-            for turn in &pair.turns {
+            for (j, turn) in pair.turns.iter().enumerate() {
                 if turn.speaker.trim().is_empty() {
-                    return Err(place("an answer turn has no speaker"));
+                    return at("an answer turn has no speaker".into(), format!(".turns[{j}].speaker"));
                 }
                 if turn.text.trim().is_empty() {
-                    return Err(place(&format!("the answer turn of {} is empty", turn.speaker)));
+                    return at(format!("the answer turn of {} is empty", turn.speaker), format!(".turns[{j}].text"));
                 }
             }
         }
-        Ok(())
+        None
     }
 }
