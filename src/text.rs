@@ -1,6 +1,7 @@
 //! Small text helpers every layer may use: what counts as a Chinese character, the everyday-word
-//! list, and cutting text down for display. The bottom layer: it depends on no other module, so
-//! `transcript/` and `search/` can share these without depending on each other.
+//! list, cutting text into sentences, and cutting text down for display. The bottom layer: it
+//! depends on no other module, so `transcript/` and `search/` can share these without depending
+//! on each other.
 
 use std::sync::OnceLock;
 
@@ -52,6 +53,72 @@ pub fn fit_width(text: &str, max: usize) -> String {
         width += w;
     }
     out.push('…');
+    out
+}
+
+/// Sentence ends: 。! ? ; in full width always, and in ASCII (with `.`) only before whitespace or
+/// at the end of the paragraph, so "3.5", "openai.com" and "Yahoo!News" are not cut.
+fn is_wide_end(c: char) -> bool {
+    matches!(c, '。' | '\u{FF01}' | '\u{FF1F}' | '\u{FF0E}' | '\u{FF1B}' | '\u{FF61}')
+}
+
+fn is_ascii_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | ';')
+}
+
+/// Closing quotes and brackets, which belong to the sentence they close.
+fn is_closer(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | ')'
+            | ']'
+            | '\u{2019}'
+            | '\u{201D}'
+            | '\u{300D}'
+            | '\u{300F}'
+            | '\u{FF09}'
+            | '\u{300B}'
+            | '\u{3009}'
+            | '\u{3011}'
+            | '\u{3015}'
+            | '\u{FF3D}'
+            | '\u{FF02}'
+            | '\u{FF07}'
+    )
+}
+
+/// A paragraph as sentences (joined, they give it back): each ends after its end marks, the
+/// closing quotes or brackets right after them, and any spaces.
+pub fn sentences(para: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = para.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if !is_wide_end(c) && !is_ascii_end(c) {
+            continue;
+        }
+        let mut wide = is_wide_end(c);
+        while let Some(&(_, n)) = chars.peek() {
+            if !(is_wide_end(n) || is_ascii_end(n) || is_closer(n)) {
+                break;
+            }
+            wide |= is_wide_end(n);
+            chars.next();
+        }
+        if !wide && chars.peek().is_some_and(|&(_, n)| !n.is_whitespace()) {
+            continue;
+        }
+        while chars.peek().is_some_and(|&(_, n)| n.is_whitespace()) {
+            chars.next();
+        }
+        let end = chars.peek().map_or(para.len(), |&(i, _)| i);
+        out.push(&para[start..end]);
+        start = end;
+    }
+    if start < para.len() {
+        out.push(&para[start..]);
+    }
     out
 }
 
