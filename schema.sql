@@ -271,6 +271,37 @@ CREATE TRIGGER qabot_question_vectors_pairs_update AFTER UPDATE OF question, id 
     DELETE FROM question_vectors WHERE pair_id IN (old.id, new.id);
 END;
 
+-- Each pair's answer read in chunks (its sentences packed, turn by turn, into chunks of about 200
+-- tokens; src/embed/recipe.rs), every chunk embedded as a passage: a question about something said
+-- far into a long answer is near one of its chunks, where the passage above holds only the
+-- answer's start. `vectors` is `chunks` vectors of `dim` little-endian f32 values, one after
+-- another (4 × dim × chunks bytes); a pair whose answer has no text has a row with 0 chunks. Same
+-- model tag as `pair_vectors`; a row is deleted with its pair and when its answer turns change.
+--   SELECT pair_id, model, chunks, length(vectors) / (4 * dim) AS stored FROM answer_vectors LIMIT 3;
+CREATE TABLE answer_vectors (
+    pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+    model   TEXT    NOT NULL,
+    dim     INTEGER NOT NULL,
+    chunks  INTEGER NOT NULL,
+    vectors BLOB    NOT NULL
+);
+
+CREATE TRIGGER qabot_answer_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
+    DELETE FROM answer_vectors WHERE pair_id = old.id;
+END;
+CREATE TRIGGER qabot_answer_vectors_pairs_update AFTER UPDATE OF id ON pairs BEGIN
+    DELETE FROM answer_vectors WHERE pair_id IN (old.id, new.id);
+END;
+CREATE TRIGGER qabot_answer_vectors_turns_insert AFTER INSERT ON turns BEGIN
+    DELETE FROM answer_vectors WHERE pair_id = new.pair_id;
+END;
+CREATE TRIGGER qabot_answer_vectors_turns_delete AFTER DELETE ON turns BEGIN
+    DELETE FROM answer_vectors WHERE pair_id = old.pair_id;
+END;
+CREATE TRIGGER qabot_answer_vectors_turns_update AFTER UPDATE OF text, pair_id, position ON turns BEGIN
+    DELETE FROM answer_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
+END;
+
 -- ---------------------------------------------------------------------------------------------
 -- Views for reading the database directly.
 
@@ -319,4 +350,4 @@ SELECT s.id, s.name,
        (SELECT count(*) FROM turns WHERE speaker_id = s.id) AS turns
   FROM speakers AS s;
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

@@ -33,6 +33,8 @@ const L2: f64 = 2.0;
 /// Weights of embedding similarity (to the passage, and to the stored question) in the ranking
 /// score that the fit chooses from.
 const DENSE_WEIGHTS: [f64; 9] = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0];
+/// Weights of the similarity to the nearest chunk of the answer that the fit chooses from.
+const ANSWER_WEIGHTS: [f64; 7] = [0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0];
 
 /// One labelled question asked of one database.
 struct Sample {
@@ -62,6 +64,9 @@ struct Args {
     keep: Option<PathBuf>,
     /// Write every sample (ranking with meaning when a model is given) as JSON Lines here.
     dump: Option<PathBuf>,
+    /// Write every question's leave-one-interview-out outcome as JSON Lines here (with meaning
+    /// when a model is given), to compare two runs question by question.
+    outcomes: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -87,6 +92,7 @@ fn parse_args() -> Result<Args> {
         samples: Vec::new(),
         keep: None,
         dump: None,
+        outcomes: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -98,6 +104,7 @@ fn parse_args() -> Result<Args> {
             "--write" => args.write = true,
             "--keep" => args.keep = Some(value()?),
             "--dump" => args.dump = Some(value()?),
+            "--outcomes" => args.outcomes = Some(value()?),
             "--samples" => {
                 let v = value()?.to_string_lossy().into_owned();
                 match v.split_once('=') {
@@ -108,7 +115,7 @@ fn parse_args() -> Result<Args> {
             }
             other => bail!(
                 "unknown argument {other}; expected --corpus DIR, --dev FILE, --model DIR, --write, --keep DIR, \
-                 --dump FILE"
+                 --dump FILE, --outcomes FILE"
             ),
         }
     }
@@ -149,18 +156,11 @@ fn run(args: &Args, tmp: &Path) -> Result<()> {
         if let Some(path) = args.dump.as_ref().filter(|_| dense || semantic.is_none()) {
             dump(&samples, path)?;
         }
-        report_loio(&samples, dense);
+        report_loio(&samples, dense, args.outcomes.as_deref())?;
         let all: Vec<&Sample> = samples.iter().collect();
         let cal = fit(&all, dense);
         report_in_sample(&samples, &cal);
-        if dense {
-            fitted.dense = cal.dense;
-            fitted.dense_weight = cal.dense_weight;
-            fitted.question_weight = cal.question_weight;
-            println!("fitted on all: dense weight {}, question weight {}", fitted.dense_weight, fitted.question_weight);
-        } else {
-            fitted.lexical = cal.lexical;
-        }
+        adopt(&mut fitted, cal, dense);
     }
     fitted.fitted = format!(
         "cargo run --profile quick --example calibrate -- --write{} ({} development and {} corpus questions)",
@@ -197,19 +197,12 @@ fn from_samples(args: &Args) -> Result<()> {
     }
     let dense = samples.iter().any(|s| s.context.dense);
     println!("\n######## {} ########", if dense { "words and meaning" } else { "words only" });
-    report_loio(&samples, dense);
+    report_loio(&samples, dense, args.outcomes.as_deref())?;
     let all: Vec<&Sample> = samples.iter().collect();
     let cal = fit(&all, dense);
     report_in_sample(&samples, &cal);
     let mut fitted = load_current()?;
-    if dense {
-        fitted.dense = cal.dense;
-        fitted.dense_weight = cal.dense_weight;
-        fitted.question_weight = cal.question_weight;
-        println!("fitted on all: dense weight {}, question weight {}", fitted.dense_weight, fitted.question_weight);
-    } else {
-        fitted.lexical = cal.lexical;
-    }
+    adopt(&mut fitted, cal, dense);
     fitted.fitted = format!(
         "cargo run --release --example calibrate -- --samples seed=S1 --samples all=S2 --write, samples from \
          `calibrate --model DIR --dump` or `qabot eval --samples` ({} samples)",
@@ -306,6 +299,27 @@ fn sample(store: &mut Store, semantic: Option<&mut Semantic>, db: &'static str, 
     })
 }
 
+/// Take the model fitted on everything (with meaning: its ranking weights too) into `fitted`.
+fn adopt(fitted: &mut Calibration, cal: Calibration, dense: bool) {
+    if dense {
+        println!("fitted on all: {}", weights(&cal));
+        fitted.dense = cal.dense;
+        fitted.dense_weight = cal.dense_weight;
+        fitted.question_weight = cal.question_weight;
+        fitted.answer_weight = cal.answer_weight;
+    } else {
+        fitted.lexical = cal.lexical;
+    }
+}
+
+/// The ranking weights of meaning, for the log.
+fn weights(cal: &Calibration) -> String {
+    format!(
+        "dense weight {}, question weight {}, answer weight {}",
+        cal.dense_weight, cal.question_weight, cal.answer_weight
+    )
+}
+
 /// Fit both the ranking weight of meaning (best top-1 on `train`) and the confidence model.
 fn fit(train: &[&Sample], dense: bool) -> Calibration {
     let mut cal = load_current().expect("data/calibration.json parses");
@@ -315,8 +329,8 @@ fn fit(train: &[&Sample], dense: bool) -> Calibration {
         // rank before the count of firsts: the count moves by one question at a time, so the
         // weights it picks jumped between folds (0.5 to 6 for the stored question) on one or two
         // questions; the reciprocal rank also counts the answers ranked second or third.
-        let quality = |(w, q): (f64, f64)| {
-            let c = Calibration { dense_weight: w, question_weight: q, ..cal.clone() };
+        let quality = |(w, q, a): (f64, f64, f64)| {
+            let c = Calibration { dense_weight: w, question_weight: q, answer_weight: a, ..cal.clone() };
             let mut first = 0;
             let mut reciprocal = 0.0;
             for s in train.iter().filter(|s| s.item.expected.is_some()) {
@@ -326,12 +340,15 @@ fn fit(train: &[&Sample], dense: bool) -> Calibration {
                     reciprocal += 1.0 / (at + 1) as f64;
                 }
             }
-            ((reciprocal * 1e6) as i64, first, -((w + q) * 10.0) as i64)
+            ((reciprocal * 1e6) as i64, first, -((w + q + a) * 10.0) as i64)
         };
-        let grid = DENSE_WEIGHTS.iter().flat_map(|&w| DENSE_WEIGHTS.iter().map(move |&q| (w, q)));
-        let (w, q) = grid.max_by_key(|&wq| quality(wq)).unwrap_or((0.0, 0.0));
+        let grid = DENSE_WEIGHTS
+            .iter()
+            .flat_map(|&w| DENSE_WEIGHTS.iter().flat_map(move |&q| ANSWER_WEIGHTS.iter().map(move |&a| (w, q, a))));
+        let (w, q, a) = grid.max_by_key(|&wqa| quality(wqa)).unwrap_or((0.0, 0.0, 0.0));
         cal.dense_weight = w;
         cal.question_weight = q;
+        cal.answer_weight = a;
     }
     let mut rows = Vec::new();
     let mut labels = Vec::new();
@@ -418,18 +435,28 @@ fn outcome(s: &Sample, cal: &Calibration) -> Outcome {
 type Filter = fn(&Sample) -> bool;
 
 /// Fit without each interview, score its questions, and print the figures.
-fn report_loio(samples: &[Sample], dense: bool) {
+fn report_loio(samples: &[Sample], dense: bool, write: Option<&Path>) -> Result<()> {
     let groups: BTreeSet<&str> = samples.iter().map(|s| s.group.as_str()).collect();
     let mut outcomes: Vec<(&Sample, Outcome)> = Vec::new();
     for g in groups {
         let train: Vec<&Sample> = samples.iter().filter(|s| s.group != g).collect();
         let cal = fit(&train, dense);
-        println!("without {g}: dense weight {}, question weight {}", cal.dense_weight, cal.question_weight);
+        println!("without {g}: {}", weights(&cal));
         for s in samples.iter().filter(|s| s.group == g) {
             outcomes.push((s, outcome(s, &cal)));
         }
     }
     print_parts(&outcomes, "leave-one-interview-out");
+    if let Some(path) = write {
+        let mut out = String::new();
+        for (s, o) in &outcomes {
+            let row = serde_json::json!({"db": s.db, "group": s.group, "dense": dense, "outcome": o});
+            out.push_str(&format!("{row}\n"));
+        }
+        // With a model the run reports words only, then with meaning: the file keeps the last.
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Score every sample with `cal`, fitted on them all: in-sample figures, for comparison only.

@@ -10,10 +10,11 @@
 //! What it does:
 //! - Builds a database of `--pairs` synthetic pairs (`benches/support/synthetic.rs`, seed 1,
 //!   loaded with `Store::load` as `qabot load` does).
-//! - Embeds the passages and the stored questions (as questions) of the first `--real` pairs with
-//!   the model (timed: texts/s, wall and CPU), then gives every other pair vectors written
-//!   directly: one of the real vectors plus noise, normalised (cosine about 0.9 to the one it
-//!   came from), in `pair_vectors` and `question_vectors` as `qabot embed` fills them. Embedding
+//! - Embeds the passages, the stored questions (as questions) and the answers' chunks of the first
+//!   `--real` pairs with the model (timed: texts/s, wall and CPU), then gives every other pair
+//!   vectors written directly: one of the real vectors plus noise, normalised (cosine about 0.9
+//!   to the one it came from; for the answer, every chunk vector of one real pair so), in
+//!   `pair_vectors`, `question_vectors` and `answer_vectors` as `qabot embed` fills them. Embedding
 //!   100k passages on two cores takes hours; vectors made this way keep the narrow band of
 //!   similarities real embeddings have, which is what 8-bit quantisation has to get right.
 //!   Database size is measured before and after the vectors (bytes per pair, checkpointed).
@@ -25,7 +26,8 @@
 //!   of the others (wall, and CPU time of every thread), and resident memory (VmRSS, peak
 //!   VmHWM). Then it asks every question again step by step through the same public functions,
 //!   timing each stage (checks, question embedding, the dense scan, passage and question vector
-//!   scores, index lookups, pair texts, the rest of ranking, reading the reply): where an ask's
+//!   scores, answer vector scores, index lookups, pair texts, the rest of ranking, reading the
+//!   reply): where an ask's
 //!   time goes, without instrumenting the product.
 //! - The command line: when a `qabot` binary is found (`--qabot`, default the one beside this
 //!   example in `target/release`), `qabot ask` is run once per question for a few questions, as a
@@ -52,7 +54,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use memory::status_kb;
 use qabot::answer::{self, Semantic};
-use qabot::embed::recipe::pair_passage;
+use qabot::embed::recipe::{pair_answer_chunks, pair_passage};
 use qabot::embed::Embedder;
 use qabot::search::postings::PairText;
 use qabot::search::{self, Corpus, Vocabulary, DEFAULT_THRESHOLD};
@@ -180,10 +182,10 @@ fn conditions() -> String {
     format!("{cpu}, {cores} cores, load average {} at start", load.join(" "))
 }
 
-/// Embed the passages and the stored questions of the first `real` pairs with the model; give
-/// every other pair perturbed copies of those vectors. Both kinds are stored as `qabot embed`
-/// stores them (f32 BLOBs, the model's identity), passage vectors in `pair_vectors`, question
-/// vectors in `question_vectors`.
+/// Embed the passages, the stored questions and the answers' chunks of the first `real` pairs
+/// with the model; give every other pair perturbed copies of those vectors. All are stored as
+/// `qabot embed` stores them (f32 BLOBs, the model's identity), in `pair_vectors`,
+/// `question_vectors` and `answer_vectors`.
 fn write_vectors(store: &mut Store, embedder: &Embedder, real: usize) -> Result<()> {
     let model = embedder.identity().to_string();
     let passages = store.passages_missing(&model, 0, real.max(1), pair_passage)?;
@@ -198,7 +200,60 @@ fn write_vectors(store: &mut Store, embedder: &Embedder, real: usize) -> Result<
     let vectors = timed_embed("stored questions (as questions)", &texts, |t| embedder.embed_queries(t))?;
     let rows: Vec<_> = questions.into_iter().zip(vectors.iter().cloned()).collect();
     store.put_question_vectors(&model, &rows)?;
-    copy_vectors(store, "question_vectors", &model, &vectors)
+    copy_vectors(store, "question_vectors", &model, &vectors)?;
+
+    let answers = store.answers_missing(&model, 0, real.max(1), pair_answer_chunks)?;
+    let texts: Vec<&str> = answers.iter().flat_map(|a| a.chunks.iter().map(String::as_str)).collect();
+    let mut vectors = timed_embed("answer chunks", &texts, |t| embedder.embed_passages(t))?.into_iter();
+    let rows: Vec<_> = answers
+        .into_iter()
+        .map(|a| {
+            let v = vectors.by_ref().take(a.chunks.len()).collect();
+            (a, v)
+        })
+        .collect();
+    store.put_answer_vectors(&model, &rows, pair_answer_chunks)?;
+    let real: Vec<Vec<Vec<f32>>> = rows.into_iter().map(|(_, v)| v).filter(|v| !v.is_empty()).collect();
+    copy_answer_vectors(store, &model, &real)
+}
+
+/// Give every pair without answer vectors a perturbed copy of the chunk vectors of one of `real`
+/// (each chunk as [`copy_vectors`] perturbs a vector), written directly.
+fn copy_answer_vectors(store: &mut Store, model: &str, real: &[Vec<Vec<f32>>]) -> Result<()> {
+    let dim = real[0][0].len();
+    let mut rng = Rng::new(SEED ^ 0xD5);
+    let conn = store.connection();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM pairs WHERE id NOT IN (SELECT pair_id FROM answer_vectors) ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut chunks = 0;
+    {
+        let mut insert = conn
+            .prepare("INSERT INTO answer_vectors(pair_id, model, dim, chunks, vectors) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for id in &ids {
+            let base = &real[rng.below(real.len())];
+            let blob: Vec<u8> = base.iter().flat_map(|v| perturbed(v, &mut rng)).flat_map(f32::to_le_bytes).collect();
+            insert.execute(rusqlite::params![id, model, dim as i64, base.len() as i64, blob])?;
+            chunks += base.len();
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    println!(
+        "wrote answer vectors of {} more pairs ({chunks} chunks; perturbed copies, cosine ≈ {COPY_COSINE})",
+        ids.len()
+    );
+    Ok(())
+}
+
+/// `base` plus noise, normalised: cosine about [`COPY_COSINE`] to `base`.
+fn perturbed(base: &[f32], rng: &mut Rng) -> Vec<f32> {
+    let sigma = ((1.0 / (COPY_COSINE * COPY_COSINE) - 1.0) / base.len() as f64).sqrt();
+    let mut v: Vec<f32> = base.iter().map(|&x| x + (sigma * normal(rng)) as f32).collect();
+    let norm = dot(&v, &v).sqrt();
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
 }
 
 /// `embed(texts)`, reporting its throughput.
@@ -221,7 +276,6 @@ fn timed_embed(what: &str, texts: &[&str], embed: impl Fn(&[&str]) -> Result<Vec
 /// copy of one of `vectors`, written directly.
 fn copy_vectors(store: &mut Store, table: &str, model: &str, vectors: &[Vec<f32>]) -> Result<()> {
     let dim = vectors[0].len();
-    let sigma = ((1.0 / (COPY_COSINE * COPY_COSINE) - 1.0) / dim as f64).sqrt();
     // The passage vectors' seed is the one they had before question vectors were written too.
     let mut rng = Rng::new(SEED ^ if table == "pair_vectors" { 0xD3 } else { 0xD4 });
     let conn = store.connection();
@@ -234,10 +288,7 @@ fn copy_vectors(store: &mut Store, table: &str, model: &str, vectors: &[Vec<f32>
         let mut insert =
             conn.prepare(&format!("INSERT INTO {table}(pair_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)"))?;
         for id in &ids {
-            let base = &vectors[rng.below(vectors.len())];
-            let mut v: Vec<f32> = base.iter().map(|&x| x + (sigma * normal(&mut rng)) as f32).collect();
-            let norm = dot(&v, &v).sqrt();
-            v.iter_mut().for_each(|x| *x /= norm);
+            let v = perturbed(&vectors[rng.below(vectors.len())], &mut rng);
             let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
             insert.execute(rusqlite::params![id, model, dim as i64, blob])?;
         }
@@ -423,6 +474,8 @@ enum Stage {
     PassageScores,
     /// Question vectors of the candidates, read from the database and scored.
     QuestionVectors,
+    /// Answer vectors of the candidates, read from the database and scored.
+    AnswerVectors,
     /// Index lookups: term ids, document frequencies, posting lists (and cached statistics).
     Lookups,
     /// The candidates' text, read from the database.
@@ -433,12 +486,13 @@ enum Stage {
     ReadReply,
 }
 
-const STAGES: [Stage; 9] = [
+const STAGES: [Stage; 10] = [
     Stage::Checks,
     Stage::Embed,
     Stage::Scan,
     Stage::PassageScores,
     Stage::QuestionVectors,
+    Stage::AnswerVectors,
     Stage::Lookups,
     Stage::PairTexts,
     Stage::RankCompute,
@@ -503,6 +557,10 @@ impl Corpus for Timed<'_> {
     fn question_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
         let (store, model) = (&*self.store, self.model);
         self.spent.time(Stage::QuestionVectors, || store.question_vector_similarities(model, query, ids))
+    }
+    fn answer_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        let (store, model) = (&*self.store, self.model);
+        self.spent.time(Stage::AnswerVectors, || store.answer_vector_similarities(model, query, ids))
     }
 }
 

@@ -264,4 +264,7 @@ impl Corpus for Hybrid<'_> {
     fn question_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
         self.store.question_vector_similarities(self.model, query, ids)
     }
+    fn answer_similarities(&mut self, query: &[f32], ids: &[i64]) -> Result<Vec<(i64, f64)>> {
+        self.store.answer_vector_similarities(self.model, query, ids)
+    }
 }

@@ -101,8 +101,9 @@ enum Command {
     #[command(after_help = "Views: qa (a pair with its interview, question, answer and speakers), \
         turns_by_speaker, interview_summary, speaker_names. Tables: interviews, pairs, turns, \
         speakers, speaker_aliases, alternates, pair_notes, synonyms, query_log, meta, pair_vectors, \
-        question_vectors, and the index (terms, postings, segments, index_queue). Shell commands \
-        such as `.schema` are the sqlite3 shell's, not SQL: use `SELECT sql FROM sqlite_schema`.\n\n\
+        question_vectors, answer_vectors, and the index (terms, postings, segments, index_queue). \
+        Shell commands such as `.schema` are the sqlite3 shell's, not SQL: use `SELECT sql FROM \
+        sqlite_schema`.\n\n\
         Examples:\n  \
         qabot sql \"SELECT position, speakers, question FROM qa\"\n  \
         qabot sql --json \"SELECT * FROM qa WHERE speakers LIKE '%纳德拉%'\"\n  \

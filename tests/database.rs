@@ -35,7 +35,7 @@ fn schema_is_versioned_with_foreign_keys_and_wal() {
     let store = db.store();
     let conn = store.connection();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
     assert_eq!(fk, 1);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
@@ -51,11 +51,12 @@ fn a_version_4_database_loses_the_segment_index() {
     let db = TempDb::new();
     drop(db.store());
     let conn = rusqlite::Connection::open(&db.path).unwrap();
+    common::downgrade_to_v5(&conn);
     conn.execute_batch("CREATE INDEX postings_segment ON postings(segment); PRAGMA user_version = 4;").unwrap();
     drop(conn);
     let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
     let conn = store.connection();
-    assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 5);
+    assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 6);
     let left: i64 =
         conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'postings_segment'", [], |r| r.get(0)).unwrap();
     assert_eq!(left, 0);
@@ -81,7 +82,7 @@ fn a_version_1_database_is_migrated_forward_keeping_its_alternates() {
     let store = Store::open(&db.path, Seed::Bundled).unwrap();
     let conn = store.connection();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let origin: String =
         conn.query_row("SELECT origin FROM alternates WHERE text = '一个旧版本留下的问法'", [], |r| r.get(0)).unwrap();
     assert_eq!(origin, "user");

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use common::TempDb;
 use qabot::commands::embed::{self, VectorState};
 use qabot::commands::load::{self as load_cmd, LoadOptions};
-use qabot::embed::recipe::pair_passage;
+use qabot::embed::recipe::{pair_answer_chunks, pair_passage};
 use qabot::embed::tiny::{self, Layout};
 use qabot::embed::Embedder;
 use qabot::store::{Seed, Store};
@@ -64,7 +64,7 @@ fn a_version_2_database_is_migrated_to_the_same_schema_as_a_new_one() {
     assert_eq!(count_conn(&conn, "SELECT count(*) FROM sqlite_schema WHERE name = 'pairs_ad'"), 1);
     drop(conn);
     let store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 5);
+    assert_eq!(count(&store, "PRAGMA user_version"), 6);
     assert_eq!(names(&store), expected);
     // The names sqlite-utils gives its FTS triggers are free now.
     store
@@ -483,7 +483,7 @@ fn a_version_3_database_gets_question_vectors_at_the_next_embed() {
     common::downgrade_to_v3(&conn);
     drop(conn);
     let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 5);
+    assert_eq!(count(&store, "PRAGMA user_version"), 6);
     assert_eq!(names(&store), expected);
     // The passage vectors stay; the question vectors are missing until the next embed.
     let pairs = count(&store, "SELECT count(*) FROM pairs");
@@ -492,4 +492,139 @@ fn a_version_3_database_gets_question_vectors_at_the_next_embed() {
     let report = embed::fill_missing(&mut store, &embedder, None, false).unwrap();
     assert_eq!((report.embedded as i64, report.missing), (pairs, 0));
     assert_eq!((vectors(&store), question_vectors(&store)), (pairs, pairs));
+}
+
+fn answer_vectors(store: &Store) -> i64 {
+    count(store, "SELECT count(*) FROM answer_vectors")
+}
+
+fn has_answer_vectors(store: &Store, pair: i64) -> bool {
+    count(store, &format!("SELECT count(*) FROM answer_vectors WHERE pair_id = {pair}")) == 1
+}
+
+const LONG_ANSWER: &str = r#"{"title": "River boats", "slug": "boats", "pairs": [
+  {"question": "why boats", "turns": [{"speaker": "Ann Lee", "text": "PLACEHOLDER"}]},
+  {"question": "no words", "turns": [{"speaker": "Ann Lee", "text": "…"}]}]}"#;
+
+/// A long answer is stored as several chunk vectors in one plain BLOB, each the model's passage
+/// embedding of its chunk, and the nearest chunk is what a question is compared with: a question
+/// about the last sentence finds it at similarity 1.
+#[test]
+fn every_answer_is_embedded_in_chunks_and_read_by_its_nearest_chunk() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = embedded_store(&db, &embedder);
+    let model = embedder.identity().to_string();
+    assert_eq!(answer_vectors(&store), count(&store, "SELECT count(*) FROM pairs"));
+    let sentences: Vec<String> =
+        (0..40).map(|i| format!("The river bend number {i} is where the boats turn.")).collect();
+    let file = db.file("boats.json", LONG_ANSWER.replace("PLACEHOLDER", &sentences.join(" ")));
+    load_cmd::run(&mut store, &[file], &LoadOptions::default()).unwrap();
+    assert_eq!(embed::fill_missing(&mut store, &embedder, None, false).unwrap().missing, 0);
+    let id: i64 = count(&store, "SELECT id FROM pairs WHERE question = 'why boats'");
+    let text = qabot::search::Corpus::pair_texts(&mut store, &[id]).unwrap().remove(0).1;
+    let chunks = qabot::embed::recipe::pair_answer_chunks(&text);
+    assert!(chunks.len() >= 2, "{chunks:?}");
+    let (stored, dim, blob): (i64, i64, Vec<u8>) = store
+        .connection()
+        .query_row("SELECT chunks, dim, vectors FROM answer_vectors WHERE pair_id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (stored as usize, dim as usize, blob.len()),
+        (chunks.len(), embedder.dim(), 4 * embedder.dim() * chunks.len())
+    );
+    let last = chunks.last().unwrap();
+    let made = embedder.embed_passages(&[last]).unwrap().remove(0);
+    let offset = 4 * embedder.dim() * (chunks.len() - 1);
+    assert!((f32::from_le_bytes(blob[offset..offset + 4].try_into().unwrap()) - made[0]).abs() < 1e-5);
+    let got = store.answer_vector_similarities(&model, &made, &[id, -5]).unwrap();
+    assert_eq!(got.len(), 1, "pairs without answer vectors are left out");
+    assert!((got[0].1 - 1.0).abs() < 1e-4, "{got:?}");
+    // A row of no chunks (an answer with no text) is embedded, but never near anything.
+    let other: i64 = count(&store, "SELECT id FROM pairs WHERE question = 'no words'");
+    store
+        .connection()
+        .execute("UPDATE answer_vectors SET chunks = 0, vectors = x'' WHERE pair_id = ?1", [other])
+        .unwrap();
+    assert!(store.answer_vector_similarities(&model, &made, &[other]).unwrap().is_empty());
+    assert!(store.answer_vector_similarities("another model", &made, &[id]).unwrap().is_empty());
+}
+
+/// Answer vectors follow edits of the answer made with SQL (not of the question), deletions,
+/// replacing loads and removals; the next fill restores what is missing.
+#[test]
+fn answer_vectors_follow_edits_of_the_answer_replace_and_remove() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = embedded_store(&db, &embedder);
+    let total = answer_vectors(&store);
+    let conn = store.connection();
+    conn.execute("UPDATE pairs SET question = 'why the river' WHERE id = 1", []).unwrap();
+    conn.execute("UPDATE turns SET text = text || '!' WHERE pair_id = 2 AND position = 1", []).unwrap();
+    conn.execute("DELETE FROM turns WHERE pair_id = 3 AND position = 1", []).unwrap();
+    conn.execute("INSERT INTO alternates(pair_id, text) VALUES (4, 'another way to ask')", []).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM pairs WHERE id = 5; PRAGMA foreign_keys = ON;").unwrap();
+    assert!(has_answer_vectors(&store, 1) && has_answer_vectors(&store, 4), "the answer did not change");
+    assert!(!has_answer_vectors(&store, 2) && !has_answer_vectors(&store, 3));
+    assert_eq!(answer_vectors(&store), total - 3);
+    let report = embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!(report.missing, 0);
+    assert_eq!(answer_vectors(&store), total - 1);
+    let file = db.file("boats.json", INTERVIEW_V1);
+    load_cmd::run(&mut store, std::slice::from_ref(&file), &LoadOptions::default()).unwrap();
+    embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!(answer_vectors(&store), total + 1);
+    std::fs::write(&file, INTERVIEW_V2).unwrap();
+    load_cmd::run(&mut store, &[file], &LoadOptions::default()).unwrap();
+    assert_eq!(answer_vectors(&store), total - 1, "the replaced pairs' answer vectors are gone");
+    assert!(store.remove("boats").unwrap());
+    assert_eq!(count(&store, "SELECT count(*) FROM answer_vectors WHERE pair_id NOT IN (SELECT id FROM pairs)"), 0);
+}
+
+#[test]
+fn an_answer_changed_while_embedding_is_not_stored() {
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let mut store = db.store();
+    let model = embedder.identity().to_string();
+    let answers = store.answers_missing(&model, 0, 2, pair_answer_chunks).unwrap();
+    let made: Vec<Vec<Vec<f32>>> = answers
+        .iter()
+        .map(|a| embedder.embed_passages(&a.chunks.iter().map(String::as_str).collect::<Vec<_>>()).unwrap())
+        .collect();
+    let first = answers[0].pair_id;
+    store.connection().execute("UPDATE turns SET text = 'edited meanwhile' WHERE pair_id = ?1", [first]).unwrap();
+    let rows: Vec<_> = answers.into_iter().zip(made).collect();
+    assert_eq!(store.put_answer_vectors(&model, &rows, pair_answer_chunks).unwrap(), 1);
+    assert!(!has_answer_vectors(&store, first));
+}
+
+/// A database of schema version 5 (passage and question vectors, no answer vectors) is migrated
+/// to the schema of a new one; its vectors stay and the answers are embedded at the next fill.
+#[test]
+fn a_version_5_database_gets_answer_vectors_at_the_next_embed() {
+    let fresh = TempDb::new();
+    let names = |store: &Store| -> Vec<(String, String)> {
+        let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let expected = names(&fresh.store());
+    let db = TempDb::new();
+    let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
+    let model = embedder.identity().to_string();
+    drop(embedded_store(&db, &embedder));
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    common::downgrade_to_v5(&conn);
+    drop(conn);
+    let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
+    assert_eq!(count(&store, "PRAGMA user_version"), 6);
+    assert_eq!(names(&store), expected);
+    let pairs = count(&store, "SELECT count(*) FROM pairs");
+    assert_eq!((vectors(&store), question_vectors(&store), answer_vectors(&store)), (pairs, pairs, 0));
+    assert_eq!(VectorState::of(&store, &model).unwrap(), VectorState::Partial { missing: pairs });
+    let report = embed::fill_missing(&mut store, &embedder, None, false).unwrap();
+    assert_eq!((report.embedded as i64, report.missing), (pairs, 0));
+    assert_eq!(answer_vectors(&store), pairs);
 }

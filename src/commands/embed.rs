@@ -10,9 +10,9 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::answer::Semantic;
-use crate::embed::recipe::pair_passage;
+use crate::embed::recipe::{pair_answer_chunks, pair_passage};
 use crate::embed::Embedder;
-use crate::store::Store;
+use crate::store::{AnswerChunks, Store};
 
 /// Pairs embedded and stored per transaction: an interrupted run loses at most this many.
 const FILL_BATCH: usize = 64;
@@ -145,28 +145,45 @@ pub fn fill_missing(
     let (mut after, mut seen) = (0, 0u64);
     while seen < todo {
         let want = FILL_BATCH.min((todo - seen) as usize);
-        let (passages, questions, last) = store.pairs_missing_vectors(&model, after, want, pair_passage)?;
-        let Some(last) = last else { break };
-        let pairs: std::collections::BTreeSet<i64> = passages.iter().chain(&questions).map(|p| p.pair_id).collect();
+        let missing = store.pairs_missing_vectors(&model, after, want, pair_passage, pair_answer_chunks)?;
+        let Some(last) = missing.last else { break };
+        let pairs = missing.pairs();
         after = last;
-        seen += pairs.len() as u64;
+        seen += pairs as u64;
         // Pairs changed meanwhile are skipped and stay missing, for the next run.
-        let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+        let texts: Vec<&str> = missing.passages.iter().map(|p| p.text.as_str()).collect();
         let vectors = embedder.embed_passages(&texts)?;
-        let rows: Vec<_> = passages.into_iter().zip(vectors).collect();
+        let rows: Vec<_> = missing.passages.into_iter().zip(vectors).collect();
         store.put_vectors(&model, &rows, pair_passage)?;
         // The stored question alone, embedded as a question (see `question_vectors` in schema.sql).
-        let texts: Vec<&str> = questions.iter().map(|p| p.text.as_str()).collect();
+        let texts: Vec<&str> = missing.questions.iter().map(|p| p.text.as_str()).collect();
         let vectors = embedder.embed_queries(&texts)?;
-        let rows: Vec<_> = questions.into_iter().zip(vectors).collect();
+        let rows: Vec<_> = missing.questions.into_iter().zip(vectors).collect();
         store.put_question_vectors(&model, &rows)?;
-        report.embedded += pairs.len();
-        bar.inc(pairs.len() as u64);
+        // The answer in chunks, each embedded as a passage (see `answer_vectors`).
+        let rows = embed_answers(embedder, missing.answers)?;
+        store.put_answer_vectors(&model, &rows, pair_answer_chunks)?;
+        report.embedded += pairs;
+        bar.inc(pairs as u64);
     }
     bar.finish_and_clear();
     report.seconds = start.elapsed().as_secs_f64();
     report.missing = store.missing_vectors(&model)?;
     Ok(report)
+}
+
+/// Every chunk of `answers` embedded as a passage (all in one call, so the model batches chunks
+/// of several pairs together), given back to their pairs in order.
+fn embed_answers(embedder: &Embedder, answers: Vec<AnswerChunks>) -> Result<Vec<(AnswerChunks, Vec<Vec<f32>>)>> {
+    let texts: Vec<&str> = answers.iter().flat_map(|a| a.chunks.iter().map(String::as_str)).collect();
+    let mut vectors = embedder.embed_passages(&texts)?.into_iter();
+    Ok(answers
+        .into_iter()
+        .map(|a| {
+            let mine = vectors.by_ref().take(a.chunks.len()).collect();
+            (a, mine)
+        })
+        .collect())
 }
 
 fn bar(len: u64) -> ProgressBar {

@@ -13,9 +13,14 @@
 //!   the model was trained on them.
 //! - A pair's passage is its question, its alternates, then the first [`PASSAGE_ANSWER_CHARS`]
 //!   characters of its answer ([`passage`]).
+//! - A pair's answer is also read in chunks ([`answer_chunks`]): each answer turn's sentences
+//!   packed, in order, into chunks of up to [`ANSWER_CHUNK_UNITS`], every chunk embedded as a
+//!   passage on its own. The passage holds only the start of the answer; a question about
+//!   something said further on is near the chunk that says it.
 
 use crate::search::normalize::fold_script;
 use crate::search::postings::PairText;
+use crate::text::{is_han, sentences};
 
 /// The tag of this recipe, recorded with every vector (`name@hash+RECIPE`). Vectors stored before
 /// recipes were tagged (raw text, 200 answer characters) carry no tag.
@@ -24,6 +29,12 @@ pub const RECIPE: &str = "fold-a200";
 /// How much of the answer goes into a pair's passage, in characters (after the question and its
 /// alternates): chosen with `examples/passage_experiment.rs` (see README, "What is embedded").
 pub const PASSAGE_ANSWER_CHARS: usize = 200;
+
+/// How long a chunk of an answer may grow, in units of about one token of the model: a Chinese
+/// character counts 1, any other character a quarter (an English word of four letters and its
+/// space is about one token). Chosen with `examples/answer_chunk_experiment.rs` (README, "What
+/// is embedded"): chunks of 100 and 200 ranked alike; 200 makes fewer vectors to store.
+pub const ANSWER_CHUNK_UNITS: f64 = 200.0;
 
 /// The text the model is given for `text` (before its `query: `/`passage: ` prefix).
 pub fn model_text(text: &str) -> String {
@@ -59,6 +70,38 @@ pub fn pair_passage(text: &PairText) -> String {
     passage(&text.question, &text.alternates, turns, PASSAGE_ANSWER_CHARS)
 }
 
+/// Answer turns in chunks: each turn's sentences (a line break ends one too) packed, in order,
+/// into chunks of up to `units` (see [`ANSWER_CHUNK_UNITS`]); a longer sentence is a chunk on its
+/// own, and a chunk never spans two turns. Not yet script-folded: the embedder does that.
+pub fn answer_chunks<'a>(answer_turns: impl IntoIterator<Item = &'a str>, units: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    for turn in answer_turns {
+        let (mut chunk, mut size) = (String::new(), 0.0);
+        for sentence in turn.split('\n').flat_map(sentences).map(str::trim).filter(|s| !s.is_empty()) {
+            let n: f64 = sentence.chars().map(|c| if is_han(c) { 1.0 } else { 0.25 }).sum();
+            if size > 0.0 && size + n > units {
+                out.push(std::mem::take(&mut chunk));
+                size = 0.0;
+            }
+            if !chunk.is_empty() {
+                chunk.push(' ');
+            }
+            chunk.push_str(sentence);
+            size += n;
+        }
+        if !chunk.is_empty() {
+            out.push(chunk);
+        }
+    }
+    out
+}
+
+/// A stored pair's answer in chunks, as this recipe cuts it: [`answer_chunks`] of its answer
+/// turns with [`ANSWER_CHUNK_UNITS`].
+pub fn pair_answer_chunks(text: &PairText) -> Vec<String> {
+    answer_chunks(text.turns.iter().map(|(_, t)| t.as_str()), ANSWER_CHUNK_UNITS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +122,18 @@ mod tests {
         assert_eq!(passage("Q?", &[], std::iter::empty(), 200), "Q?");
     }
 
+    #[test]
+    fn an_answer_is_cut_into_chunks_of_whole_sentences_within_a_turn() {
+        let turns = ["一二三。四五六！七八九？", "Short one. And another\nthird line"];
+        // Four characters a chunk: sentences never split, turns never joined.
+        let chunks = answer_chunks(turns, 4.0);
+        assert_eq!(chunks, ["一二三。", "四五六！", "七八九？", "Short one.", "And another", "third line"]);
+        let chunks = answer_chunks(turns, 8.0);
+        assert_eq!(chunks, ["一二三。 四五六！", "七八九？", "Short one. And another third line"]);
+        // A sentence longer than a chunk is a chunk alone; empty turns give nothing.
+        assert_eq!(answer_chunks(["一二三四五六。七。", " "], 3.0), ["一二三四五六。", "七。"]);
+    }
+
     /// Fails when the text given to the model changes: bump [`RECIPE`] (so stored vectors are
     /// re-embedded, never mixed) and update the expected texts here.
     #[test]
@@ -88,5 +143,11 @@ mod tests {
             model_text(&passage("臺灣的ＡＩ？", &["Ａnother".to_owned()], [answer.as_str()], PASSAGE_ANSWER_CHARS));
         let expected = format!("台湾的AI?\nAnother\n{}", "答".repeat(200));
         assert_eq!((RECIPE, built), ("fold-a200", expected));
+        // The answer's chunks are part of the recipe too (they were added under the same tag,
+        // before any database held chunk vectors).
+        let answer = format!("{}。{}。", "答".repeat(150), "问".repeat(100));
+        let chunks: Vec<String> =
+            answer_chunks([answer.as_str()], ANSWER_CHUNK_UNITS).iter().map(|c| model_text(c)).collect();
+        assert_eq!(chunks, [format!("{}。", "答".repeat(150)), format!("{}。", "问".repeat(100))]);
     }
 }

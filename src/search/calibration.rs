@@ -286,12 +286,16 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 pub struct Calibration {
     /// How the coefficients were made (command, data), for people reading the file.
     pub fitted: String,
-    /// Ranking score = lexical score + `dense_weight` × cosine similarity to the pair's passage
-    /// + `question_weight` × cosine similarity to its stored question, when vectors exist.
+    /// Ranking score = lexical score + `dense_weight` × cosine similarity to the pair's passage,
+    /// plus `question_weight` × cosine similarity to its stored question, plus `answer_weight` ×
+    /// cosine similarity to the nearest chunk of its answer, when vectors exist.
     pub dense_weight: f64,
     /// See `dense_weight`.
     #[serde(default)]
     pub question_weight: f64,
+    /// See `dense_weight`.
+    #[serde(default)]
+    pub answer_weight: f64,
     /// Model for rankings without embeddings.
     pub lexical: Logistic,
     /// Model for rankings with embeddings.

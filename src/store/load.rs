@@ -859,7 +859,8 @@ fn analyse(interview: &Interview, plan: &Plan) -> Analysis {
 }
 
 /// Tables whose rows belong to a pair (`pair_id`), deleted before the pairs themselves.
-const PAIR_CHILDREN: [&str; 5] = ["turns", "alternates", "pair_notes", "pair_vectors", "question_vectors"];
+const PAIR_CHILDREN: [&str; 6] =
+    ["turns", "alternates", "pair_notes", "pair_vectors", "question_vectors", "answer_vectors"];
 
 /// Delete an interview's rows; its postings are recorded in `removed`, to go in bulk later.
 /// Table by table, children first, one statement each: with the loader's triggers and cascades
@@ -1284,7 +1285,7 @@ mod tests {
         out
     }
 
-    /// Give every pair of the interviews a passage and a question vector, and log a question
+    /// Give every pair of the interviews a passage, a question and an answer vector, and log a question
     /// answered by each pair.
     fn add_vectors_and_log(store: &Store) {
         store
@@ -1292,6 +1293,8 @@ mod tests {
             .execute_batch(
                 "INSERT INTO pair_vectors(pair_id, model, dim, vector) SELECT id, 'm', 1, x'0000803f' FROM pairs;
                  INSERT INTO question_vectors(pair_id, model, dim, vector) SELECT id, 'm', 1, x'0000803f' FROM pairs;
+                 INSERT INTO answer_vectors(pair_id, model, dim, chunks, vectors)
+                     SELECT id, 'm', 1, 1, x'0000803f' FROM pairs;
                  INSERT INTO query_log(frontend, query, pair_id, confidence, answered)
                      SELECT 'cli', question, id, 0.9, 1 FROM pairs;",
             )
@@ -1324,6 +1327,7 @@ mod tests {
         let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
         assert_eq!(count("SELECT count(*) FROM pair_vectors"), 30 * 6, "the unchanged interviews' vectors");
         assert_eq!(count("SELECT count(*) FROM question_vectors"), 30 * 6);
+        assert_eq!(count("SELECT count(*) FROM answer_vectors"), 30 * 6);
         assert_eq!(count("SELECT count(*) FROM query_log WHERE pair_id IS NULL"), 30 * 6);
         assert_eq!(count("SELECT count(*) FROM query_log"), 60 * 6, "log rows are kept");
         assert_eq!(index_contents(&store), index_contents(&fresh));
@@ -1350,6 +1354,8 @@ mod tests {
         conn.execute("UPDATE turns SET text = text || '。' WHERE pair_id = ?1", [pair]).unwrap();
         assert_eq!(count("SELECT count(*) FROM index_queue"), 2, "old and new text queued");
         assert_eq!(count(&format!("SELECT count(*) FROM pair_vectors WHERE pair_id = {pair}")), 0);
+        assert_eq!(count(&format!("SELECT count(*) FROM answer_vectors WHERE pair_id = {pair}")), 0);
+        assert_eq!(count(&format!("SELECT count(*) FROM question_vectors WHERE pair_id = {pair}")), 1);
         conn.execute("DELETE FROM interviews WHERE slug = 'iv-3'", []).unwrap();
         assert_eq!(count("SELECT count(*) FROM pairs WHERE interview_id NOT IN (SELECT id FROM interviews)"), 0);
         assert_eq!(count("SELECT count(*) FROM query_log WHERE pair_id NOT IN (SELECT id FROM pairs)"), 0);

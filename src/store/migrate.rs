@@ -14,7 +14,7 @@ use super::{index, BUILTIN_SPEAKERS, BUILTIN_SYNONYMS, SCHEMA};
 use crate::search::vocab::{parse_speaker_file, parse_synonym_file};
 
 /// The schema version this binary writes (the `PRAGMA user_version` at the end of schema.sql).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The `meta` key set while a new database still waits for its bundled interview.
 pub const SEED_PENDING: &str = "seed_pending";
@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // it (about a tenth of a 100k-pair load's CPU time), and only the clean-up of emptied
     // segments read it, which one pass over the postings does as well.
     (5, "DROP INDEX IF EXISTS postings_segment;"),
+    (6, MIGRATE_TO_6),
 ];
 
 /// Version 3: sentence-embedding vectors (`pair_vectors`, kept in step by triggers), and the index
@@ -143,6 +144,33 @@ CREATE TRIGGER qabot_question_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
 END;
 CREATE TRIGGER qabot_question_vectors_pairs_update AFTER UPDATE OF question, id ON pairs BEGIN
     DELETE FROM question_vectors WHERE pair_id IN (old.id, new.id);
+END;
+"#;
+
+/// Version 6: answer chunk vectors (see `answer_vectors` in schema.sql).
+const MIGRATE_TO_6: &str = r#"
+CREATE TABLE answer_vectors (
+    pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+    model   TEXT    NOT NULL,
+    dim     INTEGER NOT NULL,
+    chunks  INTEGER NOT NULL,
+    vectors BLOB    NOT NULL
+);
+
+CREATE TRIGGER qabot_answer_vectors_pairs_delete AFTER DELETE ON pairs BEGIN
+    DELETE FROM answer_vectors WHERE pair_id = old.id;
+END;
+CREATE TRIGGER qabot_answer_vectors_pairs_update AFTER UPDATE OF id ON pairs BEGIN
+    DELETE FROM answer_vectors WHERE pair_id IN (old.id, new.id);
+END;
+CREATE TRIGGER qabot_answer_vectors_turns_insert AFTER INSERT ON turns BEGIN
+    DELETE FROM answer_vectors WHERE pair_id = new.pair_id;
+END;
+CREATE TRIGGER qabot_answer_vectors_turns_delete AFTER DELETE ON turns BEGIN
+    DELETE FROM answer_vectors WHERE pair_id = old.pair_id;
+END;
+CREATE TRIGGER qabot_answer_vectors_turns_update AFTER UPDATE OF text, pair_id, position ON turns BEGIN
+    DELETE FROM answer_vectors WHERE pair_id IN (old.pair_id, new.pair_id);
 END;
 "#;
 

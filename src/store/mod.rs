@@ -5,6 +5,7 @@
 //! keeps answering while `qabot load` writes, and a load never sees "database is locked" from a
 //! reader. Each load is one transaction: readers see an interview completely or not at all.
 
+mod answer_vectors;
 mod corpus;
 mod dense;
 mod index;
@@ -26,13 +27,14 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
+pub use answer_vectors::{AnswerChunks, ChunkRecipe};
 pub use load::{slug_of, LoadAction, LoadMode, LoadReport, Loader, Origin};
 pub use query::Value;
 pub use query_log::Retention;
 pub use read::{InterviewInfo, Miss, PairRecord, SpeakerInfo, TurnRecord};
 pub use speakers::Resemblance;
 pub use vector_set::{dot, VectorSet};
-pub use vectors::{Passage, PassageRecipe};
+pub use vectors::{MissingVectors, Passage, PassageRecipe};
 
 use crate::search::Vocabulary;
 

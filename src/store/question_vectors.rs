@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::{params, TransactionBehavior};
 
 use super::vector_set::dot;
-use super::vectors::{decode, encode, Passage, PassageRecipe};
+use super::vectors::{decode, encode, Passage};
 use super::Store;
 
 impl Store {
@@ -24,45 +24,6 @@ impl Store {
             [model],
             |r| r.get(0),
         )?)
-    }
-
-    /// Up to `limit` pairs with ids above `after` that lack a vector from `model`, lowest ids
-    /// first: the passages (built by `recipe`) still to embed, the questions still to embed (each
-    /// list only where that vector is missing), and the last pair id seen (where the next call
-    /// starts).
-    pub fn pairs_missing_vectors(
-        &self,
-        model: &str,
-        after: i64,
-        limit: usize,
-        recipe: PassageRecipe,
-    ) -> Result<(Vec<Passage>, Vec<Passage>, Option<i64>)> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id,
-                    EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1),
-                    EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-               FROM pairs AS p
-              WHERE id > ?2
-                AND (NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-                     OR NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1))
-              ORDER BY id LIMIT ?3",
-        )?;
-        let rows: Vec<(i64, bool, bool)> = stmt
-            .query_map(params![model, after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let need_passage: Vec<i64> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
-        let passages = super::index::pair_texts(&self.conn, &need_passage)?
-            .into_iter()
-            .map(|(pair_id, t)| Passage { pair_id, text: recipe(&t) })
-            .collect();
-        let mut question = self.conn.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
-        let mut questions = Vec::new();
-        for &(pair_id, _, has_question) in &rows {
-            if !has_question {
-                questions.push(Passage { pair_id, text: question.query_row([pair_id], |r| r.get(0))? });
-            }
-        }
-        Ok((passages, questions, rows.last().map(|r| r.0)))
     }
 
     /// Up to `limit` stored questions (as [`Passage`]s) of pairs with ids above `after` that have no

@@ -1,4 +1,5 @@
-//! Sentence-embedding vectors of pairs: the `pair_vectors` table.
+//! Sentence-embedding vectors of pairs: the `pair_vectors` table, and what the three vector tables
+//! (`pair_vectors`, `question_vectors`, `answer_vectors`) have in common.
 //!
 //! A vector is stored as a BLOB of `dim` little-endian f32 values, tagged with the identity of the
 //! model that made it and of the recipe of its text (`name@hash+recipe`). Triggers in schema.sql
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, TransactionBehavior};
 
+use super::answer_vectors::{AnswerChunks, ChunkRecipe};
 use super::{get_meta, index, set_meta, Store, VectorSet};
 use crate::search::postings::PairText;
 
@@ -30,6 +32,29 @@ pub struct Passage {
     pub text: String,
 }
 
+/// What pairs still lack, as [`Store::pairs_missing_vectors`] reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MissingVectors {
+    /// Passages to embed (pairs without a passage vector).
+    pub passages: Vec<Passage>,
+    /// Stored questions to embed as questions (pairs without a question vector).
+    pub questions: Vec<Passage>,
+    /// Answers in chunks to embed (pairs without answer vectors).
+    pub answers: Vec<AnswerChunks>,
+    /// The last pair id read: where the next call starts (`None`: nothing is missing above).
+    pub last: Option<i64>,
+}
+
+impl MissingVectors {
+    /// How many different pairs lack something.
+    pub fn pairs(&self) -> usize {
+        let passages = self.passages.iter().map(|p| p.pair_id);
+        let questions = self.questions.iter().map(|p| p.pair_id);
+        let answers = self.answers.iter().map(|a| a.pair_id);
+        passages.chain(questions).chain(answers).collect::<std::collections::BTreeSet<_>>().len()
+    }
+}
+
 /// The BLOB form of a vector: little-endian f32.
 pub fn encode(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -40,29 +65,71 @@ pub fn decode(blob: &[u8]) -> Vec<f32> {
     blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
+/// SQL condition on a pair `p`: it lacks a vector from model `?1` in one of the three tables.
+const LACKS_ANY: &str = "NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+     OR NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+     OR NOT EXISTS (SELECT 1 FROM answer_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)";
+
 impl Store {
     /// Which models made the stored vectors, with how many each (normally one model, or none).
     pub fn vector_models(&self) -> Result<Vec<(String, i64)>> {
-        // Question vectors count too: a model that made only those still made vectors.
+        // Question and answer vectors count too: a model that made only those still made vectors.
         let mut stmt = self.conn.prepare(
             "SELECT model, max(n) FROM (SELECT model, count(*) AS n FROM pair_vectors GROUP BY model
                                         UNION ALL
-                                        SELECT model, count(*) AS n FROM question_vectors GROUP BY model)
+                                        SELECT model, count(*) AS n FROM question_vectors GROUP BY model
+                                        UNION ALL
+                                        SELECT model, count(*) AS n FROM answer_vectors GROUP BY model)
               GROUP BY model ORDER BY max(n) DESC",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>().context("cannot read the vector table")
     }
 
-    /// How many pairs lack a vector from `model` (a passage vector, a question vector, or both).
+    /// How many pairs lack a vector from `model` (a passage vector, a question vector, answer
+    /// vectors, or several of these).
     pub fn missing_vectors(&self, model: &str) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM pairs AS p
-              WHERE NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-                 OR NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)",
-            [model],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn.query_row(&format!("SELECT count(*) FROM pairs AS p WHERE {LACKS_ANY}"), [model], |r| r.get(0))?)
+    }
+
+    /// Up to `limit` pairs with ids above `after` that lack a vector from `model`, lowest ids
+    /// first: for each table, the texts still to embed (passages built by `passage`, stored
+    /// questions, answers cut by `chunks`), each only where that table lacks the pair.
+    pub fn pairs_missing_vectors(
+        &self,
+        model: &str,
+        after: i64,
+        limit: usize,
+        passage: PassageRecipe,
+        chunks: ChunkRecipe,
+    ) -> Result<MissingVectors> {
+        let sql = format!(
+            "SELECT id,
+                    EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1),
+                    EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1),
+                    EXISTS (SELECT 1 FROM answer_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
+               FROM pairs AS p
+              WHERE id > ?2 AND ({LACKS_ANY})
+              ORDER BY id LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows: Vec<(i64, bool, bool, bool)> = stmt
+            .query_map(params![model, after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let lacking = |has: fn(&(i64, bool, bool, bool)) -> bool| -> Vec<i64> {
+            rows.iter().filter(|r| !has(r)).map(|r| r.0).collect()
+        };
+        let passages = index::pair_texts(&self.conn, &lacking(|r| r.1))?
+            .into_iter()
+            .map(|(pair_id, t)| Passage { pair_id, text: passage(&t) })
+            .collect();
+        let mut question = self.conn.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
+        let mut questions = Vec::new();
+        for pair_id in lacking(|r| r.2) {
+            questions.push(Passage { pair_id, text: question.query_row([pair_id], |r| r.get(0))? });
+        }
+        let answers = self.answer_chunks(&lacking(|r| r.3), chunks)?;
+        Ok(MissingVectors { passages, questions, answers, last: rows.last().map(|r| r.0) })
     }
 
     /// Up to `limit` passages (built by `recipe`) of pairs with ids above `after` that have no
@@ -111,10 +178,11 @@ impl Store {
         Ok(stored)
     }
 
-    /// Delete the vectors (passage and question vectors) of every model but `model`. Returns how
-    /// many pairs' passage vectors were deleted.
+    /// Delete the vectors (passage, question and answer vectors) of every model but `model`.
+    /// Returns how many pairs' passage vectors were deleted.
     pub fn delete_other_vectors(&mut self, model: &str) -> Result<usize> {
         self.conn.execute("DELETE FROM question_vectors WHERE model <> ?1", [model])?;
+        self.conn.execute("DELETE FROM answer_vectors WHERE model <> ?1", [model])?;
         Ok(self.conn.execute("DELETE FROM pair_vectors WHERE model <> ?1", [model])?)
     }
 

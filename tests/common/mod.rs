@@ -150,9 +150,18 @@ pub fn require_sqlite3() {
     );
 }
 
+/// Turn a database written by this qabot back into what schema version 5 wrote: no answer vectors.
+pub fn downgrade_to_v5(conn: &rusqlite::Connection) {
+    for name in ["pairs_delete", "pairs_update", "turns_insert", "turns_delete", "turns_update"] {
+        conn.execute_batch(&format!("DROP TRIGGER qabot_answer_vectors_{name};")).unwrap();
+    }
+    conn.execute_batch("DROP TABLE answer_vectors; PRAGMA user_version = 5;").unwrap();
+}
+
 /// Turn a database written by this qabot back into what schema version 3 wrote: no question
 /// vectors.
 pub fn downgrade_to_v3(conn: &rusqlite::Connection) {
+    downgrade_to_v5(conn);
     conn.execute_batch(
         "DROP TRIGGER qabot_question_vectors_pairs_delete;
          DROP TRIGGER qabot_question_vectors_pairs_update;
@@ -168,7 +177,7 @@ pub fn downgrade_to_v2(conn: &rusqlite::Connection) {
     let names: Vec<(String, String)> = conn
         .prepare(
             "SELECT type, name FROM sqlite_schema
-              WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name IN ('pair_vectors', 'question_vectors')",
+              WHERE name LIKE 'qabot\\_%' ESCAPE '\\' OR name IN ('pair_vectors', 'question_vectors', 'answer_vectors')",
         )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
