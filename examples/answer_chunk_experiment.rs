@@ -12,16 +12,17 @@
 //! cargo run --profile quick --example answer_chunk_experiment -- /tmp/calib/all.db MODEL_DIR /tmp/calib/dump.jsonl
 //! ```
 //! Reads the samples of the bundled + corpus database (`"db": "all"`). Nothing is fitted here:
-//! the weights are a grid, every row is shown.
+//! the weights are a grid, every row is shown. Answers are cut as the shipped recipe cuts them
+//! (`embed::recipe::answer_chunks`, which this experiment led to), at each size compared.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
+use qabot::embed::recipe::answer_chunks;
 use qabot::embed::Embedder;
 use qabot::search::Corpus;
 use qabot::store::{dot, Seed, Store};
-use qabot::text::is_han;
 
 /// Chunk sizes compared, in units of about a token (a Chinese character counts 1, other
 /// characters a quarter); `f64::INFINITY`: each answer turn whole (cut at the model's limit).
@@ -58,7 +59,7 @@ fn main() -> Result<()> {
         let mut owners = Vec::new();
         let mut chunks = Vec::new();
         for (id, text) in &texts {
-            for chunk in chunk_turns(text.turns.iter().map(|(_, t)| t.as_str()), size) {
+            for chunk in answer_chunks(text.turns.iter().map(|(_, t)| t.as_str()), size) {
                 owners.push(*id);
                 chunks.push(chunk);
             }
@@ -87,56 +88,6 @@ fn main() -> Result<()> {
         println!(" {right} / {wrong} / {out} |");
     }
     Ok(())
-}
-
-/// Sentences of the answer turns packed into chunks of up to `size` units (a sentence longer than
-/// that is a chunk alone).
-fn chunk_turns<'a>(turns: impl Iterator<Item = &'a str>, size: f64) -> Vec<String> {
-    let mut out = Vec::new();
-    for turn in turns {
-        let (mut chunk, mut units) = (String::new(), 0.0);
-        for sentence in sentences(turn) {
-            let n: f64 = sentence.chars().map(|c| if is_han(c) { 1.0 } else { 0.25 }).sum();
-            if units > 0.0 && units + n > size {
-                out.push(std::mem::take(&mut chunk));
-                units = 0.0;
-            }
-            if !chunk.is_empty() {
-                chunk.push(' ');
-            }
-            chunk.push_str(sentence);
-            units += n;
-        }
-        if !chunk.is_empty() {
-            out.push(chunk);
-        }
-    }
-    out
-}
-
-/// A turn split after sentence-ending punctuation (a full stop only before a space or the end).
-fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
-        let ends = matches!(c, '。' | '！' | '？' | '!' | '?' | '；' | ';' | '\n')
-            || (c == '.' && next.is_none_or(char::is_whitespace));
-        if ends {
-            let end = i + c.len_utf8();
-            let sentence = text[start..end].trim();
-            if !sentence.is_empty() {
-                out.push(sentence);
-            }
-            start = end;
-        }
-    }
-    let rest = text[start..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
 }
 
 fn is_right(sample: &Sample, stored: &HashMap<i64, String>, id: i64) -> bool {
