@@ -261,8 +261,24 @@ pub fn explanation(ranking: &crate::search::Ranking, questions: &[(i64, String)]
             f.retrieval,
             shorten(question, 30)
         ));
+        if let Some(meaning) = meaning_line(f) {
+            out.push_str(&meaning);
+        }
     }
     out
+}
+
+/// The similarities by meaning of a candidate, when the ranking had them (a model was given):
+/// to its passage, its stored question and the nearest chunk of its answer.
+fn meaning_line(f: &crate::search::Features) -> Option<String> {
+    let dense = f.dense?;
+    let show = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.3}"));
+    let script = if f.cross_script { " (other script)" } else { "" };
+    Some(format!(
+        "        meaning: passage {dense:.3} question {} answer {}{script}\n",
+        show(f.dense_question),
+        show(f.dense_answer)
+    ))
 }
 
 /// Escape text for Telegram HTML (`<`, `>`, `&`; quotes too, so text is safe in attributes).
@@ -662,6 +678,17 @@ mod tests {
             question: "Q <b>?".into(),
             turns: vec![TurnRecord { speaker: "甲 & 乙".into(), text: turn_text.into() }],
         }
+    }
+
+    #[test]
+    fn the_explanation_shows_meaning_only_when_the_ranking_had_it() {
+        use crate::search::Features;
+        assert_eq!(meaning_line(&Features::default()), None, "words alone: no meaning line");
+        let f = Features { dense: Some(0.9), dense_answer: Some(0.95), cross_script: true, ..Features::default() };
+        assert_eq!(
+            meaning_line(&f).unwrap(),
+            "        meaning: passage 0.900 question - answer 0.950 (other script)\n"
+        );
     }
 
     #[test]
