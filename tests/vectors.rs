@@ -199,6 +199,8 @@ fn vectors_of_another_model_are_detected_and_never_mixed() {
     assert_eq!(store.vector_models().unwrap().len(), 1);
     assert_eq!(VectorState::of(&store, &b).unwrap(), VectorState::Ready);
     assert!(store.all_vectors(&a).unwrap().is_empty());
+    let pairs = count(&store, "SELECT count(*) FROM pairs");
+    assert_eq!(count(&store, &format!("SELECT count(*) FROM answer_vectors WHERE model = '{b}'")), pairs);
 }
 
 #[test]
