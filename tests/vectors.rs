@@ -49,14 +49,29 @@ const INTERVIEW_V2: &str = r#"{"title": "River boats", "slug": "boats", "pairs":
   {"question": "why boats", "turns": [{"speaker": "Ann Lee", "text": "the river is wide and slow"}]},
   {"question": "what music", "turns": [{"speaker": "Ann Lee", "text": "piano music"}]}]}"#;
 
+/// Every table, index, trigger and view of a database, by type and name.
+fn schema_names(store: &Store) -> Vec<(String, String)> {
+    let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// The bundled interview embedded by `embedder` in `db`, turned back into an older schema by
+/// `downgrade`, then opened again: checked to be migrated to exactly the schema of a new database.
+fn embedded_then_migrated(db: &TempDb, embedder: &Embedder, downgrade: fn(&rusqlite::Connection)) -> Store {
+    let expected = schema_names(&TempDb::new().store());
+    drop(embedded_store(db, embedder));
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    downgrade(&conn);
+    drop(conn);
+    let store = Store::open(&db.path, Seed::Bundled).unwrap();
+    assert_eq!(count(&store, "PRAGMA user_version"), 6);
+    assert_eq!(schema_names(&store), expected);
+    store
+}
+
 #[test]
 fn a_version_2_database_is_migrated_to_the_same_schema_as_a_new_one() {
-    let fresh = TempDb::new();
-    let names = |store: &Store| -> Vec<(String, String)> {
-        let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
-    };
-    let expected = names(&fresh.store());
+    let expected = schema_names(&TempDb::new().store());
     let db = TempDb::new();
     drop(db.store());
     let conn = rusqlite::Connection::open(&db.path).unwrap();
@@ -65,7 +80,7 @@ fn a_version_2_database_is_migrated_to_the_same_schema_as_a_new_one() {
     drop(conn);
     let store = Store::open(&db.path, Seed::Bundled).unwrap();
     assert_eq!(count(&store, "PRAGMA user_version"), 6);
-    assert_eq!(names(&store), expected);
+    assert_eq!(schema_names(&store), expected);
     // The names sqlite-utils gives its FTS triggers are free now.
     store
         .connection()
@@ -471,22 +486,10 @@ fn a_question_changed_while_embedding_is_not_stored() {
 
 #[test]
 fn a_version_3_database_gets_question_vectors_at_the_next_embed() {
-    let fresh = TempDb::new();
-    let names = |store: &Store| -> Vec<(String, String)> {
-        let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
-    };
-    let expected = names(&fresh.store());
     let db = TempDb::new();
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
     let model = embedder.identity().to_string();
-    drop(embedded_store(&db, &embedder));
-    let conn = rusqlite::Connection::open(&db.path).unwrap();
-    common::downgrade_to_v3(&conn);
-    drop(conn);
-    let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 6);
-    assert_eq!(names(&store), expected);
+    let mut store = embedded_then_migrated(&db, &embedder, common::downgrade_to_v3);
     // The passage vectors stay; the question vectors are missing until the next embed.
     let pairs = count(&store, "SELECT count(*) FROM pairs");
     assert_eq!(vectors(&store), pairs);
@@ -607,22 +610,10 @@ fn an_answer_changed_while_embedding_is_not_stored() {
 /// to the schema of a new one; its vectors stay and the answers are embedded at the next fill.
 #[test]
 fn a_version_5_database_gets_answer_vectors_at_the_next_embed() {
-    let fresh = TempDb::new();
-    let names = |store: &Store| -> Vec<(String, String)> {
-        let mut stmt = store.connection().prepare("SELECT type, name FROM sqlite_schema ORDER BY type, name").unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
-    };
-    let expected = names(&fresh.store());
     let db = TempDb::new();
     let (_dir, embedder) = tiny_model(&db.dir.path().join("models"), "m");
     let model = embedder.identity().to_string();
-    drop(embedded_store(&db, &embedder));
-    let conn = rusqlite::Connection::open(&db.path).unwrap();
-    common::downgrade_to_v5(&conn);
-    drop(conn);
-    let mut store = Store::open(&db.path, Seed::Bundled).unwrap();
-    assert_eq!(count(&store, "PRAGMA user_version"), 6);
-    assert_eq!(names(&store), expected);
+    let mut store = embedded_then_migrated(&db, &embedder, common::downgrade_to_v5);
     let pairs = count(&store, "SELECT count(*) FROM pairs");
     assert_eq!((vectors(&store), question_vectors(&store), answer_vectors(&store)), (pairs, pairs, 0));
     assert_eq!(VectorState::of(&store, &model).unwrap(), VectorState::Partial { missing: pairs });

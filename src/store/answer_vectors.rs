@@ -44,14 +44,7 @@ impl Store {
         limit: usize,
         recipe: ChunkRecipe,
     ) -> Result<Vec<AnswerChunks>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM pairs AS p
-              WHERE id > ?2
-                AND NOT EXISTS (SELECT 1 FROM answer_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-              ORDER BY id LIMIT ?3",
-        )?;
-        let ids: Vec<i64> =
-            stmt.query_map(params![model, after, limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let ids = self.pairs_lacking("answer_vectors", model, after, limit)?;
         self.answer_chunks(&ids, recipe)
     }
 

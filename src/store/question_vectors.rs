@@ -29,15 +29,18 @@ impl Store {
     /// Up to `limit` stored questions (as [`Passage`]s) of pairs with ids above `after` that have no
     /// question vector from `model`, lowest ids first.
     pub fn questions_missing(&self, model: &str, after: i64, limit: usize) -> Result<Vec<Passage>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, question FROM pairs AS p
-              WHERE id > ?2
-                AND NOT EXISTS (SELECT 1 FROM question_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-              ORDER BY id LIMIT ?3",
-        )?;
-        let rows = stmt
-            .query_map(params![model, after, limit as i64], |r| Ok(Passage { pair_id: r.get(0)?, text: r.get(1)? }))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let ids = self.pairs_lacking("question_vectors", model, after, limit)?;
+        self.stored_questions(&ids)
+    }
+
+    /// The stored questions of `ids`, as [`Passage`]s to embed (all must exist).
+    pub(super) fn stored_questions(&self, ids: &[i64]) -> Result<Vec<Passage>> {
+        let mut question = self.conn.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &pair_id in ids {
+            out.push(Passage { pair_id, text: question.query_row([pair_id], |r| r.get(0))? });
+        }
+        Ok(out)
     }
 
     /// Store question vectors made by `model`, in one transaction. A pair deleted, or whose question

@@ -123,11 +123,7 @@ impl Store {
             .into_iter()
             .map(|(pair_id, t)| Passage { pair_id, text: passage(&t) })
             .collect();
-        let mut question = self.conn.prepare_cached("SELECT question FROM pairs WHERE id = ?1")?;
-        let mut questions = Vec::new();
-        for pair_id in lacking(|r| r.2) {
-            questions.push(Passage { pair_id, text: question.query_row([pair_id], |r| r.get(0))? });
-        }
+        let questions = self.stored_questions(&lacking(|r| r.2))?;
         let answers = self.answer_chunks(&lacking(|r| r.3), chunks)?;
         Ok(MissingVectors { passages, questions, answers, last: rows.last().map(|r| r.0) })
     }
@@ -142,16 +138,22 @@ impl Store {
         limit: usize,
         recipe: PassageRecipe,
     ) -> Result<Vec<Passage>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM pairs AS p
-              WHERE id > ?2
-                AND NOT EXISTS (SELECT 1 FROM pair_vectors AS v WHERE v.pair_id = p.id AND v.model = ?1)
-              ORDER BY id LIMIT ?3",
-        )?;
-        let ids: Vec<i64> =
-            stmt.query_map(params![model, after, limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let ids = self.pairs_lacking("pair_vectors", model, after, limit)?;
         let texts = index::pair_texts(&self.conn, &ids)?;
         Ok(texts.into_iter().map(|(pair_id, t)| Passage { pair_id, text: recipe(&t) }).collect())
+    }
+
+    /// Up to `limit` ids above `after` of pairs without a row from `model` in `table` (one of the
+    /// three vector tables), lowest first.
+    pub(super) fn pairs_lacking(&self, table: &str, model: &str, after: i64, limit: usize) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id FROM pairs AS p
+              WHERE id > ?2
+                AND NOT EXISTS (SELECT 1 FROM {table} AS v WHERE v.pair_id = p.id AND v.model = ?1)
+              ORDER BY id LIMIT ?3"
+        ))?;
+        let ids = stmt.query_map(params![model, after, limit as i64], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Store vectors made by `model` from `passages` (built by `recipe`), in one transaction. A
