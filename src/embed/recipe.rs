@@ -71,14 +71,17 @@ pub fn pair_passage(text: &PairText) -> String {
 }
 
 /// Answer turns in chunks: each turn's sentences (a line break ends one too) packed, in order,
-/// into chunks of up to `units` (see [`ANSWER_CHUNK_UNITS`]); a longer sentence is a chunk on its
-/// own, and a chunk never spans two turns. Not yet script-folded: the embedder does that.
+/// into chunks of up to `units` (see [`ANSWER_CHUNK_UNITS`]); a chunk never spans two turns. A
+/// sentence longer than a chunk (a transcript without punctuation) is cut into pieces of a
+/// chunk, at a space where there is one, so that no part of a long answer falls beyond the
+/// model's input limit. Not yet script-folded: the embedder does that.
 pub fn answer_chunks<'a>(answer_turns: impl IntoIterator<Item = &'a str>, units: f64) -> Vec<String> {
     let mut out = Vec::new();
     for turn in answer_turns {
         let (mut chunk, mut size) = (String::new(), 0.0);
-        for sentence in turn.split('\n').flat_map(sentences).map(str::trim).filter(|s| !s.is_empty()) {
-            let n: f64 = sentence.chars().map(|c| if is_han(c) { 1.0 } else { 0.25 }).sum();
+        let sentences = turn.split('\n').flat_map(sentences).flat_map(|s| pieces(s, units));
+        for sentence in sentences.map(str::trim).filter(|s| !s.is_empty()) {
+            let n = size_of(sentence);
             if size > 0.0 && size + n > units {
                 out.push(std::mem::take(&mut chunk));
                 size = 0.0;
@@ -93,6 +96,41 @@ pub fn answer_chunks<'a>(answer_turns: impl IntoIterator<Item = &'a str>, units:
             out.push(chunk);
         }
     }
+    out
+}
+
+/// The size of `text` in chunk units: a Chinese character 1, any other character a quarter.
+fn size_of(text: &str) -> f64 {
+    text.chars().map(unit_of).sum()
+}
+
+fn unit_of(c: char) -> f64 {
+    if is_han(c) {
+        1.0
+    } else {
+        0.25
+    }
+}
+
+/// `sentence` cut into pieces of at most `units` (one piece when it fits): each piece ends at
+/// the last space within it when it has one, else where it is full.
+fn pieces(sentence: &str, units: f64) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut size, mut space) = (0, 0.0, None);
+    for (i, c) in sentence.char_indices() {
+        if size + unit_of(c) > units && i > start {
+            let cut = space.filter(|&s| s > start).unwrap_or(i);
+            out.push(&sentence[start..cut]);
+            size = size_of(&sentence[cut..i]);
+            start = cut;
+            space = None;
+        }
+        if c.is_whitespace() {
+            space = Some(i);
+        }
+        size += unit_of(c);
+    }
+    out.push(&sentence[start..]);
     out
 }
 
@@ -130,8 +168,13 @@ mod tests {
         assert_eq!(chunks, ["一二三。", "四五六！", "七八九？", "Short one.", "And another", "third line"]);
         let chunks = answer_chunks(turns, 8.0);
         assert_eq!(chunks, ["一二三。 四五六！", "七八九？", "Short one. And another third line"]);
-        // A sentence longer than a chunk is a chunk alone; empty turns give nothing.
-        assert_eq!(answer_chunks(["一二三四五六。七。", " "], 3.0), ["一二三四五六。", "七。"]);
+        // A sentence longer than a chunk is cut into pieces of a chunk, at a space when it has
+        // one; empty turns give nothing.
+        assert_eq!(answer_chunks(["一二三四五六。七。", " "], 3.0), ["一二三", "四五六", "。 七。"]);
+        let unpunctuated = "so we kept going and the river took us further every day";
+        let chunks = answer_chunks([unpunctuated], 4.0);
+        assert_eq!(chunks, ["so we kept", "going and the", "river took us", "further every day"]);
+        assert_eq!(chunks.join(" "), unpunctuated);
     }
 
     /// Fails when the text given to the model changes: bump [`RECIPE`] (so stored vectors are
@@ -149,5 +192,8 @@ mod tests {
         let chunks: Vec<String> =
             answer_chunks([answer.as_str()], ANSWER_CHUNK_UNITS).iter().map(|c| model_text(c)).collect();
         assert_eq!(chunks, [format!("{}。", "答".repeat(150)), format!("{}。", "问".repeat(100))]);
+        let unpunctuated = "答".repeat(450);
+        let chunks = answer_chunks([unpunctuated.as_str()], ANSWER_CHUNK_UNITS);
+        assert_eq!(chunks, ["答".repeat(200), "答".repeat(200), "答".repeat(50)]);
     }
 }
