@@ -148,9 +148,11 @@ enum Command {
         samples: Option<PathBuf>,
     },
     /// Give every pair a vector from the sentence-embedding model (fills what is missing)
-    #[command(after_help = "Resumable: vectors are committed every 64 pairs, so an interrupted run \
-        loses nothing and the next run continues. Vectors made by another model are deleted first \
-        (vectors of two models cannot be compared).")]
+    #[command(after_help = "Each pair gets three kinds of vector: its passage (question, alternates, \
+        the start of the answer), its stored question, and its answer in chunks of about 200 tokens. \
+        Resumable: vectors are committed every 64 pairs, so an interrupted run loses nothing and the \
+        next run continues; --limit N embeds at most N pairs now. Vectors made by another model are \
+        deleted first (vectors of two models cannot be compared).")]
     Embed {
         /// Embed at most this many pairs now (the rest stay for the next run)
         #[arg(long, value_name = "N")]
