@@ -45,12 +45,7 @@ impl Store {
         recipe: ChunkRecipe,
     ) -> Result<Vec<AnswerChunks>> {
         let ids = self.pairs_lacking("answer_vectors", model, after, limit)?;
-        self.answer_chunks(&ids, recipe)
-    }
-
-    /// The answers of `ids` cut by `recipe` (pairs that no longer exist are left out).
-    pub(super) fn answer_chunks(&self, ids: &[i64], recipe: ChunkRecipe) -> Result<Vec<AnswerChunks>> {
-        let texts = index::pair_texts(&self.conn, ids)?;
+        let texts = index::pair_texts(&self.conn, &ids)?;
         Ok(texts.into_iter().map(|(pair_id, t)| AnswerChunks { pair_id, chunks: recipe(&t) }).collect())
     }
 

@@ -119,13 +119,20 @@ impl Store {
         let lacking = |has: fn(&(i64, bool, bool, bool)) -> bool| -> Vec<i64> {
             rows.iter().filter(|r| !has(r)).map(|r| r.0).collect()
         };
-        let passages = index::pair_texts(&self.conn, &lacking(|r| r.1))?
-            .into_iter()
-            .map(|(pair_id, t)| Passage { pair_id, text: passage(&t) })
-            .collect();
-        let questions = self.stored_questions(&lacking(|r| r.2))?;
-        let answers = self.answer_chunks(&lacking(|r| r.3), chunks)?;
-        Ok(MissingVectors { passages, questions, answers, last: rows.last().map(|r| r.0) })
+        // Passages and answers are both built from the pair's text: read it once for either.
+        let texts = index::pair_texts(&self.conn, &lacking(|r| r.1 && r.3))?;
+        let (need_passage, need_answer) = (lacking(|r| r.1), lacking(|r| r.3));
+        let mut missing = MissingVectors { last: rows.last().map(|r| r.0), ..MissingVectors::default() };
+        for (pair_id, text) in &texts {
+            if need_passage.contains(pair_id) {
+                missing.passages.push(Passage { pair_id: *pair_id, text: passage(text) });
+            }
+            if need_answer.contains(pair_id) {
+                missing.answers.push(AnswerChunks { pair_id: *pair_id, chunks: chunks(text) });
+            }
+        }
+        missing.questions = self.stored_questions(&lacking(|r| r.2))?;
+        Ok(missing)
     }
 
     /// Up to `limit` passages (built by `recipe`) of pairs with ids above `after` that have no
